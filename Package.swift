@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → Fluxion (umbrella).
+// Kernels know nothing of differentiation; everything users touch is re-exported by `Fluxion`.
+let package = Package(
+    name: "Fluxion",
+    products: [
+        .library(name: "Fluxion", targets: ["Fluxion"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(
+            name: "FluxionKernels",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .target(
+            name: "FluxionCore",
+            dependencies: ["FluxionKernels", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .target(name: "Fluxion", dependencies: ["FluxionCore"]),
+        .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
+        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// The umbrella module: `import Fluxion` brings in everything users need. It only re-exports.
+@_exported import FluxionCore

@@ -1,0 +1,213 @@
+// Elementwise arithmetic, functions, comparisons and selection, with NumPy broadcasting and
+// PyTorch's dtype promotion: two arrays meet at the later of bool < int64 < float32 < float64;
+// a Swift number takes the array's dtype (an int64 array meeting a fractional number becomes
+// float32); true division and the transcendental functions of integer arrays give float32.
+//
+// `x ** p` binds tighter than `*`; note that Swift applies a prefix minus first, so `-x ** 2`
+// is `(-x) ** 2` (write `-(x ** 2)`).
+
+import FluxionKernels
+
+precedencegroup PowerPrecedence {
+    higherThan: MultiplicationPrecedence
+    associativity: right
+}
+
+infix operator ** : PowerPrecedence
+
+// MARK: - Dtype conversion
+
+extension NDArray {
+    /// The elements converted to `dtype` (the array itself when it already has that dtype).
+    public func to(_ dtype: DType) -> NDArray {
+        dtype == self.dtype ? self : bind(Convert(dtype: dtype), self)
+    }
+
+    /// A 0-d array holding `value` in the dtype it takes when it meets this array.
+    @inlinable
+    func scalarLike(_ value: Double) -> NDArray {
+        let target: DType = dtype.isFloatingPoint ? dtype : (value == value.rounded() ? .int64 : .float32)
+        return NDArray(Copy.full(value, shape: [], dtype: target))
+    }
+}
+
+/// The operands converted to their common dtype and their broadcast shape; stops with a clear
+/// message when the shapes do not broadcast.
+@inlinable
+func promoted(_ op: String, _ a: NDArray, _ b: NDArray, file: StaticString = #fileID, line: UInt = #line) -> (NDArray, NDArray) {
+    guard Shape.broadcast(a.shape, b.shape) != nil else {
+        fail(op, "shapes \(describe(a.shape)) and \(describe(b.shape)) do not broadcast (trailing dimensions must be equal or 1)",
+             fix: "reshape or unsqueeze one operand so that its dimensions line up, e.g. x.unsqueeze(-1)", file: file, line: line)
+    }
+    if a.dtype == b.dtype { return (a, b) }
+    let t = DType.promoted(a.dtype, b.dtype)
+    return (a.to(t), b.to(t))
+}
+
+/// Applies a binary elementwise primitive after promotion and the broadcast check.
+@inlinable
+func elementwise(_ p: some BinaryPrimitive, _ a: NDArray, _ b: NDArray, floating: Bool = false,
+                 file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+    // Fast path: same dtype and shape needs no checks.
+    if a.dtype == b.dtype && a.shape == b.shape && (!floating || a.dtype.isFloatingPoint) {
+        return bind(p, a, b)
+    }
+    var (x, y) = promoted(p.name, a, b, file: file, line: line)
+    if floating && !x.dtype.isFloatingPoint { (x, y) = (x.to(.float32), y.to(.float32)) }
+    return bind(p, x, y)
+}
+
+// MARK: - Arithmetic operators
+
+extension NDArray {
+    public static func + (a: NDArray, b: NDArray) -> NDArray { elementwise(Add(), a, b) }
+    public static func - (a: NDArray, b: NDArray) -> NDArray { elementwise(Sub(), a, b) }
+    public static func * (a: NDArray, b: NDArray) -> NDArray { elementwise(Mul(), a, b) }
+    /// True division: integer operands give float32.
+    public static func / (a: NDArray, b: NDArray) -> NDArray { elementwise(Div(), a, b, floating: true) }
+    /// Elementwise power with a broadcast exponent array.
+    public static func ** (a: NDArray, b: NDArray) -> NDArray { elementwise(Pow(), a, b) }
+    public static prefix func - (x: NDArray) -> NDArray { bind(Neg(), x) }
+
+    public static func + (a: NDArray, b: Double) -> NDArray { a + a.scalarLike(b) }
+    public static func + (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) + b }
+    public static func - (a: NDArray, b: Double) -> NDArray { a - a.scalarLike(b) }
+    public static func - (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) - b }
+    public static func * (a: NDArray, b: Double) -> NDArray { a * a.scalarLike(b) }
+    public static func * (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) * b }
+    public static func / (a: NDArray, b: Double) -> NDArray { a / a.scalarLike(b) }
+    public static func / (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) / b }
+    /// `x ** p` for a constant exponent (integer arrays stay integer for p = 0, 1, 2, …).
+    public static func ** (x: NDArray, p: Double) -> NDArray { FluxionCore.pow(x, p) }
+
+    public static func += (a: inout NDArray, b: NDArray) { a = a + b }
+    public static func -= (a: inout NDArray, b: NDArray) { a = a - b }
+    public static func *= (a: inout NDArray, b: NDArray) { a = a * b }
+    public static func /= (a: inout NDArray, b: NDArray) { a = a / b }
+    public static func += (a: inout NDArray, b: Double) { a = a + b }
+    public static func -= (a: inout NDArray, b: Double) { a = a - b }
+    public static func *= (a: inout NDArray, b: Double) { a = a * b }
+    public static func /= (a: inout NDArray, b: Double) { a = a / b }
+}
+
+// MARK: - Elementwise functions
+
+/// Applies a unary elementwise primitive, converting integer input to float32 unless the
+/// function keeps integers.
+@inlinable
+func unary(_ p: some UnaryElementwise, _ x: NDArray) -> NDArray {
+    if x.dtype.isFloatingPoint || p.function.acceptsIntegers && x.dtype == .int64 { return bind(p, x) }
+    if x.dtype == .bool && p.function.acceptsIntegers { return bind(p, x.to(.int64)) }
+    return bind(p, x.to(.float32))
+}
+
+public func abs(_ x: NDArray) -> NDArray { unary(Abs(), x) }
+public func sign(_ x: NDArray) -> NDArray { unary(Sign(), x) }
+public func exp(_ x: NDArray) -> NDArray { unary(Exp(), x) }
+public func log(_ x: NDArray) -> NDArray { unary(Log(), x) }
+public func log1p(_ x: NDArray) -> NDArray { unary(Log1p(), x) }
+public func expm1(_ x: NDArray) -> NDArray { unary(Expm1(), x) }
+public func sqrt(_ x: NDArray) -> NDArray { unary(Sqrt(), x) }
+public func rsqrt(_ x: NDArray) -> NDArray { unary(Rsqrt(), x) }
+public func sin(_ x: NDArray) -> NDArray { unary(Sin(), x) }
+public func cos(_ x: NDArray) -> NDArray { unary(Cos(), x) }
+public func tan(_ x: NDArray) -> NDArray { unary(Tan(), x) }
+public func asin(_ x: NDArray) -> NDArray { unary(Asin(), x) }
+public func acos(_ x: NDArray) -> NDArray { unary(Acos(), x) }
+public func atan(_ x: NDArray) -> NDArray { unary(Atan(), x) }
+public func sinh(_ x: NDArray) -> NDArray { unary(Sinh(), x) }
+public func cosh(_ x: NDArray) -> NDArray { unary(Cosh(), x) }
+public func tanh(_ x: NDArray) -> NDArray { unary(Tanh(), x) }
+/// 1 / (1 + e^−x), evaluated without overflow for any x.
+public func sigmoid(_ x: NDArray) -> NDArray { unary(Sigmoid(), x) }
+/// max(x, 0); NaN stays NaN.
+public func relu(_ x: NDArray) -> NDArray { unary(Relu(), x) }
+/// log(1 + eˣ), evaluated as max(x, 0) + log1p(e^−|x|).
+public func softplus(_ x: NDArray) -> NDArray { unary(Softplus(), x) }
+public func erf(_ x: NDArray) -> NDArray { unary(Erf(), x) }
+public func floor(_ x: NDArray) -> NDArray { unary(Floor(), x) }
+public func ceil(_ x: NDArray) -> NDArray { unary(Ceil(), x) }
+/// Rounds half to even, as PyTorch.
+public func round(_ x: NDArray) -> NDArray { unary(Round(), x) }
+
+/// `x ** exponent` for a constant exponent.
+public func pow(_ x: NDArray, _ exponent: Double) -> NDArray {
+    let keepsIntegers = exponent >= 0 && exponent == exponent.rounded()
+    if x.dtype == .int64 && keepsIntegers { return bind(PowScalar(exponent: exponent), x) }
+    return bind(PowScalar(exponent: exponent), x.dtype.isFloatingPoint ? x : x.to(.float32))
+}
+
+/// `x ** y` elementwise with broadcasting.
+public func pow(_ x: NDArray, _ y: NDArray) -> NDArray { x ** y }
+/// The larger of each pair (NaN if either is NaN).
+public func maximum(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(Maximum(), a, b) }
+/// The smaller of each pair (NaN if either is NaN).
+public func minimum(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(Minimum(), a, b) }
+/// The angle of (x, y) in (−π, π].
+public func atan2(_ y: NDArray, _ x: NDArray) -> NDArray { elementwise(Atan2(), y, x, floating: true) }
+
+extension NDArray {
+    public func abs() -> NDArray { FluxionCore.abs(self) }
+    public func exp() -> NDArray { FluxionCore.exp(self) }
+    public func log() -> NDArray { FluxionCore.log(self) }
+    public func sqrt() -> NDArray { FluxionCore.sqrt(self) }
+    public func sin() -> NDArray { FluxionCore.sin(self) }
+    public func cos() -> NDArray { FluxionCore.cos(self) }
+    public func tanh() -> NDArray { FluxionCore.tanh(self) }
+    public func sigmoid() -> NDArray { FluxionCore.sigmoid(self) }
+    public func relu() -> NDArray { FluxionCore.relu(self) }
+    public func pow(_ exponent: Double) -> NDArray { FluxionCore.pow(self, exponent) }
+
+    /// Each element limited to [min, max] (either bound may be omitted).
+    public func clamp(min: Double? = nil, max: Double? = nil) -> NDArray {
+        var y = self
+        if let min { y = maximum(y, y.scalarLike(min)) }
+        if let max { y = minimum(y, y.scalarLike(max)) }
+        return y
+    }
+}
+
+// MARK: - Comparisons and masks
+
+extension NDArray {
+    public static func .< (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .lt), a, b) }
+    public static func .<= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .le), a, b) }
+    public static func .> (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .gt), a, b) }
+    public static func .>= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .ge), a, b) }
+    public static func .== (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .eq), a, b) }
+    public static func .!= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .ne), a, b) }
+
+    public static func .< (a: NDArray, b: Double) -> NDArray { a .< a.scalarLike(b) }
+    public static func .<= (a: NDArray, b: Double) -> NDArray { a .<= a.scalarLike(b) }
+    public static func .> (a: NDArray, b: Double) -> NDArray { a .> a.scalarLike(b) }
+    public static func .>= (a: NDArray, b: Double) -> NDArray { a .>= a.scalarLike(b) }
+    public static func .== (a: NDArray, b: Double) -> NDArray { a .== a.scalarLike(b) }
+    public static func .!= (a: NDArray, b: Double) -> NDArray { a .!= a.scalarLike(b) }
+
+    /// Logical and of masks (any dtype: nonzero is true).
+    public static func .& (a: NDArray, b: NDArray) -> NDArray { elementwise(LogicalAnd(), a.to(.bool), b.to(.bool)) }
+    /// Logical or of masks.
+    public static func .| (a: NDArray, b: NDArray) -> NDArray { elementwise(LogicalOr(), a.to(.bool), b.to(.bool)) }
+    /// Logical not of a mask.
+    public static prefix func .! (x: NDArray) -> NDArray { bind(LogicalNot(), x.to(.bool)) }
+}
+
+extension NDArray {
+    /// `a` where `condition` is true, else `b`, all three broadcast together; a and b promote.
+    /// (`torch.where`; spelled `NDArray.where` because `where` is a Swift keyword.)
+    public static func `where`(_ condition: NDArray, _ a: NDArray, _ b: NDArray,
+                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        let (x, y) = promoted("where", a, b, file: file, line: line)
+        guard Shape.broadcast(condition.shape, x.shape).flatMap({ Shape.broadcast($0, y.shape) }) != nil else {
+            fail("where", "condition \(describe(condition.shape)) does not broadcast with \(describe(x.shape)) and \(describe(y.shape))",
+                 fix: "give the condition a shape that broadcasts with both branches", file: file, line: line)
+        }
+        return bind(Select(), [condition.to(.bool), x, y])[0]
+    }
+
+    /// `a` where `condition` is true, else the number `b`.
+    public static func `where`(_ condition: NDArray, _ a: NDArray, _ b: Double,
+                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        NDArray.where(condition, a, a.scalarLike(b), file: file, line: line)
+    }
+}

@@ -1,0 +1,82 @@
+// The immutable array value: shape, dtype, element access and the views that cost no copy.
+
+import FluxionKernels
+
+/// An n-dimensional array of `float32`, `float64`, `int64` or `bool` elements: an immutable
+/// value with NumPy broadcasting and PyTorch's operator vocabulary.
+///
+/// Copies are cheap (an array shares its storage with its copies and with the views made from
+/// it: transposes, slices, broadcasts, reshapes of contiguous data); nothing ever writes to
+/// storage an array can see. "Updates" such as `y[0..<2] = z` give `y` new storage.
+public struct NDArray: @unchecked Sendable {
+    /// The elements and how to read them.
+    @usableFromInline let base: StridedArray
+
+    @inlinable init(_ base: StridedArray) { self.base = base }
+
+    /// The size of each dimension (empty for a 0-d scalar).
+    @inlinable public var shape: [Int] { base.shape }
+
+    /// The element type.
+    @inlinable public var dtype: DType { base.dtype }
+
+    /// The number of dimensions.
+    @inlinable public var rank: Int { base.shape.count }
+
+    /// The number of elements.
+    @inlinable public var count: Int { base.count }
+
+    /// True when the elements lie row-major without gaps.
+    @inlinable public var isContiguous: Bool { base.isContiguous }
+
+    /// The strides of each dimension, in elements (0 along broadcast dimensions).
+    public var strides: [Int] { base.strides }
+
+    /// Whether two arrays are views of the same storage.
+    public func sharesStorage(with other: NDArray) -> Bool { base.storage === other.base.storage }
+}
+
+// MARK: - Reading elements out
+
+extension NDArray {
+    /// The elements in row-major order as `T`, converting from this array's dtype.
+    public func scalars<T: Element>(as _: T.Type = T.self) -> [T] {
+        let c = Conversion.convert(base, to: T.dtype).contiguous()
+        return withExtendedLifetime(c) { Array(UnsafeBufferPointer(start: c.pointer(T.self), count: c.count)) }
+    }
+
+    /// The elements as `Float`.
+    public var floats: [Float] { scalars(as: Float.self) }
+    /// The elements as `Double`.
+    public var doubles: [Double] { scalars(as: Double.self) }
+    /// The elements as `Int` (floats truncate toward zero).
+    public var ints: [Int] { scalars(as: Int64.self).map { Int($0) } }
+    /// The elements as `Bool`.
+    public var bools: [Bool] { scalars(as: Bool.self) }
+
+    /// The single element of a one-element array, as `Double`.
+    public func item(file: StaticString = #fileID, line: UInt = #line) -> Double {
+        guard count == 1 else {
+            fail("item", "only a one-element array converts to a scalar; this one has shape \(shape)",
+                 fix: "select an element first, e.g. x[0].item(), or reduce with x.sum().item()", file: file, line: line)
+        }
+        return scalars(as: Double.self)[0]
+    }
+
+    /// The single element of a one-element array as `T`.
+    public func item<T: Element>(as _: T.Type, file: StaticString = #fileID, line: UInt = #line) -> T {
+        T(converting: item(file: file, line: line))
+    }
+}
+
+// MARK: - Errors
+
+/// Stops with a message that names the operation, what was wrong, where the caller is, and how
+/// to fix it. Shape and dtype misuse is a programming error, like an out-of-range `Array` index.
+@usableFromInline
+func fail(_ operation: String, _ problem: String, fix: String, file: StaticString, line: UInt) -> Never {
+    preconditionFailure("Fluxion: \(operation): \(problem) (called at \(file):\(line)). Fix: \(fix)", file: file, line: line)
+}
+
+@usableFromInline
+func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

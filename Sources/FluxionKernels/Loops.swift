@@ -1,0 +1,112 @@
+// The loop machinery every elementwise kernel shares.
+//
+// An N-d strided iteration is reduced to rows: adjacent dimensions that are laid out
+// contiguously for every operand are merged, and the innermost merged dimension becomes a row
+// that the caller's loop runs over with a fixed stride (1, 0 for a broadcast operand, or any).
+// Row loops with unit and zero strides vectorise. Large contiguous loops split across cores.
+
+import Dispatch
+
+public enum Loops {
+    /// Calls `body(outOffset, aOffset, bOffset, n, strideA, strideB)` once per row of an
+    /// iteration over `shape`, where the output is contiguous and inputs a and b are read with
+    /// strides `sa` and `sb` (0 for broadcast dimensions).
+    @inlinable
+    public static func forEachRow(
+        shape: [Int], _ sa: [Int], _ sb: [Int],
+        _ body: (_ out: Int, _ a: Int, _ b: Int, _ n: Int, _ strideA: Int, _ strideB: Int) -> Void
+    ) {
+        var dims: [Int] = []
+        var ta: [Int] = []
+        var tb: [Int] = []
+        dims.reserveCapacity(shape.count)
+        ta.reserveCapacity(shape.count)
+        tb.reserveCapacity(shape.count)
+        for i in 0..<shape.count {
+            let n = shape[i]
+            if n == 0 { return }
+            if n == 1 { continue }
+            if let last = dims.last, ta[ta.count - 1] == sa[i] &* n, tb[tb.count - 1] == sb[i] &* n {
+                dims[dims.count - 1] = last &* n
+                ta[ta.count - 1] = sa[i]
+                tb[tb.count - 1] = sb[i]
+            } else {
+                dims.append(n)
+                ta.append(sa[i])
+                tb.append(sb[i])
+            }
+        }
+        guard let inner = dims.last else {
+            body(0, 0, 0, 1, 0, 0)
+            return
+        }
+        let ia = ta[ta.count - 1], ib = tb[tb.count - 1]
+        let outer = dims.count - 1
+        if outer == 0 {
+            body(0, 0, 0, inner, ia, ib)
+            return
+        }
+        var index = [Int](repeating: 0, count: outer)
+        var oa = 0, ob = 0, oo = 0
+        while true {
+            body(oo, oa, ob, inner, ia, ib)
+            oo &+= inner
+            var d = outer - 1
+            while d >= 0 {
+                index[d] &+= 1
+                oa &+= ta[d]
+                ob &+= tb[d]
+                if index[d] < dims[d] { break }
+                oa &-= ta[d] &* dims[d]
+                ob &-= tb[d] &* dims[d]
+                index[d] = 0
+                d -= 1
+            }
+            if d < 0 { return }
+        }
+    }
+
+    /// Runs `body(start, end)` over `0..<count`, on both cores when the work is large enough
+    /// (`count * costPerElement` above about a quarter of a million simple operations).
+    @inlinable
+    public static func parallelRanges(count: Int, costPerElement: Int = 1, _ body: (Int, Int) -> Void) {
+        let threads = count &* costPerElement >= 1 << 18 ? cores : 1
+        if threads == 1 {
+            body(0, count)
+            return
+        }
+        let chunk = (count + threads - 1) / threads
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let start = t * chunk
+                shared.value(start, Swift.min(start + chunk, count))
+            }
+        }
+    }
+
+    public static let cores: Int = Swift.max(1, Swift.min(System.activeProcessors, 8))
+}
+
+/// Hands a value to code that runs on another thread where the caller guarantees the access is
+/// safe (each thread touches a disjoint part of the output).
+@usableFromInline
+struct UncheckedBox<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @inlinable init(_ value: T) { self.value = value }
+}
+
+@usableFromInline
+enum System {
+    @usableFromInline static var activeProcessors: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

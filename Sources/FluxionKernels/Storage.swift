@@ -1,0 +1,54 @@
+// Element storage: one heap allocation per buffer (header and elements together), so that the
+// result of a small operation costs a single allocation.
+
+/// The header of a `Storage` block.
+public struct StorageHeader: Sendable {
+    public let dtype: DType
+    public let count: Int
+    @inlinable public init(dtype: DType, count: Int) {
+        self.dtype = dtype
+        self.count = count
+    }
+}
+
+/// A contiguous block of elements of one dtype. Views share it; nothing writes to a block after
+/// the kernel that filled it returns, which is what makes arrays immutable values.
+public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sendable {
+    /// A new, uninitialised block for `count` elements of `dtype`.
+    @inlinable
+    public static func allocate(_ dtype: DType, count: Int) -> Storage {
+        let words = Swift.max((count * dtype.byteSize + 7) / 8, 1)
+        let block = create(minimumCapacity: words) { _ in StorageHeader(dtype: dtype, count: count) }
+        let storage = unsafeDowncast(block, to: Storage.self)
+        let raw = storage.raw
+        switch dtype {
+        case .bool: raw.bindMemory(to: Bool.self, capacity: count)
+        case .int64: raw.bindMemory(to: Int64.self, capacity: count)
+        case .float32: raw.bindMemory(to: Float.self, capacity: count)
+        case .float64: raw.bindMemory(to: Double.self, capacity: count)
+        }
+        return storage
+    }
+
+    /// A new block holding `values`.
+    @inlinable
+    public static func make<T: Element>(_ values: some Collection<T>) -> Storage {
+        let storage = allocate(T.dtype, count: values.count)
+        let p = storage.pointer(T.self)
+        var i = 0
+        for v in values { p[i] = v; i += 1 }
+        return storage
+    }
+
+    @inlinable public var dtype: DType { header.dtype }
+    @inlinable public var count: Int { header.count }
+
+    @inlinable public var raw: UnsafeMutableRawPointer {
+        withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+    }
+
+    /// The elements as `T`; `T` must match `dtype`.
+    @inlinable public func pointer<T: Element>(_: T.Type) -> UnsafeMutablePointer<T> {
+        raw.assumingMemoryBound(to: T.self)
+    }
+}

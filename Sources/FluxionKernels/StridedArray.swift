@@ -1,0 +1,104 @@
+// The kernels' view of an array: a storage block read through shape, strides and offset.
+//
+// Strides are in elements and may be 0 (a broadcast dimension) but never negative. A view is
+// contiguous when its strides are the row-major strides of its shape; kernels take any view
+// and produce contiguous results.
+
+/// A strided view of a `Storage` block.
+public struct StridedArray: @unchecked Sendable {
+    public let storage: Storage
+    public let shape: [Int]
+    public let strides: [Int]
+    public let offset: Int
+
+    @inlinable
+    public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// A contiguous array over the whole of `storage`.
+    @inlinable
+    public init(contiguous storage: Storage, shape: [Int]) {
+        self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0)
+    }
+
+    @inlinable public var dtype: DType { storage.dtype }
+    @inlinable public var count: Int { Shape.count(shape) }
+    @inlinable public var rank: Int { shape.count }
+
+    /// Row-major contiguous (size-1 dimensions may have any stride).
+    @inlinable public var isContiguous: Bool { Shape.isContiguous(shape: shape, strides: strides) }
+
+    /// The elements as `T` starting at this view's offset.
+    @inlinable public func pointer<T: Element>(_: T.Type) -> UnsafeMutablePointer<T> {
+        storage.pointer(T.self) + offset
+    }
+
+    /// This view with another shape and strides over the same storage.
+    @inlinable
+    public func view(shape: [Int], strides: [Int], offset: Int? = nil) -> StridedArray {
+        StridedArray(storage: storage, shape: shape, strides: strides, offset: offset ?? self.offset)
+    }
+
+    /// Contiguous, copying only when the view is not.
+    @inlinable public func contiguous() -> StridedArray {
+        isContiguous ? self : Copy.contiguous(self)
+    }
+}
+
+/// Shape arithmetic shared by the kernels and the array layer.
+public enum Shape {
+    @inlinable public static func count(_ shape: [Int]) -> Int {
+        var n = 1
+        for d in shape { n &*= d }
+        return n
+    }
+
+    @inlinable public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        if shape.isEmpty { return [] }
+        var strides = [Int](repeating: 1, count: shape.count)
+        var s = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = s
+            s &*= Swift.max(shape[i], 1)
+        }
+        return strides
+    }
+
+    @inlinable public static func isContiguous(shape: [Int], strides: [Int]) -> Bool {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
+            if shape[i] == 0 { return true }
+            if strides[i] != expected { return false }
+            expected &*= shape[i]
+        }
+        return true
+    }
+
+    /// NumPy broadcasting of two shapes, or nil when they are incompatible.
+    @inlinable public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        if a == b { return a }
+        let n = Swift.max(a.count, b.count)
+        var out = [Int](repeating: 1, count: n)
+        for i in 0..<n {
+            let da = i < n - a.count ? 1 : a[i - (n - a.count)]
+            let db = i < n - b.count ? 1 : b[i - (n - b.count)]
+            if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else { return nil }
+        }
+        return out
+    }
+
+    /// Strides that read an array of `shape`/`strides` as if it had the (broadcast) shape `to`:
+    /// new leading dimensions and stretched size-1 dimensions get stride 0.
+    @inlinable public static func broadcastStrides(shape: [Int], strides: [Int], to target: [Int]) -> [Int] {
+        let lead = target.count - shape.count
+        var out = [Int](repeating: 0, count: target.count)
+        for i in 0..<shape.count where !(shape[i] == 1 && target[lead + i] != 1) {
+            out[lead + i] = strides[i]
+        }
+        return out
+    }
+}
