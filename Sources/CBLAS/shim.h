@@ -2,3 +2,5 @@
 // Debian/Ubuntu: apt-get install libopenblas-dev liblapacke-dev
 #include <cblas.h>
 #include <lapacke.h>
+// mallopt, to keep large array buffers in the heap (see Storage.swift).
+#include <malloc.h>

@@ -6,10 +6,10 @@ public enum Copy {
     /// A contiguous copy of `x`.
     public static func contiguous(_ x: StridedArray) -> StridedArray {
         switch x.dtype {
-        case .float32: Elementwise.map(x, Float.self) { $0 }
-        case .float64: Elementwise.map(x, Double.self) { $0 }
-        case .int64: Elementwise.map(x, Int64.self) { $0 }
-        case .bool: Elementwise.map(x, Bool.self) { $0 }
+        case .float32: Elementwise.map(x, Kernel.Identity<Float>())
+        case .float64: Elementwise.map(x, Kernel.Identity<Double>())
+        case .int64: Elementwise.map(x, Kernel.Identity<Int64>())
+        case .bool: Elementwise.map(x, Kernel.Identity<Bool>())
         }
     }
 

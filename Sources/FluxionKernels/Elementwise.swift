@@ -64,6 +64,236 @@ public enum Comparison: Sendable, Equatable {
     case lt, le, gt, ge, eq, ne
 }
 
+/// A function applied to each element, as a type so that loops specialise on it and inline it.
+public protocol UnaryKernel {
+    associatedtype Input: Element
+    associatedtype Output: Element
+    func callAsFunction(_ x: Input) -> Output
+}
+
+/// A function of two elements, as a type so that loops specialise on it and inline it.
+public protocol BinaryKernel {
+    associatedtype Input: Element
+    associatedtype Output: Element
+    func callAsFunction(_ a: Input, _ b: Input) -> Output
+}
+
+/// The element kernels, one small type per function. Floating ones are generic over Float and
+/// Double; integer ones work on Int64.
+public enum Kernel {
+    public struct Identity<T: Element>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x }
+    }
+    public struct Cast<S: Element, D: Element>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: S) -> D { D(converting: x.doubleValue) }
+    }
+    public struct Fill<T: Element>: UnaryKernel {
+        public let value: T
+        @inlinable public init(_ value: T) { self.value = value }
+        @inlinable public func callAsFunction(_ x: T) -> T { value }
+    }
+    public struct Neg<T: Element & SignedNumeric>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { -x }
+    }
+    public struct Abs<T: Element & SignedNumeric & Comparable>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { Swift.abs(x) }
+    }
+    public struct SignOf<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : (x.isNaN ? x : 0)) }
+    }
+    public struct IntegerSign: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: Int64) -> Int64 { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+    }
+    public struct IntegerRelu: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: Int64) -> Int64 { Swift.max(x, 0) }
+    }
+    public struct IntegerPower: UnaryKernel {
+        public let exponent: Double
+        @inlinable public init(_ exponent: Double) { self.exponent = exponent }
+        @inlinable public func callAsFunction(_ x: Int64) -> Int64 { Elementwise.integerPower(x, exponent) }
+    }
+    public struct Not: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: Bool) -> Bool { !x }
+    }
+    public struct Exp<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.exp(x) }
+    }
+    public struct Log<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.log(x) }
+    }
+    public struct Log1p<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.log(onePlus: x) }
+    }
+    public struct Expm1<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.expMinusOne(x) }
+    }
+    public struct Sqrt<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x.squareRoot() }
+    }
+    public struct Rsqrt<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { 1 / x.squareRoot() }
+    }
+    public struct Sin<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.sin(x) }
+    }
+    public struct Cos<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.cos(x) }
+    }
+    public struct Tan<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.tan(x) }
+    }
+    public struct Asin<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.asin(x) }
+    }
+    public struct Acos<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.acos(x) }
+    }
+    public struct Atan<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.atan(x) }
+    }
+    public struct Sinh<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.sinh(x) }
+    }
+    public struct Cosh<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.cosh(x) }
+    }
+    public struct Tanh<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.tanh(x) }
+    }
+    public struct Sigmoid<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T {
+            if x >= 0 { return 1 / (1 + T.exp(-x)) }
+            let e = T.exp(x)
+            return e / (1 + e)
+        }
+    }
+    public struct Relu<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
+    }
+    public struct Softplus<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }
+    }
+    public struct Erf<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { T.erf(x) }
+    }
+    public struct Rounded<T: FloatingElement>: UnaryKernel {
+        public let rule: FloatingPointRoundingRule
+        @inlinable public init(_ rule: FloatingPointRoundingRule) { self.rule = rule }
+        @inlinable public func callAsFunction(_ x: T) -> T { x.rounded(rule) }
+    }
+    public struct Square<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x * x }
+    }
+    public struct Cube<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x * x * x }
+    }
+    public struct Reciprocal<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { 1 / x }
+    }
+    public struct PowConstant<T: FloatingElement>: UnaryKernel {
+        public let exponent: T
+        @inlinable public init(_ exponent: T) { self.exponent = exponent }
+        @inlinable public func callAsFunction(_ x: T) -> T { T.cPow(x, exponent) }
+    }
+
+    public struct Add<T: Element & AdditiveArithmetic>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a + b }
+    }
+    public struct Sub<T: Element & AdditiveArithmetic>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a - b }
+    }
+    public struct Mul<T: Element & Numeric>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a * b }
+    }
+    public struct Div<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a / b }
+    }
+    public struct Pow<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { T.cPow(a, b) }
+    }
+    public struct IntegerPow: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Int64, _ b: Int64) -> Int64 { Elementwise.integerPower(a, Double(b)) }
+    }
+    public struct Maximum<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a > b || a.isNaN ? a : b }
+    }
+    public struct Minimum<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a < b || a.isNaN ? a : b }
+    }
+    public struct Larger<T: Element & Comparable>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { Swift.max(a, b) }
+    }
+    public struct Smaller<T: Element & Comparable>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { Swift.min(a, b) }
+    }
+    public struct Atan2<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { T.atan2(y: a, x: b) }
+    }
+    public struct And: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    }
+    public struct Or: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    }
+    public struct Compare<T: Element & Comparable>: BinaryKernel {
+        public let comparison: Comparison
+        @inlinable public init(_ comparison: Comparison) { self.comparison = comparison }
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> Bool {
+            switch comparison {
+            case .lt: a < b
+            case .le: a <= b
+            case .gt: a > b
+            case .ge: a >= b
+            case .eq: a == b
+            case .ne: a != b
+            }
+        }
+    }
+}
+
 public enum Elementwise {
     // MARK: - Unary
 
@@ -75,17 +305,17 @@ public enum Elementwise {
         case .float64: return unaryFloating(f, x, Double.self)
         case .int64:
             switch f {
-            case .neg: return map(x, Int64.self) { 0 &- $0 }
-            case .abs: return map(x, Int64.self) { Swift.abs($0) }
-            case .sign: return map(x, Int64.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-            case .relu: return map(x, Int64.self) { Swift.max($0, 0) }
+            case .neg: return map(x, Kernel.Neg<Int64>())
+            case .abs: return map(x, Kernel.Abs<Int64>())
+            case .sign: return map(x, Kernel.IntegerSign())
+            case .relu: return map(x, Kernel.IntegerRelu())
             case .floor, .ceil, .round: return x.contiguous()
-            case .pow(let e): return map(x, Int64.self) { integerPower($0, e) }
+            case .pow(let e): return map(x, Kernel.IntegerPower(e))
             default: preconditionFailure("\(f) is not defined for int64")
             }
         case .bool:
             precondition(f == .logicalNot, "\(f) is not defined for bool")
-            return map(x, Bool.self) { !$0 }
+            return map(x, Kernel.Not())
         }
     }
 
@@ -93,46 +323,40 @@ public enum Elementwise {
     static func unaryFloating<T: FloatingElement>(_ f: UnaryFunction, _ x: StridedArray, _: T.Type) -> StridedArray {
         let c = f.cost
         switch f {
-        case .neg: return map(x, T.self, cost: c) { -$0 }
-        case .abs: return map(x, T.self, cost: c) { Swift.abs($0) }
-        case .sign: return map(x, T.self, cost: c) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0.isNaN ? $0 : 0)) }
-        case .exp: return map(x, T.self, cost: c) { T.exp($0) }
-        case .log: return map(x, T.self, cost: c) { T.log($0) }
-        case .log1p: return map(x, T.self, cost: c) { T.log(onePlus: $0) }
-        case .expm1: return map(x, T.self, cost: c) { T.expMinusOne($0) }
-        case .sqrt: return map(x, T.self, cost: c) { $0.squareRoot() }
-        case .rsqrt: return map(x, T.self, cost: c) { 1 / $0.squareRoot() }
-        case .sin: return map(x, T.self, cost: c) { T.sin($0) }
-        case .cos: return map(x, T.self, cost: c) { T.cos($0) }
-        case .tan: return map(x, T.self, cost: c) { T.tan($0) }
-        case .asin: return map(x, T.self, cost: c) { T.asin($0) }
-        case .acos: return map(x, T.self, cost: c) { T.acos($0) }
-        case .atan: return map(x, T.self, cost: c) { T.atan($0) }
-        case .sinh: return map(x, T.self, cost: c) { T.sinh($0) }
-        case .cosh: return map(x, T.self, cost: c) { T.cosh($0) }
-        case .tanh: return map(x, T.self, cost: c) { T.tanh($0) }
-        case .sigmoid:
-            return map(x, T.self, cost: c) { v in
-                if v >= 0 { return 1 / (1 + T.exp(-v)) }
-                let e = T.exp(v)
-                return e / (1 + e)
-            }
-        case .relu: return map(x, T.self, cost: c) { $0 > 0 || $0.isNaN ? $0 : 0 }
-        case .softplus: return map(x, T.self, cost: c) { Swift.max($0, 0) + T.log(onePlus: T.exp(-Swift.abs($0))) }
-        case .erf: return map(x, T.self, cost: c) { T.erf($0) }
-        case .floor: return map(x, T.self, cost: c) { $0.rounded(.down) }
-        case .ceil: return map(x, T.self, cost: c) { $0.rounded(.up) }
-        case .round: return map(x, T.self, cost: c) { $0.rounded(.toNearestOrEven) }
+        case .neg: return map(x, Kernel.Neg<T>(), cost: c)
+        case .abs: return map(x, Kernel.Abs<T>(), cost: c)
+        case .sign: return map(x, Kernel.SignOf<T>(), cost: c)
+        case .exp: return map(x, Kernel.Exp<T>(), cost: c)
+        case .log: return map(x, Kernel.Log<T>(), cost: c)
+        case .log1p: return map(x, Kernel.Log1p<T>(), cost: c)
+        case .expm1: return map(x, Kernel.Expm1<T>(), cost: c)
+        case .sqrt: return map(x, Kernel.Sqrt<T>(), cost: c)
+        case .rsqrt: return map(x, Kernel.Rsqrt<T>(), cost: c)
+        case .sin: return map(x, Kernel.Sin<T>(), cost: c)
+        case .cos: return map(x, Kernel.Cos<T>(), cost: c)
+        case .tan: return map(x, Kernel.Tan<T>(), cost: c)
+        case .asin: return map(x, Kernel.Asin<T>(), cost: c)
+        case .acos: return map(x, Kernel.Acos<T>(), cost: c)
+        case .atan: return map(x, Kernel.Atan<T>(), cost: c)
+        case .sinh: return map(x, Kernel.Sinh<T>(), cost: c)
+        case .cosh: return map(x, Kernel.Cosh<T>(), cost: c)
+        case .tanh: return map(x, Kernel.Tanh<T>(), cost: c)
+        case .sigmoid: return map(x, Kernel.Sigmoid<T>(), cost: c)
+        case .relu: return map(x, Kernel.Relu<T>(), cost: c)
+        case .softplus: return map(x, Kernel.Softplus<T>(), cost: c)
+        case .erf: return map(x, Kernel.Erf<T>(), cost: c)
+        case .floor: return map(x, Kernel.Rounded<T>(.down), cost: c)
+        case .ceil: return map(x, Kernel.Rounded<T>(.up), cost: c)
+        case .round: return map(x, Kernel.Rounded<T>(.toNearestOrEven), cost: c)
         case .pow(let e):
-            let p = T(e)
             switch e {
-            case 0: return map(x, T.self, cost: 1) { _ in 1 }
-            case 1: return map(x, T.self, cost: 1) { $0 }
-            case 2: return map(x, T.self, cost: 1) { $0 * $0 }
-            case 3: return map(x, T.self, cost: 1) { $0 * $0 * $0 }
-            case -1: return map(x, T.self, cost: 1) { 1 / $0 }
-            case 0.5: return map(x, T.self, cost: 1) { $0.squareRoot() }
-            default: return map(x, T.self, cost: 16) { T.cPow($0, p) }
+            case 0: return map(x, Kernel.Fill<T>(1))
+            case 1: return x.contiguous()
+            case 2: return map(x, Kernel.Square<T>())
+            case 3: return map(x, Kernel.Cube<T>())
+            case -1: return map(x, Kernel.Reciprocal<T>())
+            case 0.5: return map(x, Kernel.Sqrt<T>())
+            default: return map(x, Kernel.PowConstant<T>(T(e)), cost: 16)
             }
         case .logicalNot: preconditionFailure("logicalNot is defined for bool only")
         }
@@ -150,36 +374,27 @@ public enum Elementwise {
         return result
     }
 
-    /// `op` applied elementwise to `x` (of element type `T`), giving a contiguous result of
-    /// element type `R`.
+    /// `kernel` applied to each element of `x`, giving a contiguous result.
     @inlinable
-    public static func map<T: Element>(_ x: StridedArray, _: T.Type, cost: Int = 1, _ op: (T) -> T) -> StridedArray {
-        map(x, T.self, to: T.self, cost: cost, op)
-    }
-
-    /// `op` applied elementwise to `x` (of element type `T`), giving a contiguous result of
-    /// element type `R`.
-    @inlinable
-    public static func map<T: Element, R: Element>(
-        _ x: StridedArray, _: T.Type, to _: R.Type, cost: Int = 1, _ op: (T) -> R
-    ) -> StridedArray {
+    public static func map<K: UnaryKernel>(_ x: StridedArray, _ kernel: K, cost: Int = 1) -> StridedArray {
         let n = x.count
-        let out = Storage.allocate(R.dtype, count: n)
-        let o = out.pointer(R.self)
-        let p = x.pointer(T.self)
+        let out = Storage.allocate(K.Output.dtype, count: n)
+        let o = out.pointer(K.Output.self)
+        let p = x.pointer(K.Input.self)
         if x.isContiguous {
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
-                for i in start..<end { o[i] = op(p[i]) }
+                for i in start..<end { o[i] = kernel(p[i]) }
             }
-        } else {
-            Loops.forEachRow(shape: x.shape, x.strides, x.strides) { oo, oa, _, m, sa, _ in
-                let src = p + oa, dst = o + oo
-                if sa == 0 {
-                    let v = op(src[0])
-                    for k in 0..<m { dst[k] = v }
-                } else {
-                    for k in 0..<m { dst[k] = op(src[k &* sa]) }
-                }
+            // A contiguous input's strides are valid for the output: no new stride array.
+            return StridedArray(storage: out, shape: x.shape, strides: x.strides)
+        }
+        Loops.forEachRow(shape: x.shape, x.strides, x.strides) { oo, oa, _, m, sa, _ in
+            let src = p + oa, dst = o + oo
+            if sa == 0 {
+                let v = kernel(src[0])
+                for k in 0..<m { dst[k] = v }
+            } else {
+                for k in 0..<m { dst[k] = kernel(src[k &* sa]) }
             }
         }
         return StridedArray(contiguous: out, shape: x.shape)
@@ -195,18 +410,18 @@ public enum Elementwise {
         case .float64: return binaryFloating(f, a, b, shape, Double.self)
         case .int64:
             switch f {
-            case .add: return zip(a, b, shape, Int64.self) { $0 &+ $1 }
-            case .sub: return zip(a, b, shape, Int64.self) { $0 &- $1 }
-            case .mul: return zip(a, b, shape, Int64.self) { $0 &* $1 }
-            case .maximum: return zip(a, b, shape, Int64.self) { Swift.max($0, $1) }
-            case .minimum: return zip(a, b, shape, Int64.self) { Swift.min($0, $1) }
-            case .pow: return zip(a, b, shape, Int64.self) { integerPower($0, Double($1)) }
+            case .add: return zip(a, b, shape, Kernel.Add<Int64>())
+            case .sub: return zip(a, b, shape, Kernel.Sub<Int64>())
+            case .mul: return zip(a, b, shape, Kernel.Mul<Int64>())
+            case .maximum: return zip(a, b, shape, Kernel.Larger<Int64>())
+            case .minimum: return zip(a, b, shape, Kernel.Smaller<Int64>())
+            case .pow: return zip(a, b, shape, Kernel.IntegerPow())
             default: preconditionFailure("\(f) is not defined for int64")
             }
         case .bool:
             switch f {
-            case .logicalAnd, .mul, .minimum: return zip(a, b, shape, Bool.self) { $0 && $1 }
-            case .logicalOr, .add, .maximum: return zip(a, b, shape, Bool.self) { $0 || $1 }
+            case .logicalAnd, .mul, .minimum: return zip(a, b, shape, Kernel.And())
+            case .logicalOr, .add, .maximum: return zip(a, b, shape, Kernel.Or())
             default: preconditionFailure("\(f) is not defined for bool")
             }
         }
@@ -217,14 +432,14 @@ public enum Elementwise {
         _ f: BinaryFunction, _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type
     ) -> StridedArray {
         switch f {
-        case .add: return zip(a, b, shape, T.self) { $0 + $1 }
-        case .sub: return zip(a, b, shape, T.self) { $0 - $1 }
-        case .mul: return zip(a, b, shape, T.self) { $0 * $1 }
-        case .div: return zip(a, b, shape, T.self) { $0 / $1 }
-        case .pow: return zip(a, b, shape, T.self, cost: 16) { T.cPow($0, $1) }
-        case .maximum: return zip(a, b, shape, T.self) { $0 > $1 || $0.isNaN ? $0 : $1 }
-        case .minimum: return zip(a, b, shape, T.self) { $0 < $1 || $0.isNaN ? $0 : $1 }
-        case .atan2: return zip(a, b, shape, T.self, cost: 16) { T.atan2(y: $0, x: $1) }
+        case .add: return zip(a, b, shape, Kernel.Add<T>())
+        case .sub: return zip(a, b, shape, Kernel.Sub<T>())
+        case .mul: return zip(a, b, shape, Kernel.Mul<T>())
+        case .div: return zip(a, b, shape, Kernel.Div<T>())
+        case .pow: return zip(a, b, shape, Kernel.Pow<T>(), cost: 16)
+        case .maximum: return zip(a, b, shape, Kernel.Maximum<T>())
+        case .minimum: return zip(a, b, shape, Kernel.Minimum<T>())
+        case .atan2: return zip(a, b, shape, Kernel.Atan2<T>(), cost: 16)
         case .logicalAnd, .logicalOr: preconditionFailure("\(f) is defined for bool only")
         }
     }
@@ -232,80 +447,55 @@ public enum Elementwise {
     /// Compares `a` and `b` (same dtype) broadcast to `shape`.
     public static func compare(_ c: Comparison, _ a: StridedArray, _ b: StridedArray, shape: [Int]) -> StridedArray {
         switch a.dtype {
-        case .float32: return compare(c, a, b, shape, Float.self)
-        case .float64: return compare(c, a, b, shape, Double.self)
-        case .int64: return compare(c, a, b, shape, Int64.self)
+        case .float32: return zip(a, b, shape, Kernel.Compare<Float>(c))
+        case .float64: return zip(a, b, shape, Kernel.Compare<Double>(c))
+        case .int64: return zip(a, b, shape, Kernel.Compare<Int64>(c))
         case .bool:
-            switch c {
-            case .eq: return zip(a, b, shape, Bool.self) { $0 == $1 }
-            case .ne: return zip(a, b, shape, Bool.self) { $0 != $1 }
-            default: return compare(c, Conversion.convert(a, to: .int64), Conversion.convert(b, to: .int64), shape, Int64.self)
-            }
+            return zip(Conversion.convert(a, to: .int64), Conversion.convert(b, to: .int64), shape, Kernel.Compare<Int64>(c))
         }
     }
 
+    /// `kernel` applied to `a` and `b` broadcast to `shape`, giving a contiguous result.
     @inlinable
-    static func compare<T: Element & Comparable>(
-        _ c: Comparison, _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type
-    ) -> StridedArray {
-        switch c {
-        case .lt: return zip(a, b, shape, T.self, to: Bool.self) { $0 < $1 }
-        case .le: return zip(a, b, shape, T.self, to: Bool.self) { $0 <= $1 }
-        case .gt: return zip(a, b, shape, T.self, to: Bool.self) { $0 > $1 }
-        case .ge: return zip(a, b, shape, T.self, to: Bool.self) { $0 >= $1 }
-        case .eq: return zip(a, b, shape, T.self, to: Bool.self) { $0 == $1 }
-        case .ne: return zip(a, b, shape, T.self, to: Bool.self) { $0 != $1 }
-        }
-    }
-
-    /// `op` applied to `a` and `b` broadcast to `shape`, giving a contiguous result.
-    @inlinable
-    public static func zip<T: Element>(
-        _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type, cost: Int = 1, _ op: (T, T) -> T
-    ) -> StridedArray {
-        zip(a, b, shape, T.self, to: T.self, cost: cost, op)
-    }
-
-    /// `op` applied to `a` and `b` broadcast to `shape`, giving a contiguous result of type `R`.
-    @inlinable
-    public static func zip<T: Element, R: Element>(
-        _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type, to _: R.Type,
-        cost: Int = 1, _ op: (T, T) -> R
-    ) -> StridedArray {
+    public static func zip<K: BinaryKernel>(_ a: StridedArray, _ b: StridedArray, _ shape: [Int], _ kernel: K, cost: Int = 1) -> StridedArray {
         let n = Shape.count(shape)
-        let out = Storage.allocate(R.dtype, count: n)
-        let o = out.pointer(R.self)
-        let pa = a.pointer(T.self), pb = b.pointer(T.self)
+        let out = Storage.allocate(K.Output.dtype, count: n)
+        let o = out.pointer(K.Output.self)
+        let pa = a.pointer(K.Input.self), pb = b.pointer(K.Input.self)
         if a.shape == shape && b.shape == shape && a.isContiguous && b.isContiguous {
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
-                for i in start..<end { o[i] = op(pa[i], pb[i]) }
+                for i in start..<end { o[i] = kernel(pa[i], pb[i]) }
             }
-        } else if b.count == 1 && a.shape == shape && a.isContiguous {
+            return StridedArray(storage: out, shape: shape, strides: a.strides)
+        }
+        if b.count == 1 && a.shape == shape && a.isContiguous {
             let v = pb[0]
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
-                for i in start..<end { o[i] = op(pa[i], v) }
+                for i in start..<end { o[i] = kernel(pa[i], v) }
             }
-        } else if a.count == 1 && b.shape == shape && b.isContiguous {
+            return StridedArray(storage: out, shape: shape, strides: a.strides)
+        }
+        if a.count == 1 && b.shape == shape && b.isContiguous {
             let v = pa[0]
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
-                for i in start..<end { o[i] = op(v, pb[i]) }
+                for i in start..<end { o[i] = kernel(v, pb[i]) }
             }
-        } else {
-            let sa = Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
-            let sb = Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
-            Loops.forEachRow(shape: shape, sa, sb) { oo, ia, ib, m, ta, tb in
-                let x = pa + ia, y = pb + ib, dst = o + oo
-                if ta == 1 && tb == 1 {
-                    for k in 0..<m { dst[k] = op(x[k], y[k]) }
-                } else if ta == 1 && tb == 0 {
-                    let v = y[0]
-                    for k in 0..<m { dst[k] = op(x[k], v) }
-                } else if ta == 0 && tb == 1 {
-                    let v = x[0]
-                    for k in 0..<m { dst[k] = op(v, y[k]) }
-                } else {
-                    for k in 0..<m { dst[k] = op(x[k &* ta], y[k &* tb]) }
-                }
+            return StridedArray(storage: out, shape: shape, strides: b.strides)
+        }
+        let sa = Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
+        let sb = Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
+        Loops.forEachRow(shape: shape, sa, sb) { oo, ia, ib, m, ta, tb in
+            let x = pa + ia, y = pb + ib, dst = o + oo
+            if ta == 1 && tb == 1 {
+                for k in 0..<m { dst[k] = kernel(x[k], y[k]) }
+            } else if ta == 1 && tb == 0 {
+                let v = y[0]
+                for k in 0..<m { dst[k] = kernel(x[k], v) }
+            } else if ta == 0 && tb == 1 {
+                let v = x[0]
+                for k in 0..<m { dst[k] = kernel(v, y[k]) }
+            } else {
+                for k in 0..<m { dst[k] = kernel(x[k &* ta], y[k &* tb]) }
             }
         }
         return StridedArray(contiguous: out, shape: shape)
@@ -325,7 +515,6 @@ public enum Elementwise {
 
     @inlinable
     static func select<T: Element>(_ cond: StridedArray, _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type) -> StridedArray {
-        // Broadcast a against the condition first, then pick from b where the condition fails.
         let n = Shape.count(shape)
         let out = Storage.allocate(T.dtype, count: n)
         let o = out.pointer(T.self)
@@ -348,20 +537,10 @@ public enum Elementwise {
 
 /// Conversion between dtypes.
 public enum Conversion {
-    /// `x` converted to `dtype`: float → int truncates toward zero, anything → bool is `!= 0`,
-    /// bool → number is 0 or 1.
+    /// `x` converted to `dtype`: float → int truncates toward zero (NaN gives 0, out-of-range
+    /// saturates), anything → bool is `!= 0`, bool → number is 0 or 1.
     public static func convert(_ x: StridedArray, to dtype: DType) -> StridedArray {
         if x.dtype == dtype { return x }
-        switch (x.dtype, dtype) {
-        case (.float32, .float64): return Elementwise.map(x, Float.self, to: Double.self) { Double($0) }
-        case (.float64, .float32): return Elementwise.map(x, Double.self, to: Float.self) { Float($0) }
-        case (.int64, .float32): return Elementwise.map(x, Int64.self, to: Float.self) { Float($0) }
-        case (.int64, .float64): return Elementwise.map(x, Int64.self, to: Double.self) { Double($0) }
-        default: return convertThroughDouble(x, to: dtype)
-        }
-    }
-
-    static func convertThroughDouble(_ x: StridedArray, to dtype: DType) -> StridedArray {
         switch x.dtype {
         case .bool: return convert(x, Bool.self, to: dtype)
         case .int64: return convert(x, Int64.self, to: dtype)
@@ -372,10 +551,10 @@ public enum Conversion {
 
     static func convert<S: Element>(_ x: StridedArray, _: S.Type, to dtype: DType) -> StridedArray {
         switch dtype {
-        case .bool: return Elementwise.map(x, S.self, to: Bool.self) { $0.doubleValue != 0 }
-        case .int64: return Elementwise.map(x, S.self, to: Int64.self) { Int64(converting: $0.doubleValue) }
-        case .float32: return Elementwise.map(x, S.self, to: Float.self) { Float($0.doubleValue) }
-        case .float64: return Elementwise.map(x, S.self, to: Double.self) { $0.doubleValue }
+        case .bool: Elementwise.map(x, Kernel.Cast<S, Bool>())
+        case .int64: Elementwise.map(x, Kernel.Cast<S, Int64>())
+        case .float32: Elementwise.map(x, Kernel.Cast<S, Float>())
+        case .float64: Elementwise.map(x, Kernel.Cast<S, Double>())
         }
     }
 }

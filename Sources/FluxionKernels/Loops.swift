@@ -70,11 +70,11 @@ public enum Loops {
     /// (`count * costPerElement` above about a quarter of a million simple operations).
     @inlinable
     public static func parallelRanges(count: Int, costPerElement: Int = 1, _ body: (Int, Int) -> Void) {
-        let threads = count &* costPerElement >= 1 << 18 ? cores : 1
-        if threads == 1 {
+        if count &* costPerElement < 1 << 18 || cores == 1 {
             body(0, count)
             return
         }
+        let threads = cores
         let chunk = (count + threads - 1) / threads
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBox(body)

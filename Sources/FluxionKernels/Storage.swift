@@ -1,3 +1,5 @@
+import CBLAS
+
 // Element storage: one heap allocation per buffer (header and elements together), so that the
 // result of a small operation costs a single allocation.
 
@@ -18,6 +20,7 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
     @inlinable
     public static func allocate(_ dtype: DType, count: Int) -> Storage {
         let words = Swift.max((count * dtype.byteSize + 7) / 8, 1)
+        if words >= 1 << 14 { _ = heapConfigured }
         let block = create(minimumCapacity: words) { _ in StorageHeader(dtype: dtype, count: count) }
         let storage = unsafeDowncast(block, to: Storage.self)
         let raw = storage.raw
@@ -40,8 +43,19 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
         return storage
     }
 
-    @inlinable public var dtype: DType { header.dtype }
-    @inlinable public var count: Int { header.count }
+    /// Large blocks come and go with every operation on big arrays. glibc serves blocks above
+    /// its mmap threshold (at most 32 MiB) with fresh pages from the kernel, so each new result
+    /// would pay a page fault per 4 KiB; keeping them in the heap lets freed blocks be reused.
+    @usableFromInline static let heapConfigured: Bool = {
+        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        return true
+    }()
+
+    // Read the header through its pointer: the `header` property is a class `var`, and each
+    // access to it would pay a dynamic exclusivity check on this hot path.
+    @inlinable public var dtype: DType { withUnsafeMutablePointerToHeader { $0.pointee.dtype } }
+    @inlinable public var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
 
     @inlinable public var raw: UnsafeMutableRawPointer {
         withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }

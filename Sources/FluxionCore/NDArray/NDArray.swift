@@ -80,3 +80,21 @@ func fail(_ operation: String, _ problem: String, fix: String, file: StaticStrin
 
 @usableFromInline
 func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+// MARK: - Raw access
+
+extension NDArray {
+    /// Calls `body` with the elements in row-major order as a buffer of `T` (the array's own
+    /// storage when it is contiguous and of dtype `T`, otherwise a converted copy). For
+    /// handing data to C libraries; the buffer must not be written or kept.
+    public func withUnsafeBufferPointer<T: Element, R>(as _: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
+        let c = Conversion.convert(base, to: T.dtype).contiguous()
+        return try withExtendedLifetime(c) { try body(UnsafeBufferPointer(start: c.pointer(T.self), count: c.count)) }
+    }
+}
+
+/// The element type of an array (`float32`, `float64`, `int64`, `bool`).
+public typealias DType = FluxionKernels.DType
+
+/// A Swift type that can be an array element (`Float`, `Double`, `Int64`, `Bool`).
+public typealias Element = FluxionKernels.Element
