@@ -1,0 +1,46 @@
+// Timing: a warm-up call, then repetitions until both a minimum count and a minimum time are
+// reached; the median is reported with min, max and the repetition count.
+
+import Foundation
+
+struct Measurement {
+    let name: String
+    let implementation: String
+    let median: Double
+    let min: Double
+    let max: Double
+    let repetitions: Int
+    let checksum: Double
+
+    /// One JSON line, machine-readable.
+    var json: String {
+        String(format: #"{"workload":"%@","implementation":"%@","median_s":%.9g,"min_s":%.9g,"max_s":%.9g,"repetitions":%d,"checksum":%.9g}"#,
+               name, implementation, median, min, max, repetitions, checksum)
+    }
+}
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Times `body`, which runs the workload `inner` times per call (so tiny workloads are timed
+/// in batches); returns seconds per single run.
+func measure(_ name: String, _ implementation: String, inner: Int = 1, minRepetitions: Int = 20,
+             minSeconds: Double = 0.5, checksum: () -> Double = { 0 }, _ body: () -> Void) -> Measurement {
+    body()
+    var samples: [Double] = []
+    let start = now()
+    while samples.count < minRepetitions || now() - start < minSeconds {
+        let t0 = now()
+        body()
+        samples.append((now() - t0) / Double(inner))
+    }
+    samples.sort()
+    return Measurement(name: name, implementation: implementation, median: samples[samples.count / 2],
+                       min: samples.first!, max: samples.last!, repetitions: samples.count, checksum: checksum())
+}
+
+/// Keeps the optimizer from removing work whose result is otherwise unused.
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
