@@ -1,4 +1,68 @@
+// A one-minute tour of Fluxion's arrays: creation, broadcasting arithmetic, reductions,
+// views, matrix products, linear algebra and random numbers — each result printed the way
+// PyTorch prints it, and checked.
+//
+// Run: swift run -c release Tour
+
 import Fluxion
+
+// Arrays are immutable values. Swift floating-point data becomes float32, as in PyTorch.
 let x = NDArray([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-let c = x .> 2
-print(c, c.dtype, NDArray.where(c, x, NDArray.zerosLike(x)), NDArray.where(c, x, 0))
+print("x =", x)
+precondition(x.shape == [2, 3] && x.dtype == .float32)
+
+// Arithmetic broadcasts like NumPy: a row vector meets every row.
+let shifted = x - x.mean(dim: 0)
+print("x - x.mean(dim: 0) =", shifted)
+precondition(shifted.floats == [-1.5, -1.5, -1.5, 1.5, 1.5, 1.5])
+
+// Reductions take any dimensions, with keepDim.
+let rowSums = x.sum(dim: 1, keepDim: true)
+print("x.sum(dim: 1, keepDim: true) =", rowSums)
+precondition(rowSums.shape == [2, 1] && rowSums.floats == [6, 15])
+
+// Transposes, slices and broadcasts are views: no copy is made.
+let column = x[.all, 1]
+print("x[.all, 1] =", column, "shares storage:", column.sharesStorage(with: x))
+precondition(column.floats == [2, 5] && column.sharesStorage(with: x))
+
+// "Updating" a copy gives it new storage; the original is untouched.
+var y = x
+y[0, 0..<2] = NDArray(0.0)
+print("y =", y)
+precondition(y.floats == [0, 0, 3, 4, 5, 6] && x.floats == [1, 2, 3, 4, 5, 6])
+
+// Matrix products go to BLAS, transposes as flags.
+let gram = matmul(x, x.T)
+print("x · xᵀ =", gram)
+precondition(gram.floats == [14, 32, 32, 77])
+
+// Linear algebra through LAPACK: solve a symmetric positive-definite system two ways.
+let a = NDArray([[4.0, 2.0], [2.0, 3.0]], dtype: .float64)
+let b = NDArray([2.0, 1.0], dtype: .float64)
+let solution = solve(a, b)
+let l = cholesky(a)
+let viaCholesky = triangularSolve(l, triangularSolve(l, b), transpose: true)
+print("solve(a, b) =", solution, " via Cholesky:", viaCholesky)
+let residual = (matmul(a, solution) - b).abs().max().item()
+precondition(residual < 1e-12 && (solution - viaCholesky).abs().max().item() < 1e-12)
+print("det(a) =", det(a), " eigenvalues:", eigh(a).values)
+precondition(abs(det(a).item() - 8) < 1e-12)
+
+// Random numbers come from explicit keys: the same key gives the same numbers.
+let key = RandomKey(seed: 42)
+let (k1, k2) = key.split()
+let noise = NDArray.normal([10_000], key: k1)
+print("normal samples: mean", noise.mean().item(), "std", noise.std().item())
+precondition(NDArray.normal([10_000], key: k1).floats == noise.floats)
+precondition(abs(noise.mean().item()) < 0.05 && abs(noise.std().item() - 1) < 0.05)
+print("uniform:", NDArray.uniform([4], key: k2))
+
+// A softmax written with the array vocabulary, stable for large logits.
+let logits = NDArray([[1000.0, 1001.0, 1002.0], [-1.0, 0.0, 1.0]])
+let softmax = exp(logits - logits.logSumExp(dim: 1, keepDim: true))
+print("softmax =", softmax)
+// float32 keeps about 7 digits, so logits near 1000 agree with the small ones to ~1e-4.
+precondition(abs(softmax.sum(dim: 1).floats[0] - 1) < 1e-4 && abs(softmax.floats[2] - softmax.floats[5]) < 1e-4)
+
+print("Tour complete.")

@@ -78,6 +78,47 @@ public enum Shape {
         return true
     }
 
+    /// Strides that read the elements of a `shape`/`strides` view in row-major order as
+    /// `newShape` without copying, or nil when the layout does not allow it (NumPy's
+    /// no-copy reshape: each group of old dimensions merged or split must be contiguous
+    /// within itself).
+    public static func viewStrides(shape: [Int], strides: [Int], as newShape: [Int]) -> [Int]? {
+        if count(shape) == 0 { return contiguousStrides(newShape) }
+        let old = Swift.zip(shape, strides).filter { $0.0 != 1 }
+        var result = [Int](repeating: 0, count: newShape.count)
+        var oi = 0, ni = 0
+        while ni < newShape.count {
+            if newShape[ni] == 1 {
+                ni += 1
+                continue
+            }
+            guard oi < old.count else { return nil }
+            var op = old[oi].0, np = newShape[ni]
+            var oj = oi + 1, nj = ni + 1
+            while op != np {
+                if op < np {
+                    guard oj < old.count else { return nil }
+                    op *= old[oj].0
+                    oj += 1
+                } else {
+                    guard nj < newShape.count else { return nil }
+                    np *= newShape[nj]
+                    nj += 1
+                }
+            }
+            for k in oi..<(oj - 1) where old[k].1 != old[k + 1].1 * old[k + 1].0 { return nil }
+            result[nj - 1] = old[oj - 1].1
+            var k = nj - 1
+            while k > ni {
+                result[k - 1] = result[k] * newShape[k]
+                k -= 1
+            }
+            oi = oj
+            ni = nj
+        }
+        return oi == old.count ? result : nil
+    }
+
     /// NumPy broadcasting of two shapes, or nil when they are incompatible.
     @inlinable public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
         if a == b { return a }

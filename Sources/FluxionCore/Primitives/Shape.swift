@@ -5,13 +5,16 @@ import FluxionKernels
 
 // MARK: - Reshape
 
-/// The same elements in row-major order with another shape of equal count.
+/// The same elements in row-major order with another shape of equal count: a view whenever
+/// the layout allows one (always for contiguous input), a copy otherwise.
 public struct Reshape: UnaryPrimitive {
     public let shape: [Int]
     public var name: String { "reshape" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
-        let c = x.contiguous()
-        return c.view(shape: shape, strides: Shape.contiguousStrides(shape))
+        if let strides = Shape.viewStrides(shape: x.shape, strides: x.strides, as: shape) {
+            return x.view(shape: shape, strides: strides)
+        }
+        return Copy.contiguous(x).view(shape: shape, strides: Shape.contiguousStrides(shape))
     }
 }
 
