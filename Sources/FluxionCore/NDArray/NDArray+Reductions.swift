@@ -2,9 +2,9 @@
 // size 1), argmax/argmin along one, cumulative sums, and the composites logSumExp, var, std
 // and norm. Dimensions may be negative (counted from the end).
 //
-// Stability: logSumExp subtracts the maximum first (a row that is all −∞ gives −∞, not NaN);
-// var uses the two-pass formula mean((x − mean)²) with Bessel's correction by default, as
-// `torch.var`.
+// Stability: logSumExp subtracts the maximum first (a row that is all −∞ gives −∞, not NaN,
+// and one holding +∞ gives +∞); var uses the two-pass formula mean((x − mean)²) with Bessel's
+// correction by default, as `torch.var`.
 
 import FluxionKernels
 
@@ -142,11 +142,18 @@ extension NDArray {
     public func logSumExp(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let x = dtype.isFloatingPoint ? self : to(.float32)
         let axes = x.normalized(dims, "logSumExp", file: file, line: line)
-        // A shift of −∞ (an all −∞ slice) would give NaN; such slices shift by 0 instead.
+        let kept = x.shape.indices.filter { !axes.contains($0) }.map { x.shape[$0] }
+        // An empty slice sums to 0, whose log is −∞ (its maximum is undefined).
+        if axes.contains(where: { x.shape[$0] == 0 }) {
+            let shape = keepDim ? x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] } : kept
+            return NDArray.full(shape, -.infinity, dtype: x.dtype)
+        }
+        // A shift of ±∞ (a slice that is all −∞ or holds +∞) would give NaN; such slices shift
+        // by 0 instead, as PyTorch does.
         let m = x.max(dims: axes, keepDim: true, file: file, line: line)
-        let shift = NDArray.where(m .== -Double.infinity, NDArray.zerosLike(m), m)
+        let shift = NDArray.where(FluxionCore.abs(m) .== Double.infinity, NDArray.zerosLike(m), m)
         let s = FluxionCore.log(FluxionCore.exp(x - shift).sum(dims: axes, keepDim: true)) + shift
-        return keepDim ? s : s.reshape(x.shape.indices.filter { !axes.contains($0) }.map { x.shape[$0] })
+        return keepDim ? s : s.reshape(kept)
     }
 
     /// log Σ exp(x) over `dim` (all elements when nil).

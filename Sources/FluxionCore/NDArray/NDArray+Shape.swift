@@ -185,10 +185,15 @@ extension NDArray {
     }
 
     /// `length` elements along `dim` from `start` (a view).
-    public func narrow(dim: Int, start: Int, length: Int) -> NDArray {
+    public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        let d = normalized(dim, "narrow", file: file, line: line)
+        guard rank > 0, start >= 0, length >= 0, start + length <= shape[d] else {
+            fail("narrow", "elements \(start)..<\(start + length) do not lie within dimension \(d) of shape \(describe(shape))",
+                 fix: "choose a start and length within the dimension's size", file: file, line: line)
+        }
         var starts = [Int](repeating: 0, count: rank), counts = shape
-        starts[dim] = start
-        counts[dim] = length
+        starts[d] = start
+        counts[d] = length
         return bind(Slice(starts: starts, counts: counts, steps: [Int](repeating: 1, count: rank)), self)
     }
 }

@@ -9,25 +9,55 @@ import FluxionKernels
 /// it: transposes, slices, broadcasts, reshapes of contiguous data); nothing ever writes to
 /// storage an array can see. "Updates" such as `y[0..<2] = z` give `y` new storage.
 public struct NDArray: @unchecked Sendable {
-    /// The elements and how to read them.
-    @usableFromInline let base: StridedArray
+    /// Concrete elements, or a tracer standing for a value inside a transform.
+    @usableFromInline enum Payload {
+        case concrete(StridedArray)
+        case traced(Tracer)
+    }
 
-    @inlinable init(_ base: StridedArray) { self.base = base }
+    @usableFromInline let payload: Payload
+
+    @inlinable init(_ base: StridedArray) { payload = .concrete(base) }
+    @inlinable init(tracer: Tracer) { payload = .traced(tracer) }
+
+    /// The concrete elements: the array's own, or for a forward or reverse tracer the value it
+    /// carries (batch tracers have no single value and stop with a clear message).
+    @usableFromInline var base: StridedArray {
+        switch payload {
+        case .concrete(let a): a
+        case .traced(let t): t.concreteValue()
+        }
+    }
+
+    /// The tracer behind this array, if it stands for a value inside a transform.
+    @usableFromInline var tracer: Tracer? {
+        if case .traced(let t) = payload { t } else { nil }
+    }
 
     /// The size of each dimension (empty for a 0-d scalar).
-    @inlinable public var shape: [Int] { base.shape }
+    @inlinable public var shape: [Int] {
+        switch payload {
+        case .concrete(let a): a.shape
+        case .traced(let t): t.shape
+        }
+    }
 
     /// The element type.
-    @inlinable public var dtype: DType { base.dtype }
+    @inlinable public var dtype: DType {
+        switch payload {
+        case .concrete(let a): a.dtype
+        case .traced(let t): t.dtype
+        }
+    }
 
     /// The number of dimensions.
-    @inlinable public var rank: Int { base.shape.count }
+    @inlinable public var rank: Int { shape.count }
 
     /// The number of elements.
-    @inlinable public var count: Int { base.count }
+    @inlinable public var count: Int { Shape.count(shape) }
 
     /// True when the elements lie row-major without gaps.
-    @inlinable public var isContiguous: Bool { base.isContiguous }
+    public var isContiguous: Bool { base.isContiguous }
 
     /// The strides of each dimension, in elements (0 along broadcast dimensions).
     public var strides: [Int] { base.strides }

@@ -1,7 +1,32 @@
 // Matrix products and the factorizations behind solve, inverse, determinants and symmetric
-// eigendecomposition. Inputs carry explicit, already broadcast batch dimensions.
+// eigendecomposition. Inputs carry explicit, already broadcast batch dimensions ([..., m, k]).
+//
+// Derivatives (X = solution, L = Cholesky factor, w, V = eigenpairs, Φ = lower triangle with
+// half the diagonal):
+//   matmul      Ċ = ȦB + AḂ                 Ā = C̄Bᵀ, B̄ = AᵀC̄
+//   solve       Ẋ = A⁻¹(Ḃ − ȦX)             B̄ = A⁻ᵀX̄, Ā = −B̄Xᵀ
+//   triangular  as solve, restricted to the triangle A is read from
+//   cholesky    L̇ = LΦ(L⁻¹ȦL⁻ᵀ)             S = L⁻ᵀΦ(LᵀL̄)L⁻¹, Ā = (S + Sᵀ)/2
+//   slogdet     d log|det A| = tr(A⁻¹Ȧ)      Ā = c̄·A⁻ᵀ (the sign has zero derivative)
+//   eigh        M = VᵀȦV: ẇ = diag M, V̇ = V(F∘M) with F_ij = 1/(w_j − w_i), F_ii = 0
+//               Ā = V(diag w̄ + F∘(VᵀV̄))Vᵀ, symmetrized
+// Cholesky and eigh treat their input as symmetric: their derivatives are those of
+// A ↦ f((A + Aᵀ)/2), as in PyTorch. Repeated eigenvalues make F infinite, as in JAX and PyTorch.
 
 import FluxionKernels
+
+/// Ones where the triangle of an n×n matrix is read (lower or upper, with or without the
+/// diagonal), zeros elsewhere.
+func triangleMask(_ n: Int, lower: Bool, diagonal: Bool, dtype: DType) -> NDArray {
+    let rows = NDArray.arange(0, Double(n)).unsqueeze(1), cols = NDArray.arange(0, Double(n)).unsqueeze(0)
+    let mask = lower ? (diagonal ? rows .>= cols : rows .> cols) : (diagonal ? rows .<= cols : rows .< cols)
+    return mask.to(dtype)
+}
+
+/// Both operands of a two-input linear-algebra primitive with the batch axis first.
+func batchBoth(_ inputs: [NDArray], _ axes: [Int?], _ size: Int) -> [NDArray] {
+    zip(inputs, axes).map { $0.batchFirst($1, size: size) }
+}
 
 // MARK: - Matrix product
 
@@ -9,6 +34,24 @@ import FluxionKernels
 public struct MatMul: BinaryPrimitive {
     public var name: String { "matmul" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray { GEMM.matmul(a, b) }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        let ta = tangents[0].map { bind(self, $0, primals[1]) }
+        let tb = tangents[1].map { bind(self, primals[0], $0) }
+        return [addTangents(ta, tb)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil, nil] }
+        return [needs[0] ? bind(self, ct, primals[1].mT) : nil, needs[1] ? bind(self, primals[0].mT, ct) : nil]
+    }
+
+    /// A shared (unbatched) operand is broadcast along the batch as a stride-0 view, which the
+    /// kernel turns into one GEMM with batch·m rows.
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let ab = batchBoth(inputs, axes, size)
+        return ([bind(self, ab[0], ab[1])], [0])
+    }
 }
 
 // MARK: - Cholesky
@@ -17,6 +60,33 @@ public struct MatMul: BinaryPrimitive {
 public struct Cholesky: UnaryPrimitive {
     public var name: String { "cholesky" }
     public func evaluate(_ a: StridedArray) -> StridedArray { LinearAlgebra.cholesky(a.contiguous()) }
+
+    /// The lower triangle with half the diagonal.
+    func phi(_ x: NDArray) -> NDArray {
+        let n = x.shape[x.rank - 1]
+        return x * (triangleMask(n, lower: true, diagonal: false, dtype: x.dtype) + NDArray.eye(n, dtype: x.dtype) * 0.5)
+    }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard let t = tangents[0] else { return [nil] }
+        let l = outputs[0]
+        let left = triangularSolve(l, (t + t.mT) * 0.5)
+        let inner = triangularSolve(l, left.mT).mT
+        return [bind(MatMul(), l, phi(inner))]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil] }
+        let l = outputs[0]
+        let p = phi(bind(MatMul(), l.mT, ct))
+        let left = triangularSolve(l, p, transpose: true)
+        let s = triangularSolve(l, left.mT, transpose: true).mT
+        return [(s + s.mT) * 0.5]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
+    }
 }
 
 // MARK: - Triangular solve
@@ -30,6 +100,37 @@ public struct TriangularSolve: BinaryPrimitive {
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
         LinearAlgebra.triangularSolve(a, b, lower: lower, transpose: transposeA, unitDiagonal: unitDiagonal)
     }
+
+    /// `x` restricted to the entries of A that are read.
+    func masked(_ x: NDArray) -> NDArray {
+        x * triangleMask(x.shape[x.rank - 1], lower: lower, diagonal: !unitDiagonal, dtype: x.dtype)
+    }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
+        let x = outputs[0]
+        var rhs = tangents[1]
+        if let ta = tangents[0] {
+            let op = transposeA ? masked(ta).mT : masked(ta)
+            rhs = addTangents(rhs, -bind(MatMul(), op, x))
+        }
+        return [bind(self, primals[0], rhs!)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil, nil] }
+        let adjoint = TriangularSolve(lower: lower, transposeA: !transposeA, unitDiagonal: unitDiagonal)
+        let b = bind(adjoint, primals[0], ct)
+        guard needs[0] else { return [nil, b] }
+        let x = outputs[0]
+        let a = transposeA ? -bind(MatMul(), x, b.mT) : -bind(MatMul(), b, x.mT)
+        return [masked(a), b]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let ab = batchBoth(inputs, axes, size)
+        return ([bind(self, ab[0], ab[1])], [0])
+    }
 }
 
 // MARK: - LU solve
@@ -38,6 +139,23 @@ public struct TriangularSolve: BinaryPrimitive {
 public struct Solve: BinaryPrimitive {
     public var name: String { "solve" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray { LinearAlgebra.solve(a, b) }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
+        let rhs = addTangents(tangents[1], tangents[0].map { -bind(MatMul(), $0, outputs[0]) })!
+        return [bind(self, primals[0], rhs)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil, nil] }
+        let b = bind(self, primals[0].mT, ct)
+        return [needs[0] ? -bind(MatMul(), b, outputs[0].mT) : nil, b]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let ab = batchBoth(inputs, axes, size)
+        return ([bind(self, ab[0], ab[1])], [0])
+    }
 }
 
 // MARK: - Sign and log-determinant
@@ -49,6 +167,26 @@ public struct Slogdet: Primitive {
         let (sign, logAbs) = LinearAlgebra.slogdet(inputs[0])
         return [sign, logAbs]
     }
+
+    func inverse(_ a: NDArray) -> NDArray {
+        bind(Solve(), a, NDArray.eye(a.shape[a.rank - 1], dtype: a.dtype).broadcast(to: a.shape))
+    }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard let t = tangents[0] else { return [nil, nil] }
+        let a = primals[0]
+        let product = bind(Solve(), a, t) * NDArray.eye(a.shape[a.rank - 1], dtype: a.dtype)
+        return [nil, product.sum(dims: [a.rank - 2, a.rank - 1])]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[1] else { return [nil] }
+        return [ct.unsqueeze(-1).unsqueeze(-1) * inverse(primals[0]).mT]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        (bind(self, [inputs[0].moveAxis(from: axes[0]!, to: 0)]), [0, 0])
+    }
 }
 
 // MARK: - Symmetric eigendecomposition
@@ -59,5 +197,38 @@ public struct Eigh: Primitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
         let (values, vectors) = LinearAlgebra.eigh(inputs[0])
         return [values, vectors]
+    }
+
+    /// F_ij = 1/(w_j − w_i) off the diagonal, 0 on it.
+    func gaps(_ w: NDArray) -> NDArray {
+        let n = w.shape[w.rank - 1]
+        let eye = NDArray.eye(n, dtype: w.dtype)
+        let difference = w.unsqueeze(-2) - w.unsqueeze(-1)
+        return (1 - eye) / (difference + eye)
+    }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard let t = tangents[0] else { return [nil, nil] }
+        let (w, v) = (outputs[0], outputs[1])
+        let symmetric = (t + t.mT) * 0.5
+        let m = bind(MatMul(), bind(MatMul(), v.mT, symmetric), v)
+        let n = w.shape[w.rank - 1]
+        let dw = (m * NDArray.eye(n, dtype: m.dtype)).sum(dim: -1)
+        let dv = bind(MatMul(), v, gaps(w) * m)
+        return [dw, dv]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard cotangents[0] != nil || cotangents[1] != nil else { return [nil] }
+        let (w, v) = (outputs[0], outputs[1])
+        let n = w.shape[w.rank - 1]
+        var inner = cotangents[0].map { $0.unsqueeze(-1) * NDArray.eye(n, dtype: w.dtype) }
+        if let cv = cotangents[1] { inner = addTangents(inner, gaps(w) * bind(MatMul(), v.mT, cv)) }
+        let a = bind(MatMul(), bind(MatMul(), v, inner!), v.mT)
+        return [(a + a.mT) * 0.5]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        (bind(self, [inputs[0].moveAxis(from: axes[0]!, to: 0)]), [0, 0])
     }
 }

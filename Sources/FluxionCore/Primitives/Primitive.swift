@@ -1,20 +1,38 @@
 // The unit of computation: every array operation is a primitive or a composite of primitives
 // (like `jax.lax`). A primitive is a value type named for the operation that carries its
-// parameters and knows how to evaluate itself on concrete arrays.
+// parameters and declares, side by side, its four rules:
 //
-// `bind` is the single entry point through which every operation runs. Arrays here are always
-// concrete, so binding evaluates at once; the unary and binary entry points skip the input
-// and output lists so that a small operation costs one allocation (its result).
+// - `evaluate`: the kernel call on concrete arrays;
+// - `jvp`: output tangents from input tangents (forward mode);
+// - `vjp`: input cotangents from output cotangents (reverse mode);
+// - `batch`: the same operation on inputs that carry a batch axis (`vmap`).
+//
+// `jvp` and `vjp` are written with NDArray operations, never kernels, so that they can be
+// differentiated again: every order works. A tangent or cotangent of `nil` is a symbolic
+// zero. Integer and bool outputs never get tangents. Families (elementwise, reductions, …)
+// supply the rules in protocol extensions so most primitives state only their derivative.
 
 import FluxionKernels
 
-/// An operation the array layer understands.
+/// An operation the transforms understand.
 public protocol Primitive: Sendable {
     /// The operation's name in messages (`"exp"`, `"matmul"`, …).
     var name: String { get }
 
     /// The outputs for concrete inputs: the kernel call.
     func evaluate(_ inputs: [StridedArray]) -> [StridedArray]
+
+    /// Output tangents (nil: zero) at `primals` along `tangents` (nil: zero); `outputs` are
+    /// the primal outputs.
+    func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?]
+
+    /// Input cotangents from output `cotangents` (nil: zero); only inputs with `needs[i]` must
+    /// be computed (others may be nil).
+    func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?]
+
+    /// The outputs and their batch axes for inputs with batch axes `axes` (nil: unbatched) of
+    /// batch size `size`.
+    func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?])
 }
 
 /// A primitive of one input and one output.
@@ -35,20 +53,26 @@ extension BinaryPrimitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0], inputs[1])] }
 }
 
-/// Applies `primitive` to `inputs`.
-@inlinable
-public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] {
-    primitive.evaluate(inputs.map(\.base)).map(NDArray.init)
+/// A primitive whose output is a linear function of its inputs (or of the inputs listed in
+/// `linearInputs`; the others are integer indices): its jvp is itself applied to tangents.
+public protocol LinearPrimitive: Primitive {}
+
+extension LinearPrimitive {
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard tangents.contains(where: { $0 != nil }) else { return outputs.map { _ in nil } }
+        let filled = zip(primals, tangents).map { p, t in t ?? (p.dtype.isFloatingPoint ? NDArray.zerosLike(p) : p) }
+        return bind(self, filled).map { $0 }
+    }
 }
 
-/// Applies a one-input, one-output primitive.
-@inlinable
-public func bind(_ primitive: some UnaryPrimitive, _ x: NDArray) -> NDArray {
-    NDArray(primitive.evaluate(x.base))
-}
+/// A primitive whose outputs have zero derivative (comparisons, rounding, arg-reductions).
+public protocol PiecewiseConstant: Primitive {}
 
-/// Applies a two-input, one-output primitive.
-@inlinable
-public func bind(_ primitive: some BinaryPrimitive, _ a: NDArray, _ b: NDArray) -> NDArray {
-    NDArray(primitive.evaluate(a.base, b.base))
+extension PiecewiseConstant {
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        outputs.map { _ in nil }
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        primals.map { _ in nil }
+    }
 }

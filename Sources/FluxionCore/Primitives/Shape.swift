@@ -1,5 +1,8 @@
-// Primitives that rearrange elements. Reshape (of contiguous data), broadcast, transpose and
-// slice are views: they cost no copy. Pad and concatenation build new arrays.
+// Primitives that rearrange elements. Reshape (when the layout allows), broadcast, transpose and
+// slice are views: they cost no copy. Pad, concatenation and update build new arrays. All are
+// linear; each cotangent rule is the adjoint rearrangement (broadcast ↔ sum, slice ↔ update of
+// zeros, pad ↔ slice, concatenate ↔ split). Batching puts the batch axis first and prepends it
+// to the parameters.
 
 import FluxionKernels
 
@@ -7,7 +10,7 @@ import FluxionKernels
 
 /// The same elements in row-major order with another shape of equal count: a view whenever
 /// the layout allows one (always for contiguous input), a copy otherwise.
-public struct Reshape: UnaryPrimitive {
+public struct Reshape: UnaryPrimitive, LinearPrimitive {
     public let shape: [Int]
     public var name: String { "reshape" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -16,32 +19,55 @@ public struct Reshape: UnaryPrimitive {
         }
         return Copy.contiguous(x).view(shape: shape, strides: Shape.contiguousStrides(shape))
     }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        [cotangents[0].map { bind(Reshape(shape: primals[0].shape), $0) }]
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(Reshape(shape: [size] + shape), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
+    }
 }
 
 // MARK: - Broadcast
 
 /// The array read as the larger, broadcast-compatible `shape` (stride 0 where it repeats).
-public struct BroadcastTo: UnaryPrimitive {
+public struct BroadcastTo: UnaryPrimitive, LinearPrimitive {
     public let shape: [Int]
     public var name: String { "broadcast" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.broadcast(x, to: shape) }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        [cotangents[0].map { $0.unbroadcast(to: primals[0].shape) }]
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let x = alignElementwise(inputs, axes)[0]
+        let lead = [Int](repeating: 1, count: shape.count - (x.rank - 1))
+        let padded = x.reshape([size] + lead + Array(x.shape.dropFirst()))
+        return ([bind(BroadcastTo(shape: [size] + shape), padded)], [0])
+    }
 }
 
 // MARK: - Transpose
 
 /// Dimensions reordered: output dimension i is input dimension `permutation[i]`.
-public struct Transpose: UnaryPrimitive {
+public struct Transpose: UnaryPrimitive, LinearPrimitive {
     public let permutation: [Int]
     public var name: String { "permute" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
         x.view(shape: permutation.map { x.shape[$0] }, strides: permutation.map { x.strides[$0] })
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        var inverse = permutation
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return [cotangents[0].map { bind(Transpose(permutation: inverse), $0) }]
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(Transpose(permutation: [0] + permutation.map { $0 + 1 }), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }
 
 // MARK: - Slice
 
 /// A regular sub-grid: along dimension d, `counts[d]` elements from `starts[d]` every `steps[d]`.
-public struct Slice: UnaryPrimitive {
+public struct Slice: UnaryPrimitive, LinearPrimitive {
     public let starts: [Int]
     public let counts: [Int]
     public let steps: [Int]
@@ -51,19 +77,40 @@ public struct Slice: UnaryPrimitive {
         for d in 0..<x.rank where counts[d] > 0 { offset += starts[d] * x.strides[d] }
         return x.view(shape: counts, strides: zip(x.strides, steps).map { $0 * $1 }, offset: offset)
     }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        [cotangents[0].map { bind(UpdateSlice(slice: self), NDArray.zeros(primals[0].shape, dtype: $0.dtype), $0) }]
+    }
+    /// The same slice of an array with a batch axis in front.
+    func batched(_ size: Int) -> Slice {
+        Slice(starts: [0] + starts, counts: [size] + counts, steps: [1] + steps)
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(batched(size), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
+    }
 }
 
 // MARK: - Update
 
-/// The first input with the region `slice` replaced by the second input (broadcast to it):
-/// the functional form of `y[region] = value`.
-public struct UpdateSlice: BinaryPrimitive {
+/// The first input with the region `slice` replaced by the second input (of the region's
+/// shape): the functional form of `y[region] = value`.
+public struct UpdateSlice: BinaryPrimitive, LinearPrimitive {
     public let slice: Slice
     public var name: String { "update" }
     public func evaluate(_ x: StridedArray, _ value: StridedArray) -> StridedArray {
         let whole = Copy.contiguous(x)
         Copy.assign(value, into: slice.evaluate(whole))
         return whole
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil, nil] }
+        return [
+            needs[0] ? bind(self, ct, NDArray.zeros(slice.counts, dtype: ct.dtype)) : nil,
+            needs[1] ? bind(slice, ct) : nil,
+        ]
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let x = inputs[0].batchFirst(axes[0], size: size), v = inputs[1].batchFirst(axes[1], size: size)
+        return ([bind(UpdateSlice(slice: slice.batched(size)), x, v)], [0])
     }
 }
 
@@ -78,17 +125,34 @@ public struct Pad: UnaryPrimitive {
     public func evaluate(_ x: StridedArray) -> StridedArray {
         Copy.pad(x, Array(zip(before, after)), value: value)
     }
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        [tangents[0].map { bind(Pad(before: before, after: after, value: 0), $0) }]
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        let interior = Slice(starts: before, counts: primals[0].shape, steps: before.map { _ in 1 })
+        return [cotangents[0].map { bind(interior, $0) }]
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(Pad(before: [0] + before, after: [0] + after, value: value), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
+    }
 }
 
 // MARK: - Concatenate
 
 /// The inputs joined along `axis`.
-public struct Concat: Primitive {
+public struct Concat: Primitive, LinearPrimitive {
     public let axis: Int
     public var name: String { "concat" }
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
         var shape = inputs[0].shape
         shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
         return [Copy.concat(inputs, axis: axis, shape: shape)]
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return primals.map { _ in nil } }
+        return ct.split(sizes: primals.map { $0.shape[axis] }, dim: axis)
+    }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        (bind(Concat(axis: axis + 1), zip(inputs, axes).map { $0.batchFirst($1, size: size) }), [0])
     }
 }

@@ -1,70 +1,244 @@
-// Elementwise functions of one array. Each primitive names its kernel function; integer and
-// bool inputs are converted to floating point by the array layer before binding, except for
-// the functions that keep integer dtypes (neg, abs, sign, relu, floor, ceil, round).
+// Elementwise functions of one array. Each primitive names its kernel function and its
+// derivative dy/dx as array code (x the input, y the output); the family supplies the chain
+// rule in both modes and the batch rule (an elementwise function ignores the batch axis).
+//
+// Integer and bool inputs are converted to floating point by the array layer before binding,
+// except for the functions that keep integer dtypes (neg, abs, sign, relu, floor, ceil, round).
+// Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, |x|'(0) = 0; rounding
+// and sign have zero derivative. Derivatives that become infinite at the edge of their domain
+// (log, sqrt, rsqrt, asin, acos, fractional powers at 0) multiply a zero tangent to exactly 0.
 
 import FluxionKernels
 
 /// An elementwise function of one array.
 public protocol UnaryElementwise: UnaryPrimitive {
     var function: UnaryFunction { get }
+    /// dy/dx elementwise, or nil where the function is piecewise constant.
+    func derivative(_ x: NDArray, _ y: NDArray) -> NDArray?
+    /// Whether the derivative can be infinite for finite input.
+    var derivativeMayBeInfinite: Bool { get }
 }
 
 extension UnaryElementwise {
     public var name: String { "\(function)" }
+    public var derivativeMayBeInfinite: Bool { false }
+
     public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.unary(function, x) }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard let t = tangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
+        return [scale(t, by: d, strongZero: derivativeMayBeInfinite)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
+        return [scale(ct, by: d, strongZero: derivativeMayBeInfinite)]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0])], axes)
+    }
 }
 
 // MARK: - Sign and magnitude
-public struct Neg: UnaryElementwise { public var function: UnaryFunction { .neg } }
-public struct Abs: UnaryElementwise { public var function: UnaryFunction { .abs } }
-public struct Sign: UnaryElementwise { public var function: UnaryFunction { .sign } }
+
+public struct Neg: UnaryElementwise {
+    public var function: UnaryFunction { .neg }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { NDArray.fullLike(x, -1) }
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] { [tangents[0].map { -$0 }] }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { [cotangents[0].map { -$0 }] }
+}
+
+public struct Abs: UnaryElementwise {
+    public var function: UnaryFunction { .abs }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sign(x) }
+}
+
+public struct Sign: UnaryElementwise {
+    public var function: UnaryFunction { .sign }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
+}
 
 // MARK: - Exponentials and logarithms
-public struct Exp: UnaryElementwise { public var function: UnaryFunction { .exp } }
-public struct Log: UnaryElementwise { public var function: UnaryFunction { .log } }
-public struct Log1p: UnaryElementwise { public var function: UnaryFunction { .log1p } }
-public struct Expm1: UnaryElementwise { public var function: UnaryFunction { .expm1 } }
+
+public struct Exp: UnaryElementwise {
+    public var function: UnaryFunction { .exp }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y }
+}
+
+public struct Log: UnaryElementwise {
+    public var function: UnaryFunction { .log }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / x }
+}
+
+public struct Log1p: UnaryElementwise {
+    public var function: UnaryFunction { .log1p }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (x + 1) }
+}
+
+public struct Expm1: UnaryElementwise {
+    public var function: UnaryFunction { .expm1 }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y + 1 }
+}
 
 // MARK: - Powers
-public struct Sqrt: UnaryElementwise { public var function: UnaryFunction { .sqrt } }
-public struct Rsqrt: UnaryElementwise { public var function: UnaryFunction { .rsqrt } }
+
+public struct Sqrt: UnaryElementwise {
+    public var function: UnaryFunction { .sqrt }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 0.5 / y }
+}
+
+public struct Rsqrt: UnaryElementwise {
+    public var function: UnaryFunction { .rsqrt }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -0.5 * y * y * y }
+}
 
 /// `x ** exponent` for a constant exponent.
 public struct PowScalar: UnaryElementwise {
     public let exponent: Double
     public var function: UnaryFunction { .pow(exponent) }
+    public var derivativeMayBeInfinite: Bool { exponent < 1 }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? {
+        switch exponent {
+        case 0: nil
+        case 1: NDArray.onesLike(x)
+        case 2: 2 * x
+        default: exponent * FluxionCore.pow(x, exponent - 1)
+        }
+    }
 }
 
 // MARK: - Trigonometric and hyperbolic
-public struct Sin: UnaryElementwise { public var function: UnaryFunction { .sin } }
-public struct Cos: UnaryElementwise { public var function: UnaryFunction { .cos } }
-public struct Tan: UnaryElementwise { public var function: UnaryFunction { .tan } }
-public struct Asin: UnaryElementwise { public var function: UnaryFunction { .asin } }
-public struct Acos: UnaryElementwise { public var function: UnaryFunction { .acos } }
-public struct Atan: UnaryElementwise { public var function: UnaryFunction { .atan } }
-public struct Sinh: UnaryElementwise { public var function: UnaryFunction { .sinh } }
-public struct Cosh: UnaryElementwise { public var function: UnaryFunction { .cosh } }
-public struct Tanh: UnaryElementwise { public var function: UnaryFunction { .tanh } }
+
+public struct Sin: UnaryElementwise {
+    public var function: UnaryFunction { .sin }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { cos(x) }
+}
+
+public struct Cos: UnaryElementwise {
+    public var function: UnaryFunction { .cos }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -sin(x) }
+}
+
+public struct Tan: UnaryElementwise {
+    public var function: UnaryFunction { .tan }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 + y * y }
+}
+
+public struct Asin: UnaryElementwise {
+    public var function: UnaryFunction { .asin }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { rsqrt(1 - x * x) }
+}
+
+public struct Acos: UnaryElementwise {
+    public var function: UnaryFunction { .acos }
+    public var derivativeMayBeInfinite: Bool { true }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -rsqrt(1 - x * x) }
+}
+
+public struct Atan: UnaryElementwise {
+    public var function: UnaryFunction { .atan }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (1 + x * x) }
+}
+
+public struct Sinh: UnaryElementwise {
+    public var function: UnaryFunction { .sinh }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { cosh(x) }
+}
+
+public struct Cosh: UnaryElementwise {
+    public var function: UnaryFunction { .cosh }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sinh(x) }
+}
+
+public struct Tanh: UnaryElementwise {
+    public var function: UnaryFunction { .tanh }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 - y * y }
+}
 
 // MARK: - Activations and special functions
-public struct Sigmoid: UnaryElementwise { public var function: UnaryFunction { .sigmoid } }
-public struct Relu: UnaryElementwise { public var function: UnaryFunction { .relu } }
-public struct Softplus: UnaryElementwise { public var function: UnaryFunction { .softplus } }
-public struct Erf: UnaryElementwise { public var function: UnaryFunction { .erf } }
+
+public struct Sigmoid: UnaryElementwise {
+    public var function: UnaryFunction { .sigmoid }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y * (1 - y) }
+}
+
+/// relu'(0) = 0.
+public struct Relu: UnaryElementwise {
+    public var function: UnaryFunction { .relu }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (x .> 0).to(x.dtype) }
+}
+
+public struct Softplus: UnaryElementwise {
+    public var function: UnaryFunction { .softplus }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sigmoid(x) }
+}
+
+public struct Erf: UnaryElementwise {
+    public var function: UnaryFunction { .erf }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (2 / Double.pi.squareRoot()) * exp(-(x * x)) }
+}
 
 // MARK: - Rounding (piecewise constant)
-public struct Floor: UnaryElementwise { public var function: UnaryFunction { .floor } }
-public struct Ceil: UnaryElementwise { public var function: UnaryFunction { .ceil } }
-public struct Round: UnaryElementwise { public var function: UnaryFunction { .round } }
+
+public struct Floor: UnaryElementwise {
+    public var function: UnaryFunction { .floor }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
+}
+
+public struct Ceil: UnaryElementwise {
+    public var function: UnaryFunction { .ceil }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
+}
+
+public struct Round: UnaryElementwise {
+    public var function: UnaryFunction { .round }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
+}
 
 // MARK: - Logic
-public struct LogicalNot: UnaryElementwise { public var function: UnaryFunction { .logicalNot } }
+
+public struct LogicalNot: UnaryElementwise {
+    public var function: UnaryFunction { .logicalNot }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
+}
 
 // MARK: - Dtype conversion
 
-/// The elements converted to another dtype.
+/// The elements converted to another dtype. Between floating dtypes the derivative passes
+/// through (converted); to or from integers it is zero.
 public struct Convert: UnaryPrimitive {
     public let dtype: DType
     public var name: String { "convert" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Conversion.convert(x, to: dtype) }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard dtype.isFloatingPoint, let t = tangents[0] else { return [nil] }
+        return [t.to(dtype)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard dtype.isFloatingPoint, primals[0].dtype.isFloatingPoint, let ct = cotangents[0] else { return [nil] }
+        return [ct.to(primals[0].dtype)]
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0])], axes)
+    }
+}
+
+// MARK: - Stop gradient
+
+/// The identity with zero derivative: the value passes, derivatives do not.
+public struct StopGradient: UnaryPrimitive, PiecewiseConstant {
+    public var name: String { "stopGradient" }
+    public func evaluate(_ x: StridedArray) -> StridedArray { x }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0])], axes)
+    }
 }

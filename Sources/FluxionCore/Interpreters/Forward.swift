@@ -1,0 +1,54 @@
+// Forward mode: dual numbers. A tracer carries a primal value (from the level below) and a
+// tangent; each primitive's `jvp` rule maps input tangents to output tangents. Outputs whose
+// tangent is zero (integer outputs, comparisons, inputs without tangents) are returned as
+// plain lower-level values, so nothing is traced that cannot carry a derivative.
+
+import FluxionKernels
+
+final class ForwardTrace: Trace {
+    override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
+        var primals: [NDArray] = []
+        var tangents: [NDArray?] = []
+        primals.reserveCapacity(inputs.count)
+        tangents.reserveCapacity(inputs.count)
+        for x in inputs {
+            if let t = x.tracer as? ForwardTracer, t.trace === self {
+                primals.append(t.primal)
+                tangents.append(t.tangent)
+            } else {
+                primals.append(x)
+                tangents.append(nil)
+            }
+        }
+        let outputs = bind(primitive, primals)
+        let outTangents = primitive.jvp(primals, tangents, outputs: outputs)
+        return zip(outputs, outTangents).map { y, t in
+            guard let t, y.dtype.isFloatingPoint else { return y }
+            return NDArray(tracer: ForwardTracer(trace: self, primal: y, tangent: t))
+        }
+    }
+
+    /// `x` as a dual number of this trace with tangent `t`.
+    func lift(_ x: NDArray, tangent t: NDArray) -> NDArray {
+        NDArray(tracer: ForwardTracer(trace: self, primal: x, tangent: t))
+    }
+
+    /// The primal and tangent (zero when `y` does not depend on this trace's inputs).
+    func split(_ y: NDArray) -> (primal: NDArray, tangent: NDArray) {
+        if let t = y.tracer as? ForwardTracer, t.trace === self { return (t.primal, t.tangent) }
+        return (y, NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault))
+    }
+}
+
+final class ForwardTracer: Tracer {
+    let primal: NDArray
+    let tangent: NDArray
+
+    init(trace: ForwardTrace, primal: NDArray, tangent: NDArray) {
+        self.primal = primal
+        self.tangent = tangent
+        super.init(trace: trace, shape: primal.shape, dtype: primal.dtype)
+    }
+
+    override func concreteValue() -> StridedArray { primal.base }
+}

@@ -1,0 +1,151 @@
+// Interpreters and the one entry point every operation goes through.
+//
+// A transform runs the user's function on tracers: arrays that stand for values and belong to
+// one interpreter (a `Trace`) at one nesting level. `bind` finds the highest-level trace among
+// its inputs and lets it process the primitive; the trace computes on its parent level by
+// calling `bind` again with the values its tracers carry, so nested transforms compose
+// (autodidax's design). With no tracer among the inputs, `bind` evaluates the kernel at once.
+//
+// Levels come from the dynamic nesting of transforms on the current thread, so an array closed
+// over from an outer transform is a constant to an inner one (no perturbation confusion). A
+// tracer whose transform has ended is refused: inside another transform the refusal is thrown
+// as `TransformError.escapedTracer` when that transform returns; outside any transform it stops
+// the program, since there is no transform to throw from.
+
+import FluxionKernels
+import Synchronization
+
+/// An interpreter instance: one level of one transform.
+public class Trace: @unchecked Sendable {
+    /// The nesting level; inner transforms have higher levels.
+    public let level: Int
+    /// False once the transform that owns this trace has returned.
+    var isActive = true
+    /// The transform's name, for messages.
+    let transform: String
+
+    init(level: Int, transform: String) {
+        self.level = level
+        self.transform = transform
+    }
+
+    /// The outputs of `primitive` applied to `inputs`, some of which are this trace's tracers.
+    func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
+        fatalError("every interpreter overrides process")
+    }
+}
+
+/// A value inside a transform: its shape and dtype, and whatever its interpreter carries.
+public class Tracer: @unchecked Sendable {
+    public let shape: [Int]
+    public let dtype: DType
+    let trace: Trace
+
+    init(trace: Trace, shape: [Int], dtype: DType) {
+        self.trace = trace
+        self.shape = shape
+        self.dtype = dtype
+    }
+
+    /// The concrete value this tracer stands for, when it has one.
+    func concreteValue() -> StridedArray {
+        preconditionFailure("Fluxion: a \(trace.transform) value has no single concrete value. Fix: read values outside the transform, or return them from it")
+    }
+}
+
+/// What the current thread knows about its transforms.
+final class ThreadState {
+    /// How many transforms are running on this thread (the level of the innermost).
+    var depth = 0
+    /// An error found inside an operation, thrown when the innermost transform returns.
+    var pendingError: TransformError?
+    /// The randomness policy of each running `vmap`, innermost last.
+    var batchTraces: [BatchTrace] = []
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { if let p = $0 { Unmanaged<ThreadState>.fromOpaque(p).release() } }
+        return key
+    }()
+
+    static var current: ThreadState {
+        if let p = pthread_getspecific(key) { return Unmanaged<ThreadState>.fromOpaque(p).takeUnretainedValue() }
+        let state = ThreadState()
+        pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
+        return state
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body` with a new trace one level above the current ones, marks the trace inactive
+/// afterwards, and throws any error operations recorded meanwhile.
+func withNewTrace<T: Trace, R>(_ make: (Int) -> T, _ body: (T) throws -> R) throws -> R {
+    let state = ThreadState.current
+    let trace = make(state.depth + 1)
+    state.depth += 1
+    defer {
+        trace.isActive = false
+        state.depth -= 1
+    }
+    let result = try body(trace)
+    if let error = state.pendingError {
+        state.pendingError = nil
+        throw error
+    }
+    return result
+}
+
+/// Records an error found inside an operation: thrown by the enclosing transform, or a stop
+/// when no transform is running.
+func report(_ error: TransformError) {
+    let state = ThreadState.current
+    guard state.depth > 0 else { preconditionFailure("Fluxion: \(error)") }
+    if state.pendingError == nil { state.pendingError = error }
+}
+
+// MARK: - bind
+
+/// Applies `primitive` to `inputs`: evaluates at once when no input is a tracer, otherwise
+/// hands it to the interpreter of the highest-level tracer.
+public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] {
+    var top: Trace?
+    for x in inputs {
+        guard case .traced(let t) = x.payload else { continue }
+        guard t.trace.isActive else { return escaped(primitive, inputs, t) }
+        if top == nil || t.trace.level > top!.level { top = t.trace }
+    }
+    guard let top else {
+        return primitive.evaluate(inputs.map(\.base)).map(NDArray.init)
+    }
+    return top.process(primitive, inputs)
+}
+
+/// A tracer outlived its transform: report it and compute on its concrete value so the caller
+/// can continue to the point where the error is thrown.
+func escaped(_ primitive: some Primitive, _ inputs: [NDArray], _ tracer: Tracer) -> [NDArray] {
+    report(.escapedTracer(transform: tracer.trace.transform, operation: primitive.name, shape: tracer.shape))
+    let stripped = inputs.map { x -> NDArray in
+        guard let t = x.tracer, !t.trace.isActive else { return x }
+        return NDArray.zeros(t.shape, dtype: t.dtype)
+    }
+    return bind(primitive, stripped)
+}
+
+/// Applies a one-input, one-output primitive.
+@inlinable
+public func bind(_ primitive: some UnaryPrimitive, _ x: NDArray) -> NDArray {
+    if case .concrete(let a) = x.payload { return NDArray(primitive.evaluate(a)) }
+    return bind(primitive, [x])[0]
+}
+
+/// Applies a two-input, one-output primitive.
+@inlinable
+public func bind(_ primitive: some BinaryPrimitive, _ a: NDArray, _ b: NDArray) -> NDArray {
+    if case .concrete(let x) = a.payload, case .concrete(let y) = b.payload {
+        return NDArray(primitive.evaluate(x, y))
+    }
+    return bind(primitive, [a, b])[0]
+}

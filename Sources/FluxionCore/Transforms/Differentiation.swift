@@ -1,0 +1,73 @@
+// The differentiating transforms, implemented once over flat lists of arrays: recording a
+// function on a tape (reverse mode), pushing tangents through it (forward mode), and the
+// linearization that replays a recorded tape forward. The typed conveniences in Grad.swift,
+// ForwardMode.swift and Jacobians.swift only flatten, call these and rebuild.
+
+import FluxionKernels
+
+/// Where a transform was requested, for error messages.
+public struct CallSite: Sendable {
+    public let file: String
+    public let line: UInt
+    public init(file: StaticString, line: UInt) {
+        self.file = "\(file)"
+        self.line = line
+    }
+}
+
+/// A function recorded on a tape at some inputs.
+struct Recording {
+    let outputs: [NDArray]
+    let outputRefs: [TapeNode.Ref?]
+    let leafRefs: [TapeNode.Ref]
+    let primals: [NDArray]
+
+    /// Cotangents of the inputs for cotangents of the outputs (nil: zero).
+    func pullback(_ cotangents: [NDArray?]) -> [NDArray] {
+        let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeNode.Ref, NDArray)? in
+            guard let ref, let ct else { return nil }
+            return (ref, ct)
+        }
+        let grads = ReverseTrace.backward(outputs: seeds, leaves: leafRefs)
+        return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
+    }
+
+    /// Output tangents for input tangents: the linear map J·v.
+    func pushforward(_ tangents: [NDArray]) -> [NDArray] {
+        let tangents = ReverseTrace.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs)
+        return zip(tangents, outputs).map { t, y in t ?? NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault) }
+    }
+}
+
+/// Checks that every input can be differentiated.
+func checkDifferentiable(_ inputs: [NDArray], _ transform: String, _ site: CallSite) throws {
+    for x in inputs where !x.dtype.isFloatingPoint {
+        throw TransformError.nonDifferentiableInput(transform: transform, dtype: x.dtype, file: site.file, line: site.line)
+    }
+}
+
+/// `f` run at `primals` with every operation recorded on a new tape.
+func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transform: String, site: CallSite) throws -> Recording {
+    try checkDifferentiable(primals, transform, site)
+    return try withNewTrace({ ReverseTrace(level: $0, transform: transform) }) { trace in
+        let leaves = primals.map(trace.leaf)
+        let outputs = try f(leaves).map(trace.split)
+        return Recording(outputs: outputs.map(\.primal), outputRefs: outputs.map(\.ref),
+                         leafRefs: leaves.map { ($0.tracer as! ReverseTracer).ref }, primals: primals)
+    }
+}
+
+/// The outputs of `f` at `primals` and their tangents along `tangents`, by dual numbers.
+func forwardMode(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], tangents: [NDArray],
+                 transform: String, site: CallSite) throws -> (outputs: [NDArray], tangents: [NDArray]) {
+    try checkDifferentiable(primals, transform, site)
+    for (p, t) in zip(primals, tangents) where p.shape != t.shape {
+        throw TransformError.customRuleMismatch(name: "\(transform) tangents", expected: primals.map(\.shape),
+                                                got: tangents.map(\.shape), file: site.file, line: site.line)
+    }
+    return try withNewTrace({ ForwardTrace(level: $0, transform: transform) }) { trace in
+        let duals = zip(primals, tangents).map { trace.lift($0, tangent: $1.to($0.dtype)) }
+        let split = try f(duals).map(trace.split)
+        return (split.map(\.primal), split.map(\.tangent))
+    }
+}

@@ -1,0 +1,42 @@
+// Forward-mode transforms: jvp pushes a tangent through a function with dual numbers;
+// linearize records the function once and returns its Jacobian as a reusable linear map,
+// replaying the tape forward for each tangent without re-running the function.
+
+import FluxionKernels
+
+/// The value of `f` at `x` and the Jacobian-vector product ∂f/∂x · v (`v` has the structure
+/// of `x`, the tangent that of the output).
+public func jvp<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T, tangents v: T,
+                                            file: StaticString = #fileID, line: UInt = #line) throws -> (value: R, tangent: R) {
+    let site = CallSite(file: file, line: line)
+    var shape: R?
+    let (outputs, tangents) = try forwardMode({ leaves in
+        let y = try f(x.rebuilt(with: leaves))
+        shape = y
+        return y.leaves
+    }, at: x.leaves, tangents: v.leaves, transform: "jvp", site: site)
+    return (shape!.rebuilt(with: outputs), shape!.rebuilt(with: tangents))
+}
+
+/// The value of `f` at `x` and the linear map v ↦ ∂f/∂x · v, reusable for any number of
+/// tangents at the cost of one pass over the recorded operations each.
+public func linearize<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T,
+                                                  file: StaticString = #fileID, line: UInt = #line) throws -> (value: R, linear: (T) throws -> R) {
+    let site = CallSite(file: file, line: line)
+    var shape: R?
+    let recording = try record({ leaves in
+        let y = try f(x.rebuilt(with: leaves))
+        shape = y
+        return y.leaves
+    }, at: x.leaves, transform: "linearize", site: site)
+    let value = shape!.rebuilt(with: recording.outputs)
+    let primals = x.leaves
+    return (value, { v in
+        let tangents = v.leaves
+        guard tangents.map(\.shape) == primals.map(\.shape) else {
+            throw TransformError.customRuleMismatch(name: "linearize tangents", expected: primals.map(\.shape),
+                                                    got: tangents.map(\.shape), file: site.file, line: site.line)
+        }
+        return value.rebuilt(with: recording.pushforward(zip(tangents, primals).map { $0.to($1.dtype) }))
+    })
+}

@@ -1,0 +1,47 @@
+// The errors transforms throw. Each says what happened, where the caller asked for the
+// transform, and what to do.
+
+/// A misuse of a transform, thrown by the transformed function.
+public enum TransformError: Error, CustomStringConvertible, Equatable {
+    /// `grad` (or `valueAndGrad`) of a function whose output has more than one element.
+    case nonScalarOutput(transform: String, shape: [Int], file: String, line: UInt)
+    /// An integer or bool input where a transform differentiates.
+    case nonDifferentiableInput(transform: String, dtype: DType, file: String, line: UInt)
+    /// `vmap` inputs whose mapped axes have different sizes.
+    case mappedSizesDiffer(sizes: [Int], file: String, line: UInt)
+    /// A `vmap` axis outside an input's or output's dimensions.
+    case axisOutOfRange(axis: Int, shape: [Int], file: String, line: UInt)
+    /// `vmap` with every input unmapped.
+    case nothingMapped(file: String, line: UInt)
+    /// A value of a transform used after the transform returned.
+    case escapedTracer(transform: String, operation: String, shape: [Int])
+    /// A custom rule returned the wrong number or shapes of results.
+    case customRuleMismatch(name: String, expected: [[Int]], got: [[Int]], file: String, line: UInt)
+    /// Random sampling inside a `vmap` whose randomness is `.error`.
+    case randomnessUnderVmap(operation: String, level: Int)
+    /// A primitive without a batching rule inside `vmap(..., fallback: .error)`.
+    case noBatchRule(primitive: String, file: String, line: UInt)
+
+    public var description: String {
+        switch self {
+        case let .nonScalarOutput(transform, shape, file, line):
+            "\(transform) needs a function with a scalar output, but it returned shape \(shape) (\(transform) called at \(file):\(line)). Fix: reduce the output (e.g. .sum() or .mean()), or use vjp/jacrev for non-scalar outputs"
+        case let .nonDifferentiableInput(transform, dtype, file, line):
+            "\(transform) cannot differentiate with respect to a \(dtype) input (\(transform) called at \(file):\(line)). Fix: convert it with .to(.float32) or .to(.float64), or pass it as an argument that is not differentiated"
+        case let .mappedSizesDiffer(sizes, file, line):
+            "vmap got mapped axes of different sizes \(sizes) (vmap called at \(file):\(line)). Fix: give every mapped input the same size along its mapped axis, or mark inputs that are shared with inAxes nil"
+        case let .axisOutOfRange(axis, shape, file, line):
+            "vmap axis \(axis) is out of range for shape \(shape) (vmap called at \(file):\(line)). Fix: choose an axis between \(-max(shape.count, 1)) and \(max(shape.count - 1, 0))"
+        case let .nothingMapped(file, line):
+            "vmap needs at least one mapped input, but every inAxes entry is nil (vmap called at \(file):\(line)). Fix: map at least one input along an axis"
+        case let .escapedTracer(transform, operation, shape):
+            "\(operation) was applied to a value of shape \(shape) that belongs to a \(transform) that has already returned. Fix: return the value from the transformed function instead of storing it outside"
+        case let .customRuleMismatch(name, expected, got, file, line):
+            "the custom rule \(name) returned results of shapes \(got) where \(expected) were expected (defined at \(file):\(line)). Fix: return one result per input, each with its input's shape"
+        case let .randomnessUnderVmap(operation, level):
+            "\(operation) samples random numbers inside vmap (level \(level)) whose randomness is .error. Fix: pass randomness: .same or .different to vmap, or pass keys in as mapped inputs"
+        case let .noBatchRule(primitive, file, line):
+            "\(primitive) has no batching rule and vmap was asked not to fall back to a loop (vmap called at \(file):\(line)). Fix: use fallback: .loop"
+        }
+    }
+}
