@@ -59,6 +59,8 @@ final class ThreadState {
     var depth = 0
     /// An error found inside an operation, thrown when the innermost transform returns.
     var pendingError: TransformError?
+    /// How many running scopes (transforms, pullbacks) will throw a recorded error.
+    var catchers = 0
     /// The randomness policy of each running `vmap`, innermost last.
     var batchTraces: [BatchTrace] = []
 
@@ -90,7 +92,16 @@ func withNewTrace<T: Trace, R>(_ make: (Int) -> T, _ body: (T) throws -> R) thro
         trace.isActive = false
         state.depth -= 1
     }
-    let result = try body(trace)
+    return try throwingReported { try body(trace) }
+}
+
+/// Runs `body` (a transform or a sweep over a recorded tape) and throws any error that
+/// operations recorded meanwhile.
+func throwingReported<R>(_ body: () throws -> R) throws -> R {
+    let state = ThreadState.current
+    state.catchers += 1
+    defer { state.catchers -= 1 }
+    let result = try body()
     if let error = state.pendingError {
         state.pendingError = nil
         throw error
@@ -102,7 +113,7 @@ func withNewTrace<T: Trace, R>(_ make: (Int) -> T, _ body: (T) throws -> R) thro
 /// when no transform is running.
 func report(_ error: TransformError) {
     let state = ThreadState.current
-    guard state.depth > 0 else { preconditionFailure("Fluxion: \(error)") }
+    guard state.catchers > 0 else { preconditionFailure("Fluxion: \(error)") }
     if state.pendingError == nil { state.pendingError = error }
 }
 

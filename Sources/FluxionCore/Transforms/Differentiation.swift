@@ -23,18 +23,18 @@ struct Recording {
     let primals: [NDArray]
 
     /// Cotangents of the inputs for cotangents of the outputs (nil: zero).
-    func pullback(_ cotangents: [NDArray?]) -> [NDArray] {
+    func pullback(_ cotangents: [NDArray?]) throws -> [NDArray] {
         let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeNode.Ref, NDArray)? in
             guard let ref, let ct else { return nil }
             return (ref, ct)
         }
-        let grads = ReverseTrace.backward(outputs: seeds, leaves: leafRefs)
+        let grads = try throwingReported { ReverseTrace.backward(outputs: seeds, leaves: leafRefs) }
         return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
     }
 
     /// Output tangents for input tangents: the linear map J·v.
-    func pushforward(_ tangents: [NDArray]) -> [NDArray] {
-        let tangents = ReverseTrace.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs)
+    func pushforward(_ tangents: [NDArray]) throws -> [NDArray] {
+        let tangents = try throwingReported { ReverseTrace.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs) }
         return zip(tangents, outputs).map { t, y in t ?? NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault) }
     }
 }

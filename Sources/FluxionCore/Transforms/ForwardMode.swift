@@ -37,6 +37,6 @@ public func linearize<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T,
             throw TransformError.customRuleMismatch(name: "linearize tangents", expected: primals.map(\.shape),
                                                     got: tangents.map(\.shape), file: site.file, line: site.line)
         }
-        return value.rebuilt(with: recording.pushforward(zip(tangents, primals).map { $0.to($1.dtype) }))
+        return value.rebuilt(with: try recording.pushforward(zip(tangents, primals).map { $0.to($1.dtype) }))
     })
 }

@@ -17,7 +17,7 @@ func valueAndGradFlat(_ f: ([NDArray]) throws -> NDArray, at primals: [NDArray],
     guard y.count == 1 else {
         throw TransformError.nonScalarOutput(transform: transform, shape: y.shape, file: site.file, line: site.line)
     }
-    return (y, recording.pullback([NDArray.onesLike(y.dtype.isFloatingPoint ? y : y.to(.float32))]))
+    return (y, try recording.pullback([NDArray.onesLike(y.dtype.isFloatingPoint ? y : y.to(.float32))]))
 }
 
 // MARK: - grad
@@ -119,7 +119,7 @@ public func vjp<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T,
         return y.leaves
     }, at: x.leaves, transform: "vjp", site: site)
     let value = shape!.rebuilt(with: recording.outputs)
-    return (value, { u in x.rebuilt(with: recording.pullback(u.leaves)) })
+    return (value, { u in x.rebuilt(with: try recording.pullback(u.leaves)) })
 }
 
 // MARK: - stopGradient
