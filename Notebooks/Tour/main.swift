@@ -1,5 +1,6 @@
-// A one-minute tour of Fluxion's arrays: creation, broadcasting arithmetic, reductions,
-// views, matrix products, linear algebra and random numbers — each result printed the way
+// A one-minute tour of Fluxion: arrays (creation, broadcasting, reductions, views, matrix
+// products, linear algebra, random numbers) and the function transforms (grad to any order,
+// per-sample gradients with vmap, Jacobians and Hessians) — each result printed the way
 // PyTorch prints it, and checked.
 //
 // Run: swift run -c release Tour
@@ -64,5 +65,51 @@ let softmax = exp(logits - logits.logSumExp(dim: 1, keepDim: true))
 print("softmax =", softmax)
 // float32 keeps about 7 digits, so logits near 1000 agree with the small ones to ~1e-4.
 precondition(abs(softmax.sum(dim: 1).floats[0] - 1) < 1e-4 && abs(softmax.floats[2] - softmax.floats[5]) < 1e-4)
+
+// — Function transforms —
+
+// grad turns a scalar function into its gradient: d(x² + 3x)/dx at 2 is 7.
+func quadratic(_ x: NDArray) -> NDArray { x * x + 3 * x }
+let slope = try grad(quadratic)(NDArray(2.0))
+print("d(x² + 3x)/dx at 2 =", slope)
+precondition(slope.item() == 7)
+
+// Transforms compose: the second and third derivatives of x³ at 2 are 12 and 6.
+let cube = { (x: NDArray) in x ** 3 }
+let second = try grad(grad(cube))(NDArray(2.0))
+let third = try grad(grad(grad(cube)))(NDArray(2.0))
+print("d²(x³)/dx² at 2 =", second, " d³(x³)/dx³ =", third)
+precondition(second.item() == 12 && third.item() == 6)
+
+// Per-sample gradients: vmap over examples of grad over parameters. The parameters are
+// shared (inAxes nil); inputs and targets are mapped along their first axis.
+func loss(_ w: NDArray, _ input: NDArray, _ target: NDArray) -> NDArray {
+    let prediction = tanh(matmul(input, w))
+    return ((prediction - target) ** 2).sum()
+}
+let w = NDArray.normal([3], key: RandomKey(seed: 7), dtype: .float64)
+let inputs = NDArray.normal([5, 3], key: RandomKey(seed: 8), dtype: .float64)
+let targets = NDArray.normal([5], key: RandomKey(seed: 9), dtype: .float64)
+let perSample = try vmap(grad(loss), inAxes: (nil, 0, 0))(w, inputs, targets)
+print("per-sample gradients:", perSample)
+for i in 0..<5 {
+    let one = try grad(loss)(w, inputs[i], targets[i])
+    precondition((perSample[i] - one).abs().max().item() < 1e-12)
+}
+let batchGradient = try grad({ (w: NDArray) in loss(w, inputs, targets) })(w)
+precondition((perSample.sum(dim: 0) - batchGradient).abs().max().item() < 1e-12)
+
+// Jacobians by reverse and forward mode agree; their shape is output then input.
+let m = NDArray([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype: .float64)
+let layer = { (x: NDArray) in tanh(matmul(m, x)) }
+let point = NDArray([0.1, -0.2], dtype: .float64)
+let jr = try jacrev(layer)(point), jf = try jacfwd(layer)(point)
+print("jacrev =", jr)
+precondition(jr.shape == [3, 2] && (jr - jf).abs().max().item() < 1e-12)
+
+// A Hessian, forward over reverse: for Σ xᵢ³ it is diag(6x).
+let h = try hessian({ ($0 ** 3).sum() })(NDArray([1.0, 2.0, 3.0], dtype: .float64))
+print("hessian =", h)
+precondition(h.doubles == [6, 0, 0, 0, 12, 0, 0, 0, 18])
 
 print("Tour complete.")
