@@ -1,5 +1,5 @@
 // Runs the benchmarks and prints one JSON line per (workload, implementation), then tables.
-// `--only matmul,bandwidth,overhead` selects groups; `--quick` uses the small sizes only.
+// `--only matmul,bandwidth,overhead,transforms` selects groups; `--quick` uses the small sizes only.
 
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
@@ -21,6 +21,10 @@ func run() {
     if selected("matmul") {
         tables.append(("| matmul | Fluxion | cblas | Fluxion rate | cblas time / Fluxion time |\n|---|---|---|---|---|",
                        matmulBenchmarks(sizes: quick ? [256, 512] : [256, 512, 1024, 2048])))
+    }
+    if selected("transforms") {
+        tables.append(("| transform | vmap(grad) | loop of grad | speed-up |\n|---|---|---|---|",
+                       transformBenchmarks(batches: quick ? [64] : [16, 64, 256])))
     }
     for (header, rows) in tables {
         print()
