@@ -183,14 +183,20 @@ extension NDArray {
         FluxionCore.sqrt(variance(dims: dim.map { [$0] }, correction: correction, keepDim: keepDim, file: file, line: line))
     }
 
-    /// The p-norm over `dims` (all when nil): (Σ |x|ᵖ)^(1/p); p = ∞ gives max |x|.
+    /// The p-norm over `dims` (all when nil): (Σ |x|ᵖ)^(1/p); p = ∞ gives max |x|. Its
+    /// gradient at the zero vector is 0.
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let x = dtype.isFloatingPoint ? self : to(.float32)
         if p == .infinity { return FluxionCore.abs(x).max(dims: dims, keepDim: keepDim, file: file, line: line) }
-        if p == 2 { return FluxionCore.sqrt((x * x).sum(dims: dims, keepDim: keepDim, file: file, line: line)) }
         if p == 1 { return FluxionCore.abs(x).sum(dims: dims, keepDim: keepDim, file: file, line: line) }
-        return FluxionCore.pow(FluxionCore.pow(FluxionCore.abs(x), p).sum(dims: dims, keepDim: keepDim, file: file, line: line), 1 / p)
+        // The root of a zero sum has an infinite derivative; taking it of 1 instead and then
+        // selecting 0 keeps the gradient at the zero vector finite (0), as PyTorch's.
+        let total = (p == 2 ? x * x : FluxionCore.pow(FluxionCore.abs(x), p)).sum(dims: dims, keepDim: keepDim, file: file, line: line)
+        let positive = total .> 0
+        let safe = NDArray.where(positive, total, NDArray.onesLike(total))
+        let root = p == 2 ? FluxionCore.sqrt(safe) : FluxionCore.pow(safe, 1 / p)
+        return NDArray.where(positive, root, NDArray.zerosLike(total))
     }
 
     /// The p-norm over `dim` (all elements when nil).
