@@ -1,9 +1,10 @@
 // Elementwise kernels: unary maps, binary maps with broadcasting by strides, comparisons,
 // selection and dtype conversion. Inputs may be any strided views; outputs are contiguous.
 //
-// Stability choices: sigmoid is evaluated as 1/(1+e^-x) for x ≥ 0 and e^x/(1+e^x) below, so
-// neither branch overflows; softplus is max(x, 0) + log1p(e^-|x|); relu, maximum and minimum
-// propagate NaN as PyTorch does; round is half-to-even.
+// Stability choices: sigmoid is 1/(1 + e^−x), whose e^−x overflows harmlessly to ∞ (giving 0);
+// softplus is max(x, 0) + log1p(e^−|x|); relu, maximum and minimum propagate NaN as PyTorch
+// does; round is half-to-even. exp, tanh and sigmoid of float32 use branch-free polynomial
+// forms (within 2 ulp) so their loops vectorise; float64 uses the C library.
 
 import RealModule
 #if canImport(Glibc)
@@ -14,14 +15,63 @@ import Glibc
 public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
     /// C's `pow`: finite for a negative base with an integral exponent.
     static func cPow(_ x: Self, _ y: Self) -> Self
+    /// eˣ, in a form loops can vectorise where one exists.
+    static func loopExp(_ x: Self) -> Self
+    /// tanh x, in a form loops can vectorise where one exists.
+    static func loopTanh(_ x: Self) -> Self
 }
 
 extension Float: FloatingElement {
     @inlinable public static func cPow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+
+    /// eˣ without branches, so a loop of it vectorises (Cephes' expf: Cody–Waite reduction
+    /// x = n·ln2 + r, a degree-6 polynomial for eʳ, and 2ⁿ built in the exponent bits; within
+    /// 2 ulp of the correctly rounded result). Below −87.3 it flushes to 0 instead of
+    /// returning subnormals.
+    @inlinable @inline(__always) public static func loopExp(_ x: Float) -> Float {
+        let clamped = Swift.min(Swift.max(x, -87.33654), 88.72283)
+        // Adding and removing 1.5·2²³ rounds to the nearest integer without a rint call (which
+        // baseline x86-64 lacks an instruction for); n stays in the low mantissa bits.
+        let shifted = clamped * 1.442695041 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let y = p * r * r + r + 1
+        // 2ⁿ (n in [−126, 128]) applied as two normal powers of two so that neither end of the
+        // range overflows.
+        let k = Int32(bitPattern: shifted.bitPattern &- 0x4B40_0000)
+        let k1 = k &>> 1, k2 = k &- k1
+        let s1 = Float(bitPattern: UInt32(bitPattern: (k1 &+ 127) &<< 23))
+        let s2 = Float(bitPattern: UInt32(bitPattern: (k2 &+ 127) &<< 23))
+        let result = y * s1 * s2
+        return x.isNaN ? x : (x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : result))
+    }
+
+    /// tanh x without branches (Cephes' tanhf: an odd polynomial below |x| = 0.625, and
+    /// 1 − 2/(e²ˣ + 1) above).
+    @inlinable @inline(__always) public static func loopTanh(_ x: Float) -> Float {
+        let z = Swift.abs(x)
+        let s = x * x
+        var p: Float = -5.70498872745e-3
+        p = p * s + 2.06390887954e-2
+        p = p * s - 5.37397155531e-2
+        p = p * s + 1.33314422036e-1
+        p = p * s - 3.33332819422e-1
+        let small = p * s * x + x
+        let large = 1 - 2 / (loopExp(2 * z) + 1)
+        return z > 0.625 ? (x < 0 ? -large : large) : small
+    }
 }
 
 extension Double: FloatingElement {
     @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+    @inlinable public static func loopExp(_ x: Double) -> Double { Double.exp(x) }
+    @inlinable public static func loopTanh(_ x: Double) -> Double { Double.tanh(x) }
 }
 
 /// Unary elementwise functions.
@@ -125,7 +175,7 @@ public enum Kernel {
     }
     public struct Exp<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.exp(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExp(x) }
     }
     public struct Log<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
@@ -181,14 +231,13 @@ public enum Kernel {
     }
     public struct Tanh<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.tanh(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopTanh(x) }
     }
     public struct Sigmoid<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T {
-            if x >= 0 { return 1 / (1 + T.exp(-x)) }
-            let e = T.exp(x)
-            return e / (1 + e)
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T {
+            // e^−x overflows to ∞ for very negative x, giving exactly 0; no branch needed.
+            1 / (1 + T.loopExp(-x))
         }
     }
     public struct Relu<T: FloatingElement>: UnaryKernel {
