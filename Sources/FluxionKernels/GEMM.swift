@@ -1,7 +1,8 @@
 // Matrix products through cblas_sgemm / cblas_dgemm. A strided 2-D view is handed to BLAS
 // as it is whenever one of its strides is 1 (a transposed view becomes the transpose flag);
 // only other layouts are copied. A batch whose right operand is shared by every batch
-// element and whose left operand is contiguous runs as one GEMM with batch·m rows.
+// element and whose left operand is contiguous runs as one GEMM with batch·m rows; products
+// with inner dimension 1 (outer products) are one elementwise multiply.
 
 import CBLAS
 
@@ -44,6 +45,13 @@ public enum GEMM {
         let outShape = batchShape + [m, n]
         if k == 0 || a.dtype == .int64 || a.dtype == .bool {
             return naive(a, b, outShape)
+        }
+        // Inner dimension 1: a batch of outer products is one broadcast multiply, not one
+        // BLAS call per batch element (per-sample weight gradients look like this).
+        if k == 1 {
+            let column = a.view(shape: batchShape + [m, 1], strides: a.strides)
+            let row = b.view(shape: batchShape + [1, n], strides: b.strides)
+            return Elementwise.binary(.mul, column, row, shape: outShape)
         }
         let out = Storage.allocate(a.dtype, count: Shape.count(outShape))
         let result = StridedArray(contiguous: out, shape: outShape)
