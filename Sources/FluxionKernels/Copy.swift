@@ -18,7 +18,7 @@ public enum Copy {
         switch dtype {
         case .float32: full(Float(value), shape)
         case .float64: full(value, shape)
-        case .int64: full(Int64(value), shape)
+        case .int64: full(Int64(converting: value), shape)
         case .bool: full(value != 0, shape)
         }
     }

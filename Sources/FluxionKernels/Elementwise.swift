@@ -64,7 +64,8 @@ extension Float: FloatingElement {
         p = p * s - 3.33332819422e-1
         let small = p * s * x + x
         let large = 1 - 2 / (loopExp(2 * z) + 1)
-        return z > 0.625 ? (x < 0 ? -large : large) : small
+        // copysign keeps tanh(−0) = −0 (the polynomial would add +0 to it).
+        return Float(signOf: x, magnitudeOf: z > 0.625 ? large : small)
     }
 }
 

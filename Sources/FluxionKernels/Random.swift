@@ -58,11 +58,13 @@ public enum RandomKernels {
         switch dtype {
         case .float32:
             let words = Threefry.bits(key.0, key.1, count: n)
-            let lo = Float(low), span = Float(high - low)
-            return StridedArray(contiguous: Storage.make(words.map { lo + span * unit32($0) }), shape: shape)
+            // lo + span·u can round up to `high`; the largest float below it stands in then.
+            let lo = Float(low), span = Float(high - low), top = Float(high).nextDown
+            return StridedArray(contiguous: Storage.make(words.map { Swift.min(lo + span * unit32($0), top) }), shape: shape)
         case .float64:
             let words = Threefry.bits(key.0, key.1, count: 2 * n)
-            return StridedArray(contiguous: Storage.make((0..<n).map { low + (high - low) * unit64(words[2 * $0], words[2 * $0 + 1]) }), shape: shape)
+            let top = high.nextDown
+            return StridedArray(contiguous: Storage.make((0..<n).map { Swift.min(low + (high - low) * unit64(words[2 * $0], words[2 * $0 + 1]), top) }), shape: shape)
         default:
             preconditionFailure("uniform needs a floating dtype, got \(dtype)")
         }

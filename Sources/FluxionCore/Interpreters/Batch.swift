@@ -117,20 +117,27 @@ final class BatchTracer: Tracer {
 
 // MARK: - Random sampling under vmap
 
-/// Draws the samples of `primitive`, batched as the running `vmap`s' randomness settings ask.
+/// Draws the samples of `primitive`, batched as the running `vmap`s' randomness settings ask
+/// (`bind` sends every draw made while a `vmap` runs here). Draws evaluate directly: a
+/// sample has no inputs, so no other interpreter has anything to do with it.
 func bindRandom<P: RandomPrimitive>(_ primitive: P) -> NDArray {
     let traces = ThreadState.current.batchTraces.filter { $0.isActive }
     if let strict = traces.first(where: { $0.randomness == .error }) {
         report(.randomnessUnderVmap(operation: primitive.name, level: strict.level))
     }
     let different = traces.filter { $0.randomness == .different }
-    guard !different.isEmpty else { return bind(primitive, [])[0] }
+    guard !different.isEmpty else { return NDArray(primitive.evaluate([])[0]) }
     // One concrete block with a leading axis per batching trace (outermost first), element
     // [i, j, …] drawn with the key split i-th, then j-th, … as nested loops would.
     func draw(_ key: RandomKey, _ depth: Int) -> NDArray {
-        guard depth < different.count else { return bind(primitive.with(key: key, shape: primitive.shape), [])[0] }
+        guard depth < different.count else { return NDArray(primitive.with(key: key, shape: primitive.shape).evaluate([])[0]) }
         let trace = different[depth]
         let keys = key.split(into: trace.total)[trace.offset..<(trace.offset + trace.size)]
+        guard !keys.isEmpty else {
+            // An empty batch: the block's other dimensions and dtype from one inner draw.
+            let probe = draw(key, depth + 1)
+            return NDArray.zeros([0] + probe.shape, dtype: probe.dtype)
+        }
         return stack(keys.map { draw($0, depth + 1) })
     }
     var result = draw(primitive.key, 0)

@@ -129,6 +129,11 @@ public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] 
         if top == nil || t.trace.level > top!.level { top = t.trace }
     }
     guard let top else {
+        // A draw has no inputs to carry a batch axis, so no trace sees it: the running vmaps
+        // decide by their randomness policy.
+        if inputs.isEmpty, let random = primitive as? any RandomPrimitive, !ThreadState.current.batchTraces.isEmpty {
+            return [bindRandom(random)]
+        }
         return primitive.evaluate(inputs.map(\.base)).map(NDArray.init)
     }
     return top.process(primitive, inputs)

@@ -123,7 +123,7 @@ extension NDArray: ExpressibleByArrayLiteral {
     public init(arrayLiteral elements: NDArrayLiteral...) {
         let literal = NDArrayLiteral.list(elements)
         guard let shape = literal.shape else {
-            preconditionFailure("Fluxion: array literal: nested lists have different lengths. Fix: make every list at one level the same length")
+            fatalError("Fluxion: array literal: nested lists have different lengths. Fix: make every list at one level the same length")
         }
         var leaves: [NDArrayLiteral] = []
         literal.leaves(into: &leaves)
@@ -191,6 +191,11 @@ extension NDArray {
         let integral = [start, end, step].allSatisfy { $0 == $0.rounded() }
         let values = (0..<count).map { start + Double($0) * step }
         return NDArray(shape: [count], scalars: values, dtype: dtype ?? (integral ? .int64 : .float32))
+    }
+
+    /// `0, 1, …, end − 1` (int64 for an integral end), as `torch.arange(end)`.
+    public static func arange(_ end: Double, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        arange(0, end, dtype: dtype, file: file, line: line)
     }
 
     /// `count` evenly spaced values from `start` to `end` inclusive.

@@ -12,7 +12,8 @@
 import Foundation
 import FluxionKernels
 
-/// How the elements of one array are written, decided from all the elements shown.
+/// How the float or bool elements of one array are written, decided from all the elements
+/// shown. (int64 elements are written from their exact values: a Double holds only 53 bits.)
 struct ElementFormatter {
     let dtype: DType
     var intMode = true
@@ -37,16 +38,12 @@ struct ElementFormatter {
     }
 
     func raw(_ v: Double) -> String {
-        switch dtype {
-        case .bool: return v != 0 ? "True" : "False"
-        case .int64: return String(Int64(v))
-        default:
-            if v.isNaN { return "nan" }
-            if v.isInfinite { return v < 0 ? "-inf" : "inf" }
-            if sciMode { return String(format: "%.4e", v) }
-            if intMode { return String(format: "%.0f", v) + "." }
-            return String(format: "%.4f", v)
-        }
+        if dtype == .bool { return v != 0 ? "True" : "False" }
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+        if sciMode { return String(format: "%.4e", v) }
+        if intMode { return String(format: "%.0f", v) + "." }
+        return String(format: "%.4f", v)
     }
 
     func format(_ v: Double) -> String {
@@ -72,13 +69,23 @@ extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
         } else {
             if !defaultDType { suffixes.append("dtype=\(dtype)") }
             let summarize = count > 1000
-            let values = doubles
-            let shown = summarize ? summarizedValues(values) : values
-            let formatter = ElementFormatter(dtype: dtype, values: shown)
-            body = render(values, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0,
-                          indent: indent, summarize: summarize, formatter: formatter)
+            let strides = Shape.contiguousStrides(shape)
+            if dtype == .int64 {
+                let values = scalars(as: Int64.self)
+                let width = (summarize ? summarizedValues(values) : values).map { String($0).count }.max() ?? 1
+                body = render(values, shape: shape, strides: strides, offset: 0, indent: indent, summarize: summarize, width: width) {
+                    let s = String($0)
+                    return String(repeating: " ", count: width - s.count) + s
+                }
+            } else {
+                let values = doubles
+                let formatter = ElementFormatter(dtype: dtype, values: summarize ? summarizedValues(values) : values)
+                body = render(values, shape: shape, strides: strides, offset: 0, indent: indent, summarize: summarize,
+                              width: formatter.width, format: formatter.format)
+            }
         }
-        return "tensor(" + Self.addSuffixes(body, suffixes + extra, indent: indent)
+        // PyTorch measures the last line including the `tensor(` prefix.
+        return Self.addSuffixes("tensor(" + body, suffixes + extra, indent: indent)
     }
 
     static func addSuffixes(_ body: String, _ suffixes: [String], indent: Int) -> String {
@@ -97,8 +104,8 @@ extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
     }
 
     /// The values PyTorch looks at when it summarizes: three at each edge of every dimension.
-    func summarizedValues(_ values: [Double]) -> [Double] {
-        var picked: [Double] = []
+    func summarizedValues<T>(_ values: [T]) -> [T] {
+        var picked: [T] = []
         func visit(_ dim: Int, _ offset: Int) {
             if dim == rank { picked.append(values[offset]); return }
             let n = shape[dim], stride = Shape.contiguousStrides(shape)[dim]
@@ -109,22 +116,24 @@ extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
         return picked
     }
 
-    func render(_ values: [Double], shape: [Int], strides: [Int], offset: Int, indent: Int,
-                summarize: Bool, formatter: ElementFormatter) -> String {
-        if shape.isEmpty { return formatter.format(values[offset]) }
+    /// The nested-list text of `values` (row-major, read through `strides` from `offset`), each
+    /// element written by `format` at `width` characters.
+    func render<T>(_ values: [T], shape: [Int], strides: [Int], offset: Int, indent: Int,
+                   summarize: Bool, width: Int, format: (T) -> String) -> String {
+        if shape.isEmpty { return format(values[offset]) }
         let n = shape[0]
         let edges = summarize && n > 6
         if shape.count == 1 {
-            var items = (edges ? Array(0..<3) : Array(0..<n)).map { formatter.format(values[offset + $0 * strides[0]]) }
-            if edges { items += [" ..."] + ((n - 3)..<n).map { formatter.format(values[offset + $0 * strides[0]]) } }
-            let perLine = Swift.max(1, (80 - indent) / (formatter.width + 2))
+            var items = (edges ? Array(0..<3) : Array(0..<n)).map { format(values[offset + $0 * strides[0]]) }
+            if edges { items += [" ..."] + ((n - 3)..<n).map { format(values[offset + $0 * strides[0]]) } }
+            let perLine = Swift.max(1, (80 - indent) / (width + 2))
             let lines = stride(from: 0, to: items.count, by: perLine).map { items[$0..<Swift.min($0 + perLine, items.count)].joined(separator: ", ") }
             return "[" + lines.joined(separator: ",\n" + String(repeating: " ", count: indent + 1)) + "]"
         }
         let sub = Array(shape.dropFirst()), subStrides = Array(strides.dropFirst())
         func slice(_ i: Int) -> String {
             render(values, shape: sub, strides: subStrides, offset: offset + i * strides[0], indent: indent + 1,
-                   summarize: summarize, formatter: formatter)
+                   summarize: summarize, width: width, format: format)
         }
         var slices = (edges ? Array(0..<3) : Array(0..<n)).map(slice)
         if edges { slices += ["..."] + ((n - 3)..<n).map(slice) }

@@ -124,30 +124,30 @@ extension NDArray {
     }
 
     /// The elements selected by NumPy-style basic indexing (a view).
-    public subscript(_ indices: any ArrayIndex...) -> NDArray {
-        get { self[indices.map(\.indexItem)] }
-        set { self[indices.map(\.indexItem)] = newValue }
+    public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> NDArray {
+        get { self[indices.map(\.indexItem), file, line] }
+        set { self[indices.map(\.indexItem), file, line] = newValue }
     }
 
     /// The elements selected by a list of index items (a view); setting replaces them.
-    public subscript(items items: [IndexItem]) -> NDArray {
-        get { self[items] }
-        set { self[items] = newValue }
+    public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> NDArray {
+        get { self[items, file, line] }
+        set { self[items, file, line] = newValue }
     }
 
-    subscript(_ items: [IndexItem]) -> NDArray {
+    subscript(_ items: [IndexItem], _ file: StaticString, _ line: UInt) -> NDArray {
         get {
-            let r = resolve(items, file: #fileID, line: #line)
+            let r = resolve(items, file: file, line: line)
             return bind(r.slice, self).reshape(r.resultShape)
         }
         set {
-            let r = resolve(items, file: #fileID, line: #line)
+            let r = resolve(items, file: file, line: line)
             let regionShape = r.slice.counts
             let noNewAxes = r.resultShape
             let value = newValue.to(dtype)
             guard Shape.broadcast(value.shape, noNewAxes) == noNewAxes else {
                 fail("subscript assignment", "a value of shape \(describe(value.shape)) cannot fill a region of shape \(describe(noNewAxes))",
-                     fix: "assign a value that broadcasts to \(describe(noNewAxes))", file: #fileID, line: #line)
+                     fix: "assign a value that broadcasts to \(describe(noNewAxes))", file: file, line: line)
             }
             let fitted = value.broadcast(to: noNewAxes).reshape(regionShape)
             self = bind(UpdateSlice(slice: r.slice), self, fitted)
@@ -180,9 +180,11 @@ extension NDArray {
     public func scatterAdd(dim: Int, index: NDArray, source: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         checkIndex(index, "scatterAdd", file, line)
         let d = normalized(dim, "scatterAdd", file: file, line: line)
-        guard index.rank == rank, source.shape == index.shape || Shape.broadcast(source.shape, index.shape) == index.shape else {
+        guard index.rank == rank, index.shape.indices.allSatisfy({ $0 == d || index.shape[$0] <= shape[$0] }),
+              source.shape == index.shape || Shape.broadcast(source.shape, index.shape) == index.shape else {
             fail("scatterAdd", "index \(describe(index.shape)) and source \(describe(source.shape)) do not fit input \(describe(shape))",
-                 fix: "give index the input's rank and a source of the index's shape", file: file, line: line)
+                 fix: "give index the input's rank, sizes no larger than the input's outside dimension \(d), and a source of the index's shape",
+                 file: file, line: line)
         }
         return self + bind(ScatterAdd(dim: d, shape: shape), index, source.to(dtype).broadcast(to: index.shape))
     }
@@ -203,6 +205,10 @@ public func oneHot(_ indices: NDArray, numClasses: Int, dtype: DType = .int64,
                    file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     guard indices.dtype == .int64 else {
         fail("oneHot", "indices must be int64, got \(indices.dtype)", fix: "convert them with .to(.int64)", file: file, line: line)
+    }
+    // Concrete indices are checked, as PyTorch does; indices inside a vmap are not readable.
+    if case .concrete = indices.payload, let bad = indices.ints.first(where: { $0 < 0 || $0 >= numClasses }) {
+        fail("oneHot", "class \(bad) is outside 0..<\(numClasses)", fix: "pass numClasses larger than every index", file: file, line: line)
     }
     return (indices.unsqueeze(-1) .== NDArray.arange(0, Double(numClasses))).to(dtype)
 }

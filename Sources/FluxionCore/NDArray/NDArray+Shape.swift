@@ -86,7 +86,9 @@ extension NDArray {
 
     /// The last two dimensions swapped (a batch of matrices transposed).
     public var mT: NDArray {
-        precondition(rank >= 2, "Fluxion: mT: needs at least 2 dimensions, got shape \(describe(shape)). Fix: use .T or unsqueeze first")
+        guard rank >= 2 else {
+            fail("mT", "needs at least 2 dimensions, got shape \(describe(shape))", fix: "use .T or unsqueeze first", file: #fileID, line: #line)
+        }
         return transpose(-2, -1)
     }
 
