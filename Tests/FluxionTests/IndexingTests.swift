@@ -206,3 +206,12 @@ import Fluxion
         #expect(oneHot(NDArray(4), numClasses: 5).ints == [0, 0, 0, 0, 1])
     }
 }
+
+@Suite struct IndexItemTests {
+    @Test func rangeItemsResolveInsideSubscripts() {
+        let x = NDArray.arange(0, 10)
+        #expect(x[.range(step: 3)].ints == [0, 3, 6, 9])
+        #expect(x[.range(start: 2, end: 8, step: 2)].ints == [2, 4, 6])
+        #expect(x[.range(start: -3)].ints == [7, 8, 9])
+    }
+}

@@ -317,3 +317,18 @@ private let dimSets: [[Int]] = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]
         #expect(x.reshape([1, n]).sum(dim: 1).item() == expected)
     }
 }
+
+@Suite struct MaskReductionTests {
+    @Test func anyAndAllFollowNumPy() {
+        let m = NDArray([[true, false, false], [true, true, true]])
+        #expect(m.any().bools == [true])
+        #expect(m.all().bools == [false])
+        #expect(m.any(dim: 1).bools == [true, true])
+        #expect(m.all(dim: 1).bools == [false, true])
+        #expect(m.all(dim: 0, keepDim: true).shape == [1, 3])
+        #expect(NDArray([0.0, 2.0]).any().bools == [true])
+        let empty = NDArray.zeros([0])
+        #expect(empty.any().bools == [false])
+        #expect(empty.all().bools == [true])
+    }
+}

@@ -65,6 +65,10 @@ extension ArrayIndex where Self == IndexItem {
     public static var newAxis: IndexItem { IndexItem(kind: .newAxis) }
     /// As many `.all` as the dimensions not otherwise indexed.
     public static var ellipsis: IndexItem { IndexItem(kind: .ellipsis) }
+    /// Elements `start, start + step, …` before `end`: `x[.range(step: 2)]`.
+    public static func range(start: Int? = nil, end: Int? = nil, step: Int = 1) -> IndexItem {
+        IndexItem(kind: .range(start: start, end: end, step: step))
+    }
 }
 
 /// A subscript resolved against a shape: the region it selects and the result's shape.

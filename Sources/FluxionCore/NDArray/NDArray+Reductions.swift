@@ -136,6 +136,18 @@ extension NDArray {
         return bind(CumSum(axis: axis), dtype.isFloatingPoint ? self : to(.int64))
     }
 
+    // MARK: - Masks
+
+    /// Whether any element over `dim` (all elements when nil) is nonzero; false when empty.
+    public func any(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        to(.bool).sum(dim: dim, keepDim: keepDim, file: file, line: line) .> 0
+    }
+
+    /// Whether every element over `dim` (all elements when nil) is nonzero; true when empty.
+    public func all(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        (.!to(.bool)).sum(dim: dim, keepDim: keepDim, file: file, line: line) .== 0
+    }
+
     // MARK: - Composites
 
     /// log Σ exp(x) over `dims`, computed stably.
