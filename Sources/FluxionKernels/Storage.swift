@@ -54,6 +54,12 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
 
     // Read the header through its pointer: the `header` property is a class `var`, and each
     // access to it would pay a dynamic exclusivity check on this hot path.
+    /// An empty block of each dtype, shared by arrays that only need a dtype.
+    nonisolated(unsafe) public static let placeholders: [Storage] = DType.allCases.map { allocate($0, count: 0) }
+
+    /// The shared empty block of `dtype`.
+    @inlinable public static func placeholder(_ dtype: DType) -> Storage { placeholders[Int(dtype.rawValue)] }
+
     @inlinable public var dtype: DType { withUnsafeMutablePointerToHeader { $0.pointee.dtype } }
     @inlinable public var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
 

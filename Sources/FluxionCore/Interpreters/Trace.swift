@@ -124,7 +124,7 @@ func report(_ error: TransformError) {
 public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] {
     var top: Trace?
     for x in inputs {
-        guard case .traced(let t) = x.payload else { continue }
+        guard let t = x.tracer else { continue }
         guard t.trace.isActive else { return escaped(primitive, inputs, t) }
         if top == nil || t.trace.level > top!.level { top = t.trace }
     }
@@ -153,15 +153,13 @@ func escaped(_ primitive: some Primitive, _ inputs: [NDArray], _ tracer: Tracer)
 /// Applies a one-input, one-output primitive.
 @inlinable
 public func bind(_ primitive: some UnaryPrimitive, _ x: NDArray) -> NDArray {
-    if case .concrete(let a) = x.payload { return NDArray(primitive.evaluate(a)) }
+    if x.isConcrete { return NDArray(primitive.evaluate(x.header)) }
     return bind(primitive, [x])[0]
 }
 
 /// Applies a two-input, one-output primitive.
 @inlinable
 public func bind(_ primitive: some BinaryPrimitive, _ a: NDArray, _ b: NDArray) -> NDArray {
-    if case .concrete(let x) = a.payload, case .concrete(let y) = b.payload {
-        return NDArray(primitive.evaluate(x, y))
-    }
+    if a.isConcrete && b.isConcrete { return NDArray(primitive.evaluate(a.header, b.header)) }
     return bind(primitive, [a, b])[0]
 }

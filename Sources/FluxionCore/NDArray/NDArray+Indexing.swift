@@ -211,7 +211,7 @@ public func oneHot(_ indices: NDArray, numClasses: Int, dtype: DType = .int64,
         fail("oneHot", "indices must be int64, got \(indices.dtype)", fix: "convert them with .to(.int64)", file: file, line: line)
     }
     // Concrete indices are checked, as PyTorch does; indices inside a vmap are not readable.
-    if case .concrete = indices.payload, let bad = indices.ints.first(where: { $0 < 0 || $0 >= numClasses }) {
+    if indices.isConcrete, let bad = indices.ints.first(where: { $0 < 0 || $0 >= numClasses }) {
         fail("oneHot", "class \(bad) is outside 0..<\(numClasses)", fix: "pass numClasses larger than every index", file: file, line: line)
     }
     return (indices.unsqueeze(-1) .== NDArray.arange(0, Double(numClasses))).to(dtype)

@@ -9,46 +9,38 @@ import FluxionKernels
 /// it: transposes, slices, broadcasts, reshapes of contiguous data); nothing ever writes to
 /// storage an array can see. "Updates" such as `y[0..<2] = z` give `y` new storage.
 public struct NDArray: @unchecked Sendable {
-    /// Concrete elements, or a tracer standing for a value inside a transform.
-    @usableFromInline enum Payload {
-        case concrete(StridedArray)
-        case traced(Tracer)
+    /// The concrete elements; for a tracer, only its shape and dtype (over an empty block).
+    /// Keeping shape and dtype here, outside any enum, lets the hot path read them without
+    /// copying (and retaining) a payload.
+    @usableFromInline let header: StridedArray
+    /// The tracer standing for this value inside a transform, or nil for concrete arrays.
+    @usableFromInline let tracer: Tracer?
+
+    @inlinable init(_ base: StridedArray) {
+        header = base
+        tracer = nil
     }
 
-    @usableFromInline let payload: Payload
+    init(tracer: Tracer) {
+        header = StridedArray(storage: Storage.placeholder(tracer.dtype), shape: tracer.shape, strides: [], offset: 0)
+        self.tracer = tracer
+    }
 
-    @inlinable init(_ base: StridedArray) { payload = .concrete(base) }
-    @inlinable init(tracer: Tracer) { payload = .traced(tracer) }
+    /// True for arrays that hold their elements (not tracers).
+    @inlinable var isConcrete: Bool { tracer == nil }
 
     /// The concrete elements: the array's own, or for a forward or reverse tracer the value it
     /// carries (batch tracers have no single value and stop with a clear message).
     @usableFromInline var base: StridedArray {
-        switch payload {
-        case .concrete(let a): a
-        case .traced(let t): t.concreteValue()
-        }
-    }
-
-    /// The tracer behind this array, if it stands for a value inside a transform.
-    @usableFromInline var tracer: Tracer? {
-        if case .traced(let t) = payload { t } else { nil }
+        guard let tracer else { return header }
+        return tracer.concreteValue()
     }
 
     /// The size of each dimension (empty for a 0-d scalar).
-    @inlinable public var shape: [Int] {
-        switch payload {
-        case .concrete(let a): a.shape
-        case .traced(let t): t.shape
-        }
-    }
+    @inlinable public var shape: [Int] { header.shape }
 
     /// The element type.
-    @inlinable public var dtype: DType {
-        switch payload {
-        case .concrete(let a): a.dtype
-        case .traced(let t): t.dtype
-        }
-    }
+    @inlinable public var dtype: DType { header.dtype }
 
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
