@@ -4,8 +4,9 @@
 //
 // Derivatives: a sum's cotangent is broadcast back over the reduced axes; max and min send it
 // to the extreme elements, split equally between ties (as PyTorch's amax/amin); a product's
-// partial derivative for each element is the product of the others, computed without dividing
-// by zero (one zero in a slice: only the zero gets the product of the rest; two or more: all 0).
+// derivatives come from a pairwise tree of multiplications over the reduced elements (as
+// JAX's): it never divides, so every order is exact with zeros in a slice, where dividing the
+// product by each element needs special cases and still loses the second derivative.
 // The cotangent of a running sum is the running sum from the other end.
 
 import FluxionKernels
@@ -60,23 +61,62 @@ public struct ReduceProd: AxesReduction {
     public init(axes: [Int]) { self.axes = axes }
     public var kind: Reduction.Kind { .prod }
 
-    /// ∂(∏x)/∂xᵢ: the product of the other elements of xᵢ's slice.
-    func partial(_ x: NDArray) -> NDArray {
-        let isZero = x .== 0
-        let zeros = expand(isZero.to(x.dtype).sum(dims: axes), to: x.shape)
-        let safe = NDArray.where(isZero, NDArray.onesLike(x), x)
-        let others = expand(bind(ReduceProd(axes: axes), safe), to: x.shape)
-        let noZero = others / safe
-        let onlyZero = NDArray.where(isZero, others, NDArray.zerosLike(x))
-        return NDArray.where(zeros .== 0, noZero, NDArray.where(zeros .== 1, onlyZero, NDArray.zerosLike(x)))
+    /// `x` with the reduced axes moved last and merged into one: [kept..., m].
+    func merged(_ x: NDArray) -> NDArray {
+        let kept = (0..<x.rank).filter { !axes.contains($0) }
+        return x.permute(kept + axes).reshape(kept.map { x.shape[$0] } + [axes.reduce(1) { $0 * x.shape[$1] }])
+    }
+
+    /// The inverse of `merged` for an array of `shape`.
+    func unmerged(_ y: NDArray, to shape: [Int]) -> NDArray {
+        let order = (0..<shape.count).filter { !axes.contains($0) } + axes
+        var inverse = order
+        for (i, p) in order.enumerated() { inverse[p] = i }
+        return y.reshape(order.map { shape[$0] }).permute(inverse)
+    }
+
+    /// The levels of the pairwise product tree over the last axis of `x` ([kept..., m], m ≥ 1):
+    /// each level's halves (after padding an odd length with a 1) and its length before
+    /// padding, bottom up; the product of the last level's halves is the result.
+    func tree(_ x: NDArray) -> [(a: NDArray, b: NDArray, length: Int)] {
+        var levels: [(NDArray, NDArray, Int)] = []
+        var p = x, m = x.shape[x.rank - 1]
+        while m > 1 {
+            if m % 2 == 1 { p = p.pad([(0, 1)], value: 1) }
+            let h = (m + 1) / 2
+            let (a, b) = (p.narrow(dim: -1, start: 0, length: h), p.narrow(dim: -1, start: h, length: h))
+            levels.append((a, b, m))
+            p = a * b
+            m = h
+        }
+        return levels
     }
 
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
-        [tangents[0].map { bind(ReduceSum(axes: axes), $0 * partial(primals[0])) }]
+        guard let t = tangents[0] else { return [nil] }
+        let x = merged(primals[0])
+        guard x.shape[x.rank - 1] > 0 else { return [NDArray.zeros(outputs[0].shape, dtype: t.dtype)] }
+        // Up the tree: the product rule at every pair.
+        var dp = merged(t)
+        for (a, b, length) in tree(x) {
+            if length % 2 == 1 { dp = dp.pad([(0, 1)], value: 0) }
+            let h = (length + 1) / 2
+            dp = dp.narrow(dim: -1, start: 0, length: h) * b + a * dp.narrow(dim: -1, start: h, length: h)
+        }
+        return [dp.reshape(outputs[0].shape)]
     }
 
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
-        [cotangents[0].map { expand($0, to: primals[0].shape) * partial(primals[0]) }]
+        guard let ct = cotangents[0] else { return [nil] }
+        let x = merged(primals[0])
+        guard x.shape[x.rank - 1] > 0 else { return [NDArray.zeros(primals[0].shape, dtype: ct.dtype)] }
+        // Down the tree: a pair's product sends each half the cotangent times the other half.
+        var g = ct.reshape(Array(x.shape.dropLast()) + [1])
+        for (a, b, length) in tree(x).reversed() {
+            let both = concat([g * b, g * a], dim: -1)
+            g = length % 2 == 1 ? both.narrow(dim: -1, start: 0, length: length) : both
+        }
+        return [unmerged(g, to: primals[0].shape)]
     }
 }
 
