@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → Fluxion (umbrella).
+// Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → FluxionAutograd →
+// Fluxion (umbrella).
 // Kernels know nothing of differentiation; everything users touch is re-exported by `Fluxion`.
 let package = Package(
     name: "Fluxion",
@@ -25,7 +26,8 @@ let package = Package(
             name: "FluxionCore",
             dependencies: ["FluxionKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .target(name: "Fluxion", dependencies: ["FluxionCore"]),
+        .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
+        .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
     ]

@@ -1,2 +1,3 @@
 // The umbrella module: `import Fluxion` brings in everything users need. It only re-exports.
 @_exported import FluxionCore
+@_exported import FluxionAutograd

@@ -147,7 +147,7 @@ private func standardError(_ result: ExitTest.Result?) -> String {
         await #expect(processExitsWith: .failure) { _ = NDArray.zeros([2, 3]).broadcast(to: [3, 3]) }
         await #expect(processExitsWith: .failure) { _ = NDArray.zeros([2, 3]).expand([2]) }
         await #expect(processExitsWith: .failure) { _ = concat([NDArray.zeros([2, 3]), NDArray.zeros([3, 2])]) }
-        await #expect(processExitsWith: .failure) { _ = concat([]) }
+        await #expect(processExitsWith: .failure) { _ = concat([NDArray]()) }
         await #expect(processExitsWith: .failure) { _ = stack([NDArray.zeros([2]), NDArray.zeros([3])]) }
         await #expect(processExitsWith: .failure) { _ = NDArray.zeros([5]).split(sizes: [2, 2]) }
         await #expect(processExitsWith: .failure) { _ = NDArray.zeros([5]).narrow(dim: 0, start: 3, length: 3) }

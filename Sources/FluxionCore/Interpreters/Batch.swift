@@ -38,7 +38,7 @@ extension LoopBatched {
     }
 }
 
-final class BatchTrace: Trace {
+final class BatchTrace: Trace, @unchecked Sendable {
     let size: Int
     let randomness: Randomness
     let fallback: BatchFallback
@@ -75,7 +75,7 @@ final class BatchTrace: Trace {
         let (outputs, outAxes): ([NDArray], [Int?])
         if primitive is LoopBatched {
             if fallback == .error {
-                report(.noBatchRule(primitive: primitive.name, file: site.file, line: site.line))
+                report(TransformError.noBatchRule(primitive: primitive.name, file: site.file, line: site.line))
             } else {
                 announceFallback(primitive.name, site)
             }
@@ -102,7 +102,7 @@ final class BatchTrace: Trace {
     }
 }
 
-final class BatchTracer: Tracer {
+final class BatchTracer: Tracer, @unchecked Sendable {
     let value: NDArray
     let axis: Int
 
@@ -123,7 +123,7 @@ final class BatchTracer: Tracer {
 func bindRandom<P: RandomPrimitive>(_ primitive: P) -> NDArray {
     let traces = ThreadState.current.batchTraces.filter { $0.isActive }
     if let strict = traces.first(where: { $0.randomness == .error }) {
-        report(.randomnessUnderVmap(operation: primitive.name, level: strict.level))
+        report(TransformError.randomnessUnderVmap(operation: primitive.name, level: strict.level))
     }
     let different = traces.filter { $0.randomness == .different }
     guard !different.isEmpty else { return NDArray(primitive.evaluate([])[0]) }

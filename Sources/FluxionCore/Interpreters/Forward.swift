@@ -5,7 +5,7 @@
 
 import FluxionKernels
 
-final class ForwardTrace: Trace {
+final class ForwardTrace: Trace, @unchecked Sendable {
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
         var primals: [NDArray] = []
         var tangents: [NDArray?] = []
@@ -40,7 +40,7 @@ final class ForwardTrace: Trace {
     }
 }
 
-final class ForwardTracer: Tracer {
+final class ForwardTracer: Tracer, @unchecked Sendable {
     let primal: NDArray
     let tangent: NDArray
 

@@ -6,13 +6,24 @@
 // at the level below, the sweep can itself be differentiated or batched by outer transforms.
 //
 // Saved values are immutable arrays, so a recorded node can never be corrupted; a tape lives
-// as long as a pullback refers to it.
+// as long as a pullback refers to it. The same sweep serves the `Tensor` facade, whose graph is
+// a reverse trace at level 0 beneath every transform: `SweepOptions` lets it intercept
+// cotangents (tensor hooks, `.grad` of intermediate tensors), inspect each rule's results
+// (anomaly detection) and run the rules on recorded values (higher-order `backward`).
 
 import FluxionKernels
+import Synchronization
 
-final class ReverseTrace: Trace {
-    /// How many nodes have been recorded (each node's creation index).
-    private var recorded = 0
+/// Creation indices for tape nodes: one counter for every trace and thread, so the nodes of the
+/// level-0 trace the facade shares between threads are ordered too.
+private let nodeCounter = Atomic<Int>(0)
+/// How many tape nodes exist (for tests that check graphs are freed).
+private let liveNodes = Atomic<Int>(0)
+
+package final class ReverseTrace: Trace, @unchecked Sendable {
+    package override init(level: Int, transform: String) {
+        super.init(level: level, transform: transform)
+    }
 
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
         var primals: [NDArray] = []
@@ -32,28 +43,31 @@ final class ReverseTrace: Trace {
         }
         let outputs = bind(primitive, primals)
         guard any, outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
-        let node = TapeNode(primitive: primitive, primals: primals, outputs: outputs, parents: parents, index: recorded)
-        recorded += 1
+        let node = TapeNode(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
         return outputs.enumerated().map { i, y in
-            y.dtype.isFloatingPoint ? NDArray(tracer: ReverseTracer(trace: self, primal: y, ref: TapeNode.Ref(node: node, output: i))) : y
+            y.dtype.isFloatingPoint ? tracer(y, TapeNode.Ref(node: node, output: i)) : y
         }
     }
 
+    /// `primal` as this trace's value recorded at `ref`.
+    package func tracer(_ primal: NDArray, _ ref: TapeNode.Ref) -> NDArray {
+        NDArray(tracer: ReverseTracer(trace: self, primal: primal, ref: ref))
+    }
+
     /// A new input of this trace: a leaf node standing for `x`.
-    func leaf(_ x: NDArray) -> NDArray {
-        let node = TapeNode(primitive: nil, primals: [], outputs: [x], parents: [], index: recorded)
-        recorded += 1
-        return NDArray(tracer: ReverseTracer(trace: self, primal: x, ref: TapeNode.Ref(node: node, output: 0)))
+    package func leaf(_ x: NDArray) -> NDArray {
+        let node = TapeNode(primitive: nil, primals: [], outputs: [x], parents: [])
+        return tracer(x, TapeNode.Ref(node: node, output: 0))
     }
 
     /// The primal of `y`, and its tape reference when it depends on this trace's inputs.
-    func split(_ y: NDArray) -> (primal: NDArray, ref: TapeNode.Ref?) {
+    package func split(_ y: NDArray) -> (primal: NDArray, ref: TapeNode.Ref?) {
         if let t = y.tracer as? ReverseTracer, t.trace === self { return (t.primal, t.ref) }
         return (y, nil)
     }
 
     /// The nodes that `outputs` depend on, in creation order.
-    static func reachable(from outputs: [TapeNode.Ref]) -> [TapeNode] {
+    package static func reachable(from outputs: [TapeNode.Ref]) -> [TapeNode] {
         var found: [TapeNode] = []
         var seen = Set<ObjectIdentifier>()
         var stack = outputs.map(\.node)
@@ -66,7 +80,8 @@ final class ReverseTrace: Trace {
     }
 
     /// Cotangents of `leaves` given cotangents for `outputs`, by one backward sweep.
-    static func backward(outputs: [(TapeNode.Ref, NDArray)], leaves: [TapeNode.Ref]) -> [NDArray?] {
+    package static func backward(outputs: [(TapeNode.Ref, NDArray)], leaves: [TapeNode.Ref],
+                                 options: SweepOptions = SweepOptions()) throws -> [NDArray?] {
         var cotangents: [ObjectIdentifier: [NDArray?]] = [:]
         func accumulate(_ ref: TapeNode.Ref, _ ct: NDArray) {
             let id = ObjectIdentifier(ref.node)
@@ -76,9 +91,16 @@ final class ReverseTrace: Trace {
         }
         for (ref, ct) in outputs { accumulate(ref, ct) }
         for node in reachable(from: outputs.map(\.0)).reversed() {
-            guard let primitive = node.primitive, let cts = cotangents[ObjectIdentifier(node)],
-                  cts.contains(where: { $0 != nil }) else { continue }
-            let inputCts = primitive.vjp(node.primals, outputs: node.outputs, cotangents: cts, needs: node.parents.map { $0 != nil })
+            guard var cts = cotangents[ObjectIdentifier(node)], cts.contains(where: { $0 != nil }) else { continue }
+            // Every consumer of the node was recorded after it, so its cotangents are complete.
+            if let intercept = options.intercept {
+                for i in cts.indices { cts[i] = try cts[i].map { try intercept(TapeNode.Ref(node: node, output: i), $0) } }
+                cotangents[ObjectIdentifier(node)] = cts
+            }
+            guard let primitive = node.primitive else { continue }
+            let (primals, outputs) = options.savedValues?(node) ?? (node.primals, node.outputs)
+            let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cts, needs: node.parents.map { $0 != nil })
+            try options.inspect?(node, inputCts)
             for (parent, ct) in zip(node.parents, inputCts) {
                 guard let parent, let ct else { continue }
                 accumulate(parent, ct)
@@ -106,33 +128,79 @@ final class ReverseTrace: Trace {
     }
 }
 
+/// What a sweep does besides applying the rules.
+package struct SweepOptions {
+    /// Called once a node output's cotangent is complete, before it flows on; returns the
+    /// cotangent to use (hooks may replace it).
+    package var intercept: ((TapeNode.Ref, NDArray) throws -> NDArray)?
+    /// Called with each rule's input cotangents.
+    package var inspect: ((TapeNode, [NDArray?]) throws -> Void)?
+    /// The values a rule runs on, in place of the recorded ones.
+    package var savedValues: ((TapeNode) -> (primals: [NDArray], outputs: [NDArray]))?
+
+    package init() {}
+}
+
 /// One recorded primitive application (or, with no primitive, an input of the trace).
-final class TapeNode {
+package final class TapeNode {
     /// An output of a node.
-    struct Ref {
-        let node: TapeNode
-        let output: Int
+    package struct Ref {
+        package let node: TapeNode
+        package let output: Int
+
+        package init(node: TapeNode, output: Int) {
+            self.node = node
+            self.output = output
+        }
+
+        /// Identifies the output among all others.
+        package var key: Key { Key(node: ObjectIdentifier(node), output: output) }
+
+        package struct Key: Hashable {
+            let node: ObjectIdentifier
+            let output: Int
+        }
     }
 
-    let primitive: (any Primitive)?
-    let primals: [NDArray]
-    let outputs: [NDArray]
-    let parents: [Ref?]
+    package let primitive: (any Primitive)?
+    /// The inputs and outputs the rules need; emptied by `release()`.
+    package private(set) var primals: [NDArray]
+    package private(set) var outputs: [NDArray]
+    package let parents: [Ref?]
     /// Position in creation order.
-    let index: Int
+    package let index: Int
+    /// Whatever the owner of the trace attaches (the facade's graph node).
+    package weak var annotation: AnyObject?
 
-    init(primitive: (any Primitive)?, primals: [NDArray], outputs: [NDArray], parents: [Ref?], index: Int) {
+    init(primitive: (any Primitive)?, primals: [NDArray], outputs: [NDArray], parents: [Ref?]) {
         self.primitive = primitive
         self.primals = primals
         self.outputs = outputs
         self.parents = parents
-        self.index = index
+        self.index = nodeCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+        liveNodes.wrappingAdd(1, ordering: .relaxed)
     }
+
+    deinit { liveNodes.wrappingSubtract(1, ordering: .relaxed) }
+
+    /// Whether the node's rule reads the recorded values (a linear rule reads only shapes).
+    package var savesValues: Bool { primitive?.vjpReadsValues ?? false }
+
+    /// Drops the recorded values (keeping their shapes as placeholders), after which the node
+    /// must not be swept again.
+    package func release() {
+        guard savesValues else { return }
+        primals = primals.map { NDArray.zeros([], dtype: $0.dtype).broadcast(to: $0.shape) }
+        outputs = outputs.map { NDArray.zeros([], dtype: $0.dtype).broadcast(to: $0.shape) }
+    }
+
+    /// How many tape nodes exist in the process.
+    package static var liveCount: Int { liveNodes.load(ordering: .relaxed) }
 }
 
-final class ReverseTracer: Tracer {
-    let primal: NDArray
-    let ref: TapeNode.Ref
+package final class ReverseTracer: Tracer, @unchecked Sendable {
+    package let primal: NDArray
+    package let ref: TapeNode.Ref
 
     init(trace: ReverseTrace, primal: NDArray, ref: TapeNode.Ref) {
         self.primal = primal

@@ -58,23 +58,35 @@ final class ThreadState {
     /// How many transforms are running on this thread (the level of the innermost).
     var depth = 0
     /// An error found inside an operation, thrown when the innermost transform returns.
-    var pendingError: TransformError?
+    var pendingError: (any Error)?
     /// How many running scopes (transforms, pullbacks) will throw a recorded error.
     var catchers = 0
     /// The randomness policy of each running `vmap`, innermost last.
     var batchTraces: [BatchTrace] = []
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { if let p = $0 { Unmanaged<ThreadState>.fromOpaque(p).release() } }
-        return key
-    }()
+    private static let local = ThreadLocal { ThreadState() }
 
-    static var current: ThreadState {
-        if let p = pthread_getspecific(key) { return Unmanaged<ThreadState>.fromOpaque(p).takeUnretainedValue() }
-        let state = ThreadState()
-        pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
-        return state
+    static var current: ThreadState { local.value }
+}
+
+/// One instance of `Value` per thread, made on the thread's first use and released when the
+/// thread ends.
+package final class ThreadLocal<Value: AnyObject>: @unchecked Sendable {
+    private let key: pthread_key_t
+    private let make: () -> Value
+
+    package init(_ make: @escaping () -> Value) {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { if let p = $0 { Unmanaged<AnyObject>.fromOpaque(p).release() } }
+        self.key = key
+        self.make = make
+    }
+
+    package var value: Value {
+        if let p = pthread_getspecific(key) { return unsafeDowncast(Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue(), to: Value.self) }
+        let value = make()
+        pthread_setspecific(key, Unmanaged<AnyObject>.passRetained(value).toOpaque())
+        return value
     }
 }
 
@@ -97,7 +109,7 @@ func withNewTrace<T: Trace, R>(_ make: (Int) -> T, _ body: (T) throws -> R) thro
 
 /// Runs `body` (a transform or a sweep over a recorded tape) and throws any error that
 /// operations recorded meanwhile.
-func throwingReported<R>(_ body: () throws -> R) throws -> R {
+package func throwingReported<R>(_ body: () throws -> R) throws -> R {
     let state = ThreadState.current
     state.catchers += 1
     defer { state.catchers -= 1 }
@@ -111,7 +123,7 @@ func throwingReported<R>(_ body: () throws -> R) throws -> R {
 
 /// Records an error found inside an operation: thrown by the enclosing transform, or a stop
 /// when no transform is running.
-func report(_ error: TransformError) {
+func report(_ error: any Error) {
     let state = ThreadState.current
     guard state.catchers > 0 else { preconditionFailure("Fluxion: \(error)") }
     if state.pendingError == nil { state.pendingError = error }
@@ -142,7 +154,7 @@ public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] 
 /// A tracer outlived its transform: report it and compute on its concrete value so the caller
 /// can continue to the point where the error is thrown.
 func escaped(_ primitive: some Primitive, _ inputs: [NDArray], _ tracer: Tracer) -> [NDArray] {
-    report(.escapedTracer(transform: tracer.trace.transform, operation: primitive.name, shape: tracer.shape))
+    report(TransformError.escapedTracer(transform: tracer.trace.transform, operation: primitive.name, shape: tracer.shape))
     let stripped = inputs.map { x -> NDArray in
         guard let t = x.tracer, !t.trace.isActive else { return x }
         return NDArray.zeros(t.shape, dtype: t.dtype)

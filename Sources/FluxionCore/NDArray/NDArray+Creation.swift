@@ -121,7 +121,11 @@ extension NDArray: ExpressibleByArrayLiteral {
     /// A nested literal: `[[1, 2], [3, 4]]` is an int64 matrix, `[1, 2.5]` a float32 vector,
     /// `[true, false]` a bool vector (the dtype is the latest kind present).
     public init(arrayLiteral elements: NDArrayLiteral...) {
-        let literal = NDArrayLiteral.list(elements)
+        self.init(literal: .list(elements))
+    }
+
+    /// The array a (nested) literal describes.
+    public init(literal: NDArrayLiteral) {
         guard let shape = literal.shape else {
             fatalError("Fluxion: array literal: nested lists have different lengths. Fix: make every list at one level the same length")
         }

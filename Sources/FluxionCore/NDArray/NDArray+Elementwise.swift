@@ -25,7 +25,7 @@ extension NDArray {
 
     /// A 0-d array holding `value` in the dtype it takes when it meets this array.
     @inlinable
-    func scalarLike(_ value: Double) -> NDArray {
+    package func scalarLike(_ value: Double) -> NDArray {
         // Only a whole number that int64 can hold stays integer (not ±∞, NaN or ±1e20).
         let integral = value == value.rounded() && Swift.abs(value) < 0x1p63
         let target: DType = dtype.isFloatingPoint ? dtype : (integral ? .int64 : .float32)

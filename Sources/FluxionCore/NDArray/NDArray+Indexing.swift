@@ -29,6 +29,12 @@ public struct IndexItem: Sendable {
     public static func range(start: Int? = nil, end: Int? = nil, step: Int = 1) -> IndexItem {
         IndexItem(kind: .range(start: start, end: end, step: step))
     }
+
+    /// Whether the item picks one position (and removes its dimension).
+    public var isIndex: Bool {
+        if case .at = kind { return true }
+        return false
+    }
 }
 
 /// Something usable in an array subscript.

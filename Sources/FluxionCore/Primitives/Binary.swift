@@ -50,6 +50,7 @@ extension BinaryElementwise {
 
 public struct Add: BinaryElementwise {
     public var function: BinaryFunction { .add }
+    public var vjpReadsValues: Bool { false }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
         (NDArray.onesLike(out), NDArray.onesLike(out))
     }
@@ -64,6 +65,7 @@ public struct Add: BinaryElementwise {
 
 public struct Sub: BinaryElementwise {
     public var function: BinaryFunction { .sub }
+    public var vjpReadsValues: Bool { false }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
         (NDArray.onesLike(out), NDArray.fullLike(out, -1))
     }

@@ -33,6 +33,14 @@ public protocol Primitive: Sendable {
     /// The outputs and their batch axes for inputs with batch axes `axes` (nil: unbatched) of
     /// batch size `size`.
     func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?])
+
+    /// Whether `vjp` reads the primal inputs or outputs (not only their shapes); a recorded
+    /// application of a primitive that does not keeps nothing worth freeing.
+    var vjpReadsValues: Bool { get }
+}
+
+extension Primitive {
+    public var vjpReadsValues: Bool { true }
 }
 
 /// A primitive of one input and one output.
@@ -58,6 +66,10 @@ extension BinaryPrimitive {
 public protocol LinearPrimitive: Primitive {}
 
 extension LinearPrimitive {
+    public var vjpReadsValues: Bool { false }
+}
+
+extension LinearPrimitive {
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
         guard tangents.contains(where: { $0 != nil }) else { return outputs.map { _ in nil } }
         let filled = zip(primals, tangents).map { p, t in t ?? (p.dtype.isFloatingPoint ? NDArray.zerosLike(p) : p) }
@@ -67,6 +79,10 @@ extension LinearPrimitive {
 
 /// A primitive whose outputs have zero derivative (comparisons, rounding, arg-reductions).
 public protocol PiecewiseConstant: Primitive {}
+
+extension PiecewiseConstant {
+    public var vjpReadsValues: Bool { false }
+}
 
 extension PiecewiseConstant {
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {

@@ -9,7 +9,7 @@ import FluxionKernels
 
 extension NDArray {
     /// This cotangent summed back to `shape` after broadcasting.
-    func unbroadcast(to shape: [Int]) -> NDArray {
+    package func unbroadcast(to shape: [Int]) -> NDArray {
         if self.shape == shape { return self }
         let lead = rank - shape.count
         var axes = Array(0..<lead)

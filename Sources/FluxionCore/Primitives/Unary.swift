@@ -44,6 +44,7 @@ extension UnaryElementwise {
 
 public struct Neg: UnaryElementwise {
     public var function: UnaryFunction { .neg }
+    public var vjpReadsValues: Bool { false }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { NDArray.fullLike(x, -1) }
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] { [tangents[0].map { -$0 }] }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { [cotangents[0].map { -$0 }] }

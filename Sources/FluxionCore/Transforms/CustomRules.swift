@@ -7,12 +7,13 @@
 // a jvp rule is linear in ẋ, so Jᵀ·u = ∂/∂ẋ ⟨u, rule(x, y, ẋ)⟩ — both computed with the tape.
 // Under `vmap`, the function and its rule are themselves mapped. A rule returning the wrong
 // number or shapes of results makes the enclosing transform throw
-// `TransformError.customRuleMismatch`.
+// `TransformError.customRuleMismatch`; an error the function or rule throws is rethrown by the
+// enclosing transform.
 
 import FluxionKernels
 
 /// Which rule a custom function carries.
-enum CustomRuleKind: Sendable { case vjp, jvp }
+package enum CustomRuleKind: Sendable { case vjp, jvp }
 
 /// A function with a hand-written derivative, as one primitive over flat lists of arrays.
 struct CustomFunction: Primitive, @unchecked Sendable {
@@ -33,10 +34,9 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     func attempt(_ body: () throws -> [NDArray]) -> [NDArray] {
         do {
             return try body()
-        } catch let error as TransformError {
-            report(error)
         } catch {
-            preconditionFailure("Fluxion: the custom function \(name) threw \(error)")
+            // Thrown by the enclosing transform or backward pass when it returns.
+            report(error)
         }
         return []
     }
@@ -45,7 +45,7 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     func applyRule(_ x: [NDArray], _ y: [NDArray], _ v: [NDArray], expected: [NDArray]) -> [NDArray] {
         let result = attempt { try rule(x, y, v) }
         guard result.map(\.shape) == expected.map(\.shape) else {
-            report(.customRuleMismatch(name: name, expected: expected.map(\.shape), got: result.map(\.shape),
+            report(TransformError.customRuleMismatch(name: name, expected: expected.map(\.shape), got: result.map(\.shape),
                                        file: site.file, line: site.line))
             return expected.map { NDArray.zeros($0.shape, dtype: $0.dtype.floatingOrDefault) }
         }
@@ -132,13 +132,13 @@ public func customJVP<T: ArrayTree, R: ArrayTree>(
 }
 
 /// Wraps a typed function and rule as one `CustomFunction` primitive.
-func customFunction<T: ArrayTree, R: ArrayTree>(
+package func customFunction<T: ArrayTree, R: ArrayTree>(
     _ f: @escaping (T) throws -> R, kind: CustomRuleKind, name: String, site: CallSite,
     rule: @escaping (T, R, [NDArray]) throws -> [NDArray]
 ) -> (T) throws -> R {
     { x in
-        // Outside every transform no derivative can be asked for: just run f.
-        if ThreadState.current.depth == 0 { return try f(x) }
+        // Outside every transform, on values no tape records, no derivative can be asked for.
+        if ThreadState.current.depth == 0 && x.leaves.allSatisfy(\.isConcrete) { return try f(x) }
         // The output's structure, learned when f runs on the inputs' values.
         let template = x
         var structure: R?

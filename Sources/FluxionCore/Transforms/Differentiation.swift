@@ -28,7 +28,7 @@ struct Recording {
             guard let ref, let ct else { return nil }
             return (ref, ct)
         }
-        let grads = try throwingReported { ReverseTrace.backward(outputs: seeds, leaves: leafRefs) }
+        let grads = try throwingReported { try ReverseTrace.backward(outputs: seeds, leaves: leafRefs) }
         return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
     }
 

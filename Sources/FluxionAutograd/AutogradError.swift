@@ -1,0 +1,72 @@
+// The errors the facade throws for misuse of autograd state. Each says what happened, where
+// (the caller's line when the misuse is a call; the graph node when it is found in a
+// backward pass) and what to do — in PyTorch's words where a PyTorch user would search for
+// them.
+
+import FluxionCore
+import FluxionKernels
+
+/// A misuse of the `Tensor` facade's autograd state.
+public enum AutogradError: Error, CustomStringConvertible, Equatable {
+    /// `requiresGrad` asked of an integer or bool tensor.
+    case requiresGradOnNonFloating(dtype: DType, file: String, line: UInt)
+    /// `requiresGrad` switched off on a tensor computed from others.
+    case requiresGradOnNonLeaf(file: String, line: UInt)
+    /// `backward()` without `gradient` on an output with more than one element.
+    case implicitGradientOfNonScalar(shape: [Int], file: String, line: UInt)
+    /// A `gradient` whose shape does not match (or broadcast to) the output's.
+    case gradientShapeMismatch(output: [Int], gradient: [Int], file: String, line: UInt)
+    /// `backward()` or `Autograd.grad` from a tensor that does not require grad.
+    case noGradFn(file: String, line: UInt)
+    /// A second backward pass through values freed by the first.
+    case graphFreed(node: String, file: String, line: UInt)
+    /// `Autograd.grad` with an input the outputs do not depend on, without `allowUnused`.
+    case unusedInput(index: Int, file: String, line: UInt)
+    /// `Autograd.grad` with an input that does not require grad.
+    case inputDoesNotRequireGrad(index: Int, file: String, line: UInt)
+    /// An in-place operation on a leaf that requires grad while grad mode is on.
+    case inPlaceOnLeaf(operation: String, file: String, line: UInt)
+    /// Exporting the elements of a tensor that requires grad.
+    case exportRequiresGrad(operation: String, file: String, line: UInt)
+    /// A tensor made in `inferenceMode` saved for a backward pass.
+    case inferenceTensorInGraph(node: String)
+    /// A custom `Function`'s backward returned the wrong number of gradients.
+    case wrongGradientCount(function: String, expected: Int, got: Int)
+    /// A custom `Function`'s backward returned a gradient of the wrong shape.
+    case wrongGradientShape(function: String, input: Int, expected: [Int], got: [Int])
+    /// `detectAnomaly` found a NaN or infinity produced by a backward node.
+    case anomaly(node: String, output: Int, value: String, forward: String)
+
+    public var description: String {
+        switch self {
+        case let .requiresGradOnNonFloating(dtype, file, line):
+            "only tensors of floating point dtype can require gradients, but this one is \(dtype) (at \(file):\(line)). Fix: convert it first, e.g. x.to(.float32)"
+        case let .requiresGradOnNonLeaf(file, line):
+            "you can only change requiresGrad flags of leaf tensors (at \(file):\(line)). Fix: use detach() to get a tensor without history"
+        case let .implicitGradientOfNonScalar(shape, file, line):
+            "grad can be implicitly created only for scalar outputs, but the output has shape \(shape) (backward called at \(file):\(line)). Fix: pass gradient: with the output's shape (the vector of the vector-Jacobian product), or reduce the output first, e.g. y.sum().backward()"
+        case let .gradientShapeMismatch(output, gradient, file, line):
+            "mismatch in shape: the gradient has shape \(gradient) and the output has shape \(output) (at \(file):\(line)). Fix: pass a gradient of the output's shape"
+        case let .noGradFn(file, line):
+            "element 0 of tensors does not require grad and does not have a gradFn (at \(file):\(line)). Fix: make an input require grad (requiresGrad: true) before computing the output, outside noGrad"
+        case let .graphFreed(node, file, line):
+            "trying to backward through the graph a second time (or to read saved values after they were freed): \(node) has released its saved values (at \(file):\(line)). Fix: pass retainGraph: true to the first backward or Autograd.grad call if you need to backward through the graph again"
+        case let .unusedInput(index, file, line):
+            "one of the differentiated tensors (input \(index)) appears not to have been used in the graph (at \(file):\(line)). Fix: pass allowUnused: true if this is intended; its gradient is then nil"
+        case let .inputDoesNotRequireGrad(index, file, line):
+            "one of the differentiated tensors (input \(index)) does not require grad (at \(file):\(line)). Fix: create it with requiresGrad: true, or leave it out of inputs"
+        case let .inPlaceOnLeaf(operation, file, line):
+            "a leaf tensor that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: update parameters inside noGrad { }, or use the out-of-place operation"
+        case let .exportRequiresGrad(operation, file, line):
+            "can't call \(operation) on a tensor that requires grad (at \(file):\(line)). Fix: use tensor.detach().\(operation) instead"
+        case let .inferenceTensorInGraph(node):
+            "inference tensors cannot be saved for backward: \(node) was recorded with a tensor made inside inferenceMode. Fix: make the tensor outside inferenceMode, or clone it outside inferenceMode to use it in autograd"
+        case let .wrongGradientCount(function, expected, got):
+            "function \(function) returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
+        case let .wrongGradientShape(function, input, expected, got):
+            "function \(function) returned a gradient of shape \(got) for input \(input), whose shape is \(expected). Fix: return gradients with the shapes of the inputs"
+        case let .anomaly(node, output, value, forward):
+            "function '\(node)' returned \(value) values in its \(output)th output. The forward call that made it: \(forward). Fix: look at that operation's inputs (a log or sqrt at 0, a division by 0, an overflow)"
+        }
+    }
+}

@@ -1,0 +1,211 @@
+// Backward passes: `backward()` accumulating into `.grad`, and `Autograd.grad` returning the
+// gradients. Both run the reverse sweep `grad` uses, over the facade's tape:
+//
+// 1. seeds: the outputs' gradients (ones for a scalar output);
+// 2. the graph of nodes reachable from the outputs, checked for freed values and misuse;
+// 3. one sweep, in which hooks and `retainGrad` intercept cotangents as they complete, and
+//    anomaly detection inspects every rule's results;
+// 4. afterwards, unless `retainGraph`, every node releases the values it saved.
+//
+// With `createGraph` the rules run on the recorded values as tensors on the tape, so the
+// gradients are recorded too and can be differentiated again; grad mode is on during the
+// sweep exactly when `createGraph` is, as in PyTorch.
+
+import FluxionCore
+import FluxionKernels
+
+extension Tensor {
+    /// Computes the gradient of this tensor with respect to the leaves of its graph and adds
+    /// it to their `grad`.
+    ///
+    /// - Parameters:
+    ///   - gradient: ∂L/∂self for some downstream L, with this tensor's shape; required unless
+    ///     the tensor has one element. The leaves receive the vector-Jacobian product.
+    ///   - retainGraph: keep saved values for another backward pass (default: `createGraph`).
+    ///   - createGraph: record the backward pass, so the gradients have a `gradFn` and can be
+    ///     differentiated again.
+    ///   - inputs: accumulate only into these tensors (leaves or not) instead of all leaves.
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false,
+                         inputs: [Tensor]? = nil, file: StaticString = #fileID, line: UInt = #line) throws {
+        let pass = BackwardPass(file: "\(file)", line: line, createGraph: createGraph,
+                                retainGraph: retainGraph ?? createGraph, fillsRetainedGrads: true)
+        let (targets, gradients) = try pass.run(roots: [self], gradients: [gradient], inputs: inputs)
+        for (target, g) in zip(targets, gradients) {
+            if let g { target.accumulate(g) }
+        }
+    }
+}
+
+extension Autograd {
+    /// The gradients of `outputs` with respect to `inputs`, returned rather than accumulated
+    /// into `.grad` (`torch.autograd.grad`).
+    ///
+    /// - Parameters:
+    ///   - gradOutputs: ∂L/∂output for each output (nil: ones, for one-element outputs).
+    ///   - retainGraph: keep saved values for another pass (default: `createGraph`).
+    ///   - createGraph: record the computation, so the gradients can be differentiated again
+    ///     (Hessians, gradient penalties, MAML inner steps).
+    ///   - allowUnused: give nil for inputs the outputs do not depend on instead of throwing.
+    /// - Returns: one gradient per input, with the input's shape.
+    public static func grad(outputs: [Tensor], inputs: [Tensor], gradOutputs: [Tensor?]? = nil,
+                            retainGraph: Bool? = nil, createGraph: Bool = false, allowUnused: Bool = false,
+                            file: StaticString = #fileID, line: UInt = #line) throws -> [Tensor?] {
+        for (i, input) in inputs.enumerated() where !input.requiresGrad {
+            throw AutogradError.inputDoesNotRequireGrad(index: i, file: "\(file)", line: line)
+        }
+        let pass = BackwardPass(file: "\(file)", line: line, createGraph: createGraph,
+                                retainGraph: retainGraph ?? createGraph, fillsRetainedGrads: false)
+        let seeds = gradOutputs ?? outputs.map { _ in nil }
+        let (_, gradients) = try pass.run(roots: outputs, gradients: seeds, inputs: inputs)
+        return try gradients.enumerated().map { i, g in
+            guard let g else {
+                if allowUnused { return nil }
+                throw AutogradError.unusedInput(index: i, file: "\(file)", line: line)
+            }
+            return Tensor(g)
+        }
+    }
+
+    /// The gradient of one output with respect to one input (see `grad(outputs:inputs:)`).
+    public static func grad(outputs: Tensor, inputs: Tensor, gradOutputs: Tensor? = nil,
+                            retainGraph: Bool? = nil, createGraph: Bool = false, allowUnused: Bool = false,
+                            file: StaticString = #fileID, line: UInt = #line) throws -> [Tensor?] {
+        try grad(outputs: [outputs], inputs: [inputs], gradOutputs: [gradOutputs], retainGraph: retainGraph,
+                 createGraph: createGraph, allowUnused: allowUnused, file: file, line: line)
+    }
+}
+
+/// One backward pass over the facade's tape.
+struct BackwardPass {
+    let file: String
+    let line: UInt
+    let createGraph: Bool
+    let retainGraph: Bool
+    /// Whether tensors that `retainGrad()` receive their gradients (backward does,
+    /// `Autograd.grad` does not).
+    let fillsRetainedGrads: Bool
+
+    /// The tensors gradients are computed for and their gradients (nil: not reached).
+    func run(roots: [Tensor], gradients: [Tensor?], inputs: [Tensor]?) throws -> (targets: [Tensor], gradients: [NDArray?]) {
+        let seeds = try zip(roots, gradients).map(seed)
+        let nodes = graph(from: roots)
+        for node in nodes {
+            if let error = node.error { throw error }
+            if node.freed && node.savesValues { throw AutogradError.graphFreed(node: node.name, file: file, line: line) }
+        }
+        let targets = inputs ?? nodes.compactMap { $0.accumulatesGrad ? $0.variable : nil }
+        let targetRefs = targets.map { $0.tapeRef }
+        let reached = zip(targets, targetRefs).compactMap { t, r in r.map { (t, $0) } }
+
+        let gradientsByRef = try setGradEnabled(createGraph) {
+            try throwingReported {
+                try ReverseTrace.backward(outputs: seeds, leaves: reached.map(\.1), options: options(for: nodes))
+            }
+        }
+        if !retainGraph {
+            for node in nodes {
+                node.freed = true
+                for entry in node.tapeNodes { entry.release() }
+            }
+        }
+        var results = [NDArray?](repeating: nil, count: targets.count)
+        var k = 0
+        for (i, ref) in targetRefs.enumerated() where ref != nil {
+            results[i] = gradientsByRef[k]
+            k += 1
+        }
+        return (targets, results)
+    }
+
+    /// The tape output and starting cotangent of one root.
+    private func seed(_ root: Tensor, _ gradient: Tensor?) throws -> (TapeNode.Ref, NDArray) {
+        guard let ref = root.tapeRef else { throw AutogradError.noGradFn(file: file, line: line) }
+        guard let gradient else {
+            guard root.count == 1 else {
+                throw AutogradError.implicitGradientOfNonScalar(shape: root.shape, file: file, line: line)
+            }
+            return (ref, NDArray.onesLike(root.value))
+        }
+        var g = (createGraph ? gradient.engineValue : gradient.value).to(root.dtype)
+        if g.shape != root.shape {
+            // A gradient for a broadcast of the output sums back to it, as in PyTorch.
+            guard expands(root.shape, to: g.shape) else {
+                throw AutogradError.gradientShapeMismatch(output: root.shape, gradient: g.shape, file: file, line: line)
+            }
+            g = g.unbroadcast(to: root.shape)
+        }
+        return (ref, g)
+    }
+
+    /// Every node reachable from the roots, depth first.
+    private func graph(from roots: [Tensor]) -> [Node] {
+        var found: [Node] = []
+        var seen = Set<ObjectIdentifier>()
+        var stack = roots.compactMap(\.historyNode)
+        while let node = stack.popLast() {
+            guard seen.insert(ObjectIdentifier(node)).inserted else { continue }
+            found.append(node)
+            stack += node.nextFunctions.compactMap(\.node)
+        }
+        return found
+    }
+
+    /// Hooks, retained gradients, anomaly detection and recorded rules for the sweep.
+    private func options(for nodes: [Node]) -> SweepOptions {
+        var options = SweepOptions()
+        var intercepted: [TapeNode.Ref.Key: Node] = [:]
+        for node in nodes where !node.hooks.isEmpty || (fillsRetainedGrads && node.retainsGrad) {
+            intercepted[node.ref.key] = node
+        }
+        if !intercepted.isEmpty {
+            let (fills, recorded) = (fillsRetainedGrads, createGraph)
+            options.intercept = { ref, cotangent in
+                guard let node = intercepted[ref.key] else { return cotangent }
+                var g = cotangent
+                for (_, hook) in node.hooks {
+                    if let replaced = hook(Tensor(g)) { g = recorded ? replaced.engineValue : replaced.value }
+                }
+                if fills, node.retainsGrad, let tensor = node.variable { tensor.accumulate(g) }
+                return g
+            }
+        }
+        if AutogradState.current.anomalyDetection {
+            var owners: [ObjectIdentifier: Node] = [:]
+            for node in nodes {
+                for entry in node.tapeNodes { owners[ObjectIdentifier(entry)] = node }
+            }
+            options.inspect = { entry, cotangents in
+                for (i, ct) in cotangents.enumerated() {
+                    guard let ct, let bad = nonFinite(ct) else { continue }
+                    let owner = owners[ObjectIdentifier(entry)] ?? Node.at(TapeNode.Ref(node: entry, output: 0))
+                    throw AutogradError.anomaly(node: owner.name, output: i, value: bad, forward: owner.forwardSite)
+                }
+            }
+        }
+        if createGraph {
+            let tape = Autograd.tape
+            options.savedValues = { entry in
+                let primals = zip(entry.primals, entry.parents).map { p, parent in parent.map { tape.tracer(p, $0) } ?? p }
+                let outputs = entry.outputs.enumerated().map { i, y in
+                    y.dtype.isFloatingPoint ? tape.tracer(y, TapeNode.Ref(node: entry, output: i)) : y
+                }
+                return (primals, outputs)
+            }
+        }
+        return options
+    }
+}
+
+/// Whether an array of shape `small` broadcasts to `large`.
+private func expands(_ small: [Int], to large: [Int]) -> Bool {
+    guard small.count <= large.count else { return false }
+    return zip(small.reversed(), large.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
+}
+
+/// "nan" or "inf" when `x` holds such a value.
+private func nonFinite(_ x: NDArray) -> String? {
+    let values = x.doubles
+    if values.contains(where: \.isNaN) { return "nan" }
+    if values.contains(where: \.isInfinite) { return "inf" }
+    return nil
+}

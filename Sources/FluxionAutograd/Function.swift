@@ -1,0 +1,147 @@
+// Custom autograd functions (PyTorch's `torch.autograd.Function`): a forward computation and
+// its hand-written backward, applied as one graph node named `<Type>Backward`.
+//
+// ```swift
+// enum ScaledReLU: Function {
+//     static func forward(_ ctx: FunctionContext, _ inputs: (Tensor, Double)) -> Tensor {
+//         let (x, alpha) = inputs
+//         ctx.saveForBackward(x)
+//         ctx.alpha = alpha
+//         return alpha * relu(x)
+//     }
+//     static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] {
+//         let x = ctx.savedTensors[0], alpha = ctx.alpha as! Double
+//         return [gradOutput * alpha * (x .> 0).to(gradOutput.dtype), nil]
+//     }
+// }
+// let y = try ScaledReLU.apply(x, 2.0).sum()
+// ```
+//
+// The function becomes a custom-rule primitive of the engine (CustomRules.swift), so it keeps
+// working under `grad`, `vmap`, `jacrev` and the rest: there the forward runs on the
+// transform's values and the backward is the rule. Saved tensors that are inputs or the
+// output are given back as the values the rule is applied at, so a backward written with
+// tensor operations can be differentiated again (double backward).
+
+import FluxionCore
+import FluxionKernels
+
+/// A differentiable operation with a hand-written backward.
+public protocol Function {
+    /// The arguments of `forward`: a tensor, or a tuple of tensors and other values.
+    associatedtype Inputs
+
+    /// The output; runs with grad mode off. Save what `backward` needs on `ctx`.
+    static func forward(_ ctx: FunctionContext, _ inputs: Inputs) throws -> Tensor
+
+    /// One gradient per argument of `forward`, in order (nil for arguments that are not
+    /// tensors or need none), given the gradient of the output.
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) throws -> [Tensor?]
+}
+
+/// An argument of a custom function's `forward`.
+public protocol FunctionArgument {
+    /// The tensor this argument is, if it is one.
+    var tensorArgument: Tensor? { get }
+    /// This argument with a tensor taken from `tensors` in its place (others: itself).
+    func substituting(_ tensors: inout IndexingIterator<[Tensor]>) -> Self
+}
+
+extension Tensor: FunctionArgument {
+    public var tensorArgument: Tensor? { self }
+    public func substituting(_ tensors: inout IndexingIterator<[Tensor]>) -> Tensor { tensors.next()! }
+}
+
+extension FunctionArgument {
+    public var tensorArgument: Tensor? { nil }
+    public func substituting(_ tensors: inout IndexingIterator<[Tensor]>) -> Self { self }
+}
+
+extension Double: FunctionArgument {}
+extension Float: FunctionArgument {}
+extension Int: FunctionArgument {}
+extension Bool: FunctionArgument {}
+extension String: FunctionArgument {}
+extension NDArray: FunctionArgument {}
+
+/// What a custom function's forward passes to its backward (PyTorch's `ctx`): saved tensors,
+/// which inputs need gradients, and any other values as dynamic members (`ctx.alpha = 2`).
+@dynamicMemberLookup
+public final class FunctionContext: @unchecked Sendable {
+    /// For each argument of `forward`, whether a gradient for it is needed.
+    public let needsInputGrad: [Bool]
+    private var saved: [Tensor] = []
+    private var values: [String: Any] = [:]
+    /// The tensors forward received and returned, and those the backward is applied at.
+    fileprivate var forwardInputs: [Tensor] = []
+    fileprivate var forwardOutput: Tensor?
+    fileprivate var backwardInputs: [Tensor] = []
+    fileprivate var backwardOutput: Tensor?
+
+    init(needsInputGrad: [Bool]) { self.needsInputGrad = needsInputGrad }
+
+    /// Keeps tensors for `backward`.
+    public func saveForBackward(_ tensors: Tensor...) { saved = tensors }
+
+    /// The saved tensors; inputs and the output stand for the values the backward is applied
+    /// at, so the backward can be differentiated again.
+    public var savedTensors: [Tensor] {
+        saved.map { t in
+            if let i = forwardInputs.firstIndex(where: { $0 === t }), i < backwardInputs.count { return backwardInputs[i] }
+            if t === forwardOutput, let backwardOutput { return backwardOutput }
+            return t
+        }
+    }
+
+    /// Any value stored by forward.
+    public subscript(dynamicMember name: String) -> Any? {
+        get { values[name] }
+        set { values[name] = newValue }
+    }
+}
+
+extension Function {
+    /// Applies the function: runs `forward`, and records one node whose backward is
+    /// `backward` when grad mode is on and an argument requires grad.
+    public static func apply<each A: FunctionArgument>(_ arguments: repeat each A,
+                                                       file: StaticString = #fileID, line: UInt = #line) throws -> Tensor
+    where Inputs == (repeat each A) {
+        var slots: [Tensor?] = []
+        for argument in repeat each arguments { slots.append(argument.tensorArgument) }
+        let name = "\(Self.self)"
+        let ctx = FunctionContext(needsInputGrad: slots.map { ($0?.requiresGrad ?? false) && isGradEnabled })
+        let site = CallSite(file: file, line: line)
+
+        let primitive: ([NDArray]) throws -> NDArray = customFunction({ (xs: [NDArray]) -> NDArray in
+            let inputs = xs.map(Tensor.init)
+            var iterator = inputs.makeIterator()
+            ctx.forwardInputs = inputs
+            let y = try noGrad { try forward(ctx, (repeat (each arguments).substituting(&iterator))) }
+            ctx.forwardOutput = y
+            return y.value
+        }, kind: .vjp, name: name, site: site) { (xs: [NDArray], y: NDArray, cotangents: [NDArray]) -> [NDArray] in
+            ctx.backwardInputs = xs.map(Tensor.init)
+            ctx.backwardOutput = Tensor(y)
+            let gradients = try backward(ctx, Tensor(cotangents[0]))
+            guard gradients.count == slots.count else {
+                throw AutogradError.wrongGradientCount(function: name, expected: slots.count, got: gradients.count)
+            }
+            var results: [NDArray] = []
+            for (i, slot) in slots.enumerated() where slot != nil {
+                let x = xs[results.count]
+                guard let g = gradients[i] else {
+                    results.append(NDArray.zeros(x.shape, dtype: x.dtype))
+                    continue
+                }
+                guard g.shape == x.shape else {
+                    throw AutogradError.wrongGradientShape(function: name, input: i, expected: x.shape, got: g.shape)
+                }
+                results.append(isGradEnabled ? g.engineValue : g.value)
+            }
+            return results
+        }
+        return try throwingReported {
+            try Tensor.record(name + "Backward", slots) { try primitive($0) }
+        }
+    }
+}

@@ -1,0 +1,362 @@
+// The operator vocabulary on tensors. Every operation is the `NDArray` operation of the same
+// name — its shapes, broadcasting, dtypes and derivative rules are defined there, once — run
+// on the tensors' values and recorded as one graph node with PyTorch's name for it. Nothing
+// is computed here.
+//
+// An operation records only when grad mode is on and some input requires grad; otherwise it
+// is the array operation and nothing more. Number operands are inputs without history
+// (`(nil, 0)` in `nextFunctions`, as PyTorch's wrapped scalars).
+
+import FluxionCore
+import FluxionKernels
+
+extension Tensor {
+    /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a
+    /// node named `name` when it must be.
+    static func record(_ name: String, _ inputs: [Tensor?], _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+        let tensors = inputs.compactMap { $0 }
+        guard AutogradState.current.gradEnabled, tensors.contains(where: \.requiresGrad) else {
+            return Tensor(try operation(tensors.map(\.value)))
+        }
+        let y = try operation(tensors.map(\.engineValue))
+        let (primal, ref) = Autograd.tape.split(y)
+        let result = Tensor(primal)
+        guard let ref else { return result }
+        let node = Node(name: name, ref: ref, inputs: inputs)
+        if tensors.contains(where: \.isInference) { node.error = .inferenceTensorInGraph(node: name) }
+        result.tracked = y
+        result.gradFn = node
+        return result
+    }
+
+    func unary(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
+        Tensor.record(name, [self]) { operation($0[0]) }
+    }
+
+    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
+        record(name, [a, b]) { operation($0[0], $0[1]) }
+    }
+
+    /// With a number on the right: the number is an input without history.
+    func withNumber(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
+        Tensor.record(name, [self, nil]) { operation($0[0]) }
+    }
+}
+
+// MARK: - Arithmetic
+
+extension Tensor {
+    public static func + (a: Tensor, b: Tensor) -> Tensor { binary("AddBackward0", a, b, +) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { binary("SubBackward0", a, b, -) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { binary("MulBackward0", a, b, *) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { binary("DivBackward0", a, b, /) }
+    public static func ** (a: Tensor, b: Tensor) -> Tensor { binary("PowBackward1", a, b, **) }
+    public static prefix func - (x: Tensor) -> Tensor { x.unary("NegBackward0", -) }
+
+    public static func + (a: Tensor, b: Double) -> Tensor { a.withNumber("AddBackward0") { $0 + b } }
+    public static func + (a: Double, b: Tensor) -> Tensor { b.withNumber("AddBackward0") { a + $0 } }
+    public static func - (a: Tensor, b: Double) -> Tensor { a.withNumber("SubBackward0") { $0 - b } }
+    public static func - (a: Double, b: Tensor) -> Tensor { b.withNumber("RsubBackward1") { a - $0 } }
+    public static func * (a: Tensor, b: Double) -> Tensor { a.withNumber("MulBackward0") { $0 * b } }
+    public static func * (a: Double, b: Tensor) -> Tensor { b.withNumber("MulBackward0") { a * $0 } }
+    public static func / (a: Tensor, b: Double) -> Tensor { a.withNumber("DivBackward0") { $0 / b } }
+    public static func / (a: Double, b: Tensor) -> Tensor { b.withNumber("MulBackward0") { a / $0 } }
+    public static func ** (x: Tensor, p: Double) -> Tensor { x.unary("PowBackward0") { $0 ** p } }
+    public static func ** (a: Double, x: Tensor) -> Tensor { x.withNumber("PowBackward2") { $0.scalarLike(a) ** $0 } }
+
+    /// `x ** exponent` for a constant exponent.
+    public func pow(_ exponent: Double) -> Tensor { self ** exponent }
+    /// `x ** y` elementwise.
+    public func pow(_ exponent: Tensor) -> Tensor { self ** exponent }
+
+    /// The value converted to `dtype` (recorded for floating dtypes).
+    public func to(_ dtype: DType) -> Tensor { unary("ToCopyBackward0") { $0.to(dtype) } }
+}
+
+// MARK: - Elementwise functions
+
+public func abs(_ x: Tensor) -> Tensor { x.unary("AbsBackward0", abs) }
+public func sign(_ x: Tensor) -> Tensor { x.unary("SignBackward0", sign) }
+public func exp(_ x: Tensor) -> Tensor { x.unary("ExpBackward0", exp) }
+public func log(_ x: Tensor) -> Tensor { x.unary("LogBackward0", log) }
+public func log1p(_ x: Tensor) -> Tensor { x.unary("Log1PBackward0", log1p) }
+public func expm1(_ x: Tensor) -> Tensor { x.unary("Expm1Backward0", expm1) }
+public func sqrt(_ x: Tensor) -> Tensor { x.unary("SqrtBackward0", sqrt) }
+public func rsqrt(_ x: Tensor) -> Tensor { x.unary("RsqrtBackward0", rsqrt) }
+public func sin(_ x: Tensor) -> Tensor { x.unary("SinBackward0", sin) }
+public func cos(_ x: Tensor) -> Tensor { x.unary("CosBackward0", cos) }
+public func tan(_ x: Tensor) -> Tensor { x.unary("TanBackward0", tan) }
+public func asin(_ x: Tensor) -> Tensor { x.unary("AsinBackward0", asin) }
+public func acos(_ x: Tensor) -> Tensor { x.unary("AcosBackward0", acos) }
+public func atan(_ x: Tensor) -> Tensor { x.unary("AtanBackward0", atan) }
+public func sinh(_ x: Tensor) -> Tensor { x.unary("SinhBackward0", sinh) }
+public func cosh(_ x: Tensor) -> Tensor { x.unary("CoshBackward0", cosh) }
+public func tanh(_ x: Tensor) -> Tensor { x.unary("TanhBackward0", tanh) }
+public func sigmoid(_ x: Tensor) -> Tensor { x.unary("SigmoidBackward0", sigmoid) }
+public func relu(_ x: Tensor) -> Tensor { x.unary("ReluBackward0", relu) }
+public func softplus(_ x: Tensor) -> Tensor { x.unary("SoftplusBackward0", softplus) }
+public func erf(_ x: Tensor) -> Tensor { x.unary("ErfBackward0", erf) }
+public func floor(_ x: Tensor) -> Tensor { x.unary("FloorBackward0", floor) }
+public func ceil(_ x: Tensor) -> Tensor { x.unary("CeilBackward0", ceil) }
+public func round(_ x: Tensor) -> Tensor { x.unary("RoundBackward0", round) }
+public func pow(_ x: Tensor, _ exponent: Double) -> Tensor { x ** exponent }
+public func pow(_ x: Tensor, _ y: Tensor) -> Tensor { x ** y }
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary("MaximumBackward0", a, b, maximum) }
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary("MinimumBackward0", a, b, minimum) }
+public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { Tensor.binary("Atan2Backward0", y, x, atan2) }
+
+extension Tensor {
+    public func abs() -> Tensor { FluxionAutograd.abs(self) }
+    public func exp() -> Tensor { FluxionAutograd.exp(self) }
+    public func log() -> Tensor { FluxionAutograd.log(self) }
+    public func sqrt() -> Tensor { FluxionAutograd.sqrt(self) }
+    public func sin() -> Tensor { FluxionAutograd.sin(self) }
+    public func cos() -> Tensor { FluxionAutograd.cos(self) }
+    public func tanh() -> Tensor { FluxionAutograd.tanh(self) }
+    public func sigmoid() -> Tensor { FluxionAutograd.sigmoid(self) }
+    public func relu() -> Tensor { FluxionAutograd.relu(self) }
+
+    /// Each element limited to [min, max] (either bound may be omitted).
+    public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
+        unary(min != nil && max != nil ? "ClampBackward1" : (min != nil ? "ClampMinBackward0" : "ClampMaxBackward0")) {
+            $0.clamp(min: min, max: max)
+        }
+    }
+}
+
+// MARK: - Comparisons, masks and selection
+
+extension Tensor {
+    public static func .< (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .< b.value) }
+    public static func .<= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .<= b.value) }
+    public static func .> (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .> b.value) }
+    public static func .>= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .>= b.value) }
+    public static func .== (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .== b.value) }
+    public static func .!= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .!= b.value) }
+    public static func .< (a: Tensor, b: Double) -> Tensor { Tensor(a.value .< b) }
+    public static func .<= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .<= b) }
+    public static func .> (a: Tensor, b: Double) -> Tensor { Tensor(a.value .> b) }
+    public static func .>= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .>= b) }
+    public static func .== (a: Tensor, b: Double) -> Tensor { Tensor(a.value .== b) }
+    public static func .!= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .!= b) }
+    public static func .& (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .& b.value) }
+    public static func .| (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .| b.value) }
+    public static prefix func .! (x: Tensor) -> Tensor { Tensor(.!x.value) }
+
+    /// `a` where `condition` is true, else `b` (`torch.where`).
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor,
+                               file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        record("WhereBackward0", [a, b]) { NDArray.where(condition.value, $0[0], $0[1], file: file, line: line) }
+    }
+
+    /// `a` where `condition` is true, else the number `b`.
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Double,
+                               file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        a.withNumber("WhereBackward0") { NDArray.where(condition.value, $0, b, file: file, line: line) }
+    }
+}
+
+// MARK: - Reductions
+
+extension Tensor {
+    public func sum(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dims == nil ? "SumBackward0" : "SumBackward1") { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func sum(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        sum(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
+    }
+    public func mean(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dims == nil ? "MeanBackward0" : "MeanBackward1") { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func mean(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        mean(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
+    }
+    public func prod(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dim == nil ? "ProdBackward0" : "ProdBackward1") { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
+    }
+    public func max(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dims == nil ? "MaxBackward1" : "AmaxBackward0") { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func max(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dim == nil ? "MaxBackward1" : "MaxBackward0") { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
+    }
+    public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dims == nil ? "MinBackward1" : "AminBackward0") { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func min(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dim == nil ? "MinBackward1" : "MinBackward0") { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
+    }
+    public func argmax(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor(value.argmax(dim: dim, keepDim: keepDim, file: file, line: line))
+    }
+    public func argmin(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor(value.argmin(dim: dim, keepDim: keepDim, file: file, line: line))
+    }
+    public func cumsum(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("CumsumBackward0") { $0.cumsum(dim: dim, file: file, line: line) }
+    }
+    public func logSumExp(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("LogsumexpBackward0") { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func logSumExp(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        logSumExp(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
+    }
+    public func variance(dims: [Int]?, correction: Int = 1, keepDim: Bool = false,
+                         file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("VarBackward0") { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
+    }
+    public func `var`(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
+                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("VarBackward0") { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+    }
+    public func std(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
+                    file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("StdBackward0") { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+    }
+    public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
+                     file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("NormBackward1") { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    public func norm(p: Double = 2, dim: Int?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("NormBackward1") { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
+    }
+}
+
+// MARK: - Shape
+
+extension Tensor {
+    public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ViewBackward0") { $0.reshape(shape, file: file, line: line) }
+    }
+    /// PyTorch's `view`: a reshape (Fluxion's reshapes are views whenever the layout allows).
+    public func view(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        reshape(shape, file: file, line: line)
+    }
+    public func flatten(startDim: Int = 0, endDim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ViewBackward0") { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
+    }
+    public func squeeze(dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1") { $0.squeeze(dim: dim, file: file, line: line) }
+    }
+    public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("UnsqueezeBackward0") { $0.unsqueeze(dim, file: file, line: line) }
+    }
+    public func permute(_ dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("PermuteBackward0") { $0.permute(dims, file: file, line: line) }
+    }
+    public func transpose(_ dim0: Int, _ dim1: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("TransposeBackward0") { $0.transpose(dim0, dim1, file: file, line: line) }
+    }
+    /// The dimensions reversed.
+    public var T: Tensor { unary("PermuteBackward0") { $0.T } }
+    /// The last two dimensions swapped.
+    public var mT: Tensor { unary("TransposeBackward0") { $0.mT } }
+    /// The matrix transpose of a tensor of at most 2 dimensions (`t()`).
+    public func t() -> Tensor { unary("TBackward0") { $0.T } }
+    public func broadcast(to shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ExpandBackward0") { $0.broadcast(to: shape, file: file, line: line) }
+    }
+    public func expand(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ExpandBackward0") { $0.expand(shape, file: file, line: line) }
+    }
+    public func pad(_ padding: [(Int, Int)], value: Double = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ConstantPadNdBackward0") { $0.pad(padding, value: value, file: file, line: line) }
+    }
+    public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("SliceBackward0") { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }
+    }
+    public func split(sizes: [Int], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
+        var start = 0
+        return sizes.map { size in
+            defer { start += size }
+            return unary("SplitWithSizesBackward0") { [start] in $0.narrow(dim: dim, start: start, length: size, file: file, line: line) }
+        }
+    }
+    public func split(size: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
+        let sizes = value.split(size: size, dim: dim, file: file, line: line).map { $0.shape[$0.rank > 0 ? (dim + $0.rank) % $0.rank : 0] }
+        return split(sizes: sizes, dim: dim, file: file, line: line)
+    }
+    public func chunk(_ chunks: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
+        let sizes = value.chunk(chunks, dim: dim, file: file, line: line).map { $0.shape[(dim + $0.rank) % $0.rank] }
+        return split(sizes: sizes, dim: dim, file: file, line: line)
+    }
+
+    /// Elements selected by indices, ranges and strides, as NDArray's subscript.
+    public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
+        self[items: indices.map(\.indexItem), file: file, line: line]
+    }
+
+    public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
+        unary(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0") { $0[items: items, file: file, line: line] }
+    }
+
+    public func gather(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("GatherBackward0") { $0.gather(dim: dim, index: index.value, file: file, line: line) }
+    }
+    public func indexSelect(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("IndexSelectBackward0") { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
+    }
+    public func scatterAdd(dim: Int, index: Tensor, source: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor.binary("ScatterAddBackward0", self, source) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
+    }
+}
+
+public func concat(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record("CatBackward0", tensors) { concat($0, dim: dim, file: file, line: line) }
+}
+
+public func stack(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record("StackBackward0", tensors) { stack($0, dim: dim, file: file, line: line) }
+}
+
+// MARK: - Linear algebra
+
+/// The matrix product with PyTorch's `matmul` rules (vectors, matrices, broadcast batches).
+public func matmul(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    let name = switch (a.rank, b.rank) {
+    case (1, 1): "DotBackward0"
+    case (2, 1): "MvBackward0"
+    case (2, 2), (1, 2): "MmBackward0"
+    default: "BmmBackward0"
+    }
+    return Tensor.binary(name, a, b) { matmul($0, $1, file: file, line: line) }
+}
+
+/// `bias + a · b` for matrices (`torch.addmm`, the operation of a linear layer).
+public func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record("AddmmBackward0", [bias, a, b]) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
+}
+
+public func outer(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("OuterBackward0", a, b) { outer($0, $1, file: file, line: line) }
+}
+public func dot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("DotBackward0", a, b) { dot($0, $1, file: file, line: line) }
+}
+public func einsum(_ equation: String, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("EinsumBackward0", a, b) { einsum(equation, $0, $1, file: file, line: line) }
+}
+public func solve(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("LinalgSolveExBackward0", a, b) { solve($0, $1, file: file, line: line) }
+}
+public func cholesky(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    a.unary("LinalgCholeskyExBackward0") { cholesky($0, file: file, line: line) }
+}
+public func triangularSolve(_ a: Tensor, _ b: Tensor, upper: Bool = false, transpose: Bool = false,
+                            file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("LinalgSolveTriangularBackward0", a, b) {
+        triangularSolve($0, $1, upper: upper, transpose: transpose, file: file, line: line)
+    }
+}
+public func inverse(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    a.unary("LinalgInvExBackward0") { inverse($0, file: file, line: line) }
+}
+public func det(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    a.unary("LinalgDetBackward0") { det($0, file: file, line: line) }
+}
+
+extension Tensor {
+    public func matmul(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        FluxionAutograd.matmul(self, other, file: file, line: line)
+    }
+}
