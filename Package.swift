@@ -28,7 +28,9 @@ let package = Package(
         ),
         .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
+        .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
+        .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
     ]
 )

@@ -1,7 +1,8 @@
 // A one-minute tour of Fluxion: arrays (creation, broadcasting, reductions, views, matrix
-// products, linear algebra, random numbers) and the function transforms (grad to any order,
-// per-sample gradients with vmap, Jacobians and Hessians) — each result printed the way
-// PyTorch prints it, and checked.
+// products, linear algebra, random numbers), the function transforms (grad to any order,
+// per-sample gradients with vmap, Jacobians and Hessians) and the PyTorch-style Tensor facade
+// (backward, .grad, createGraph, noGrad) — each result printed the way PyTorch prints it, and
+// checked.
 //
 // Run: swift run -c release Tour
 
@@ -111,5 +112,35 @@ precondition(jr.shape == [3, 2] && (jr - jf).abs().max().item() < 1e-12)
 let h = try hessian({ ($0 ** 3).sum() })(NDArray([1.0, 2.0, 3.0], dtype: .float64))
 print("hessian =", h)
 precondition(h.doubles == [6, 0, 0, 0, 12, 0, 0, 0, 18])
+
+// — The Tensor facade: PyTorch's autograd, line for line, on the same engine —
+
+// A tensor that requires grad records the operations applied to it; backward() fills .grad.
+let t = try Tensor([2.0], requiresGrad: true)
+let out = t ** 2 + 3 * t
+print("out =", out)
+precondition(out.description == "tensor([10.], grad_fn=<AddBackward0>)")
+try out.backward()
+print("t.grad =", t.grad!)
+precondition(t.grad!.item() == 7)
+
+// createGraph records the backward pass too, so gradients can be differentiated again.
+let s = try Tensor(2.0, requiresGrad: true)
+let firstDerivative = try Autograd.grad(outputs: s ** 3, inputs: s, createGraph: true)[0]!
+let secondDerivative = try Autograd.grad(outputs: firstDerivative, inputs: s)[0]!
+print("d(s³)/ds =", firstDerivative, " d²(s³)/ds² =", secondDerivative)
+precondition(firstDerivative.item() == 12 && secondDerivative.item() == 12)
+
+// Nothing is recorded under noGrad: the way to update parameters.
+let weights = try Tensor([1.0, -1.0], requiresGrad: true)
+try (weights * weights).sum().backward()
+try noGrad { try weights.sub_(0.25 * weights.grad!) }
+print("after one step:", weights)
+precondition(weights.value.floats == [0.5, -0.5] && weights.isLeaf)
+
+// The transforms accept functions of tensors too.
+let tensorSlope = try grad({ (v: Tensor) in (v ** 3).sum() })(Tensor(NDArray([1.0, 2.0])))
+print("grad of Σ v³ at [1, 2] =", tensorSlope)
+precondition(tensorSlope.value.floats == [3, 12])
 
 print("Tour complete.")

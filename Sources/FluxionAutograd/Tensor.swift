@@ -241,14 +241,23 @@ extension Tensor {
     /// The elements in row-major order as `T` (PyTorch's `.numpy()`/`.tolist()`); refused
     /// on a tensor that requires grad.
     public func scalars<T: Element>(as type: T.Type = T.self, file: StaticString = #fileID, line: UInt = #line) throws -> [T] {
-        guard !requiresGrad else { throw AutogradError.exportRequiresGrad(operation: "scalars", file: "\(file)", line: line) }
-        return value.scalars(as: type)
+        try exported("scalars()", file: file, line: line).scalars(as: type)
     }
 
     /// The elements as `Float`; refused on a tensor that requires grad.
-    public func floats(file: StaticString = #fileID, line: UInt = #line) throws -> [Float] { try scalars(file: file, line: line) }
+    public func floats(file: StaticString = #fileID, line: UInt = #line) throws -> [Float] {
+        try exported("floats()", file: file, line: line).floats
+    }
+
     /// The elements as `Double`; refused on a tensor that requires grad.
-    public func doubles(file: StaticString = #fileID, line: UInt = #line) throws -> [Double] { try scalars(file: file, line: line) }
+    public func doubles(file: StaticString = #fileID, line: UInt = #line) throws -> [Double] {
+        try exported("doubles()", file: file, line: line).doubles
+    }
+
+    private func exported(_ operation: String, file: StaticString, line: UInt) throws -> NDArray {
+        guard !requiresGrad else { throw AutogradError.exportRequiresGrad(operation: operation, file: "\(file)", line: line) }
+        return value
+    }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -1,0 +1,38 @@
+// What the notebooks share: reading `--quick`, checking a printed result, printing graph
+// edges as PyTorch does, and timing. Kept small on purpose: each notebook reads top to bottom.
+
+import Dispatch
+import Fluxion
+
+/// Whether the notebook was asked for a short run (`--quick`).
+public let quickRun = CommandLine.arguments.contains("--quick")
+
+/// Stops the notebook with `message` unless `condition` holds (release builds keep it).
+public func check(_ condition: Bool, _ message: @autoclosure () -> String,
+                  file: StaticString = #fileID, line: UInt = #line) {
+    precondition(condition, "check failed: \(message())", file: file, line: line)
+}
+
+/// `nextFunctions` as PyTorch prints `next_functions`: `((<PowBackward0 object>, 0), …)`.
+public func describe(_ edges: [(node: Node?, index: Int)]) -> String {
+    let items = edges.map { "(\($0.node?.description ?? "nil"), \($0.index))" }
+    return "(" + items.joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+}
+
+/// `x`, or "nil" when it is absent (PyTorch prints `None`).
+public func describe(_ x: (any CustomStringConvertible)?) -> String { x?.description ?? "nil" }
+
+/// Seconds since an arbitrary start, for timing.
+public func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// The median time of `body` in seconds over `repetitions` runs after one warm-up run.
+public func medianTime(repetitions: Int = 5, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repetitions {
+        let start = now()
+        try body()
+        times.append(now() - start)
+    }
+    return times.sorted()[times.count / 2]
+}
