@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
+        .executableTarget(name: "JacobiansAndHessians", dependencies: ["Fluxion", "NotebookSupport"],
+                          path: "Notebooks/JacobiansAndHessians"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
     ]
 )
