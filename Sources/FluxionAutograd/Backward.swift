@@ -145,7 +145,7 @@ struct BackwardPass {
         while let node = stack.popLast() {
             guard seen.insert(ObjectIdentifier(node)).inserted else { continue }
             found.append(node)
-            stack += node.nextFunctions.compactMap(\.node)
+            node.forEachInput { stack.append($0) }
         }
         return found
     }

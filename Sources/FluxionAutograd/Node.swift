@@ -19,11 +19,15 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     public let name: String
     /// The tape output this node's gradient arrives at.
     let ref: TapeNode.Ref
-    /// The tape outputs of the operation's tensor inputs (nil for inputs without history);
-    /// nil for nodes derived from a single tape entry.
-    private let inputRefs: [TapeNode.Ref?]?
-    /// The nodes of the inputs, as recorded by the operation.
-    private let inputNodes: [Node?]?
+    /// The operation's tensor inputs: where each was recorded and its node (nil for inputs
+    /// without history); nil for nodes derived from a single tape entry.
+    private let edges: [Edge]?
+
+    struct Edge {
+        let ref: TapeNode.Ref?
+        let node: Node?
+    }
+
     /// For `AccumulateGrad`, the leaf; for other nodes, the tensor that retains its gradient.
     weak var variable: Tensor?
     /// Hooks registered on the tensor this node made (or the leaf it accumulates into).
@@ -34,8 +38,9 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     var freed = false
     /// A misuse found when the operation was recorded, thrown by a backward through it.
     var error: AutogradError?
-    /// Where the operation was called, captured under `detectAnomaly`.
-    private let backtrace: Backtrace?
+    /// Where the operation was called, captured under `detectAnomaly` (boxed: most nodes have
+    /// none, and an empty reference costs less to store than an optional `Backtrace`).
+    private let backtrace: CapturedBacktrace?
 
     /// Whether this is a leaf's `AccumulateGrad` node.
     var accumulatesGrad: Bool { ref.node.primitive == nil }
@@ -43,16 +48,17 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     init(name: String, ref: TapeNode.Ref, inputs: [Tensor?]?) {
         self.name = name
         self.ref = ref
-        inputRefs = inputs?.map { $0?.tapeRef }
-        inputNodes = inputs?.map { $0?.historyNode }
-        backtrace = AutogradState.current.anomalyDetection ? try? Backtrace.capture() : nil
-        if ref.node.annotation == nil { ref.node.annotation = self }
+        edges = inputs?.map { Edge(ref: $0?.tapeRef, node: $0?.historyNode) }
+        backtrace = AutogradState.current.anomalyDetection ? (try? Backtrace.capture()).map(CapturedBacktrace.init) : nil
+        // A leaf's accumulator is found from its tape entry by nodes derived from the tape
+        // (gradients made with createGraph lead back to it).
+        if ref.node.primitive == nil { ref.node.annotation = self }
     }
 
-    /// The node standing for tape output `ref`: the one an operation or leaf registered there,
-    /// or a node named after the primitive that made it.
+    /// The node standing for tape output `ref`: a leaf's accumulator, or a node named after
+    /// the primitive that made it.
     static func at(_ ref: TapeNode.Ref) -> Node {
-        if let node = ref.node.annotation as? Node, node.ref.output == ref.output { return node }
+        if let node = ref.node.annotation as? Node { return node }
         let primitive = ref.node.primitive.map { String(describing: type(of: $0)) } ?? "Leaf"
         return Node(name: pytorchName(primitive), ref: ref, inputs: nil)
     }
@@ -60,25 +66,32 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     /// The nodes of this operation's inputs, each with the input's output index there
     /// (`(nil, 0)` for inputs without history), as PyTorch's `next_functions`.
     public var nextFunctions: [(node: Node?, index: Int)] {
-        if let inputNodes { return inputNodes.map { ($0, 0) } }
+        if let edges { return edges.map { ($0.node, 0) } }
         return ref.node.parents.map { parent in (parent.map(Node.at), 0) }
+    }
+
+    /// Calls `body` with each input node (those `nextFunctions` lists, without the nils).
+    func forEachInput(_ body: (Node) -> Void) {
+        if let edges {
+            for edge in edges { if let node = edge.node { body(node) } }
+        } else {
+            for parent in ref.node.parents { if let parent { body(Node.at(parent)) } }
+        }
     }
 
     public var description: String { "<\(name) object>" }
 
     /// The tape entries this operation recorded: from its output back to its inputs.
     var tapeNodes: [TapeNode] {
-        guard let inputRefs else { return ref.node.primitive == nil ? [] : [ref.node] }
-        let boundary = Set(inputRefs.compactMap { $0.map { ObjectIdentifier($0.node) } })
+        guard ref.node.primitive != nil else { return [] }
+        guard let edges else { return [ref.node] }
+        func isInput(_ node: TapeNode) -> Bool { edges.contains { $0.ref?.node === node } }
         var found: [TapeNode] = []
-        var seen = Set<ObjectIdentifier>()
         var stack = [ref.node]
         while let node = stack.popLast() {
-            let id = ObjectIdentifier(node)
-            guard !boundary.contains(id), node.primitive != nil, seen.insert(id).inserted else { continue }
-            if let owner = node.annotation, owner !== self { continue }
+            guard node.primitive != nil, !isInput(node), !found.contains(where: { $0 === node }) else { continue }
             found.append(node)
-            stack += node.parents.compactMap { $0?.node }
+            for parent in node.parents { if let parent { stack.append(parent.node) } }
         }
         return found
     }
@@ -88,7 +101,7 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
 
     /// The first place outside Fluxion on the recorded call stack, as `file:line`.
     var forwardSite: String {
-        guard let frames = backtrace?.symbolicated()?.frames else {
+        guard let frames = backtrace?.value.symbolicated()?.frames else {
             return "unknown (the operation was recorded outside detectAnomaly)"
         }
         for frame in frames {
@@ -99,6 +112,11 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
         }
         return "unknown (no source location on the call stack)"
     }
+}
+
+final class CapturedBacktrace {
+    let value: Backtrace
+    init(_ value: Backtrace) { self.value = value }
 }
 
 /// PyTorch's node name for a primitive's type name, for nodes made by differentiating rules.

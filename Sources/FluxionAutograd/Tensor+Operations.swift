@@ -14,32 +14,44 @@ extension Tensor {
     /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a
     /// node named `name` when it must be.
     static func record(_ name: String, _ inputs: [Tensor?], _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
-        let tensors = inputs.compactMap { $0 }
-        guard AutogradState.current.gradEnabled, tensors.contains(where: \.requiresGrad) else {
-            return Tensor(try operation(tensors.map(\.value)))
-        }
-        let y = try operation(tensors.map(\.engineValue))
+        var recording = false
+        if inputs.contains(where: { $0?.requiresGrad == true }) { recording = AutogradState.current.gradEnabled }
+        var values: [NDArray] = []
+        values.reserveCapacity(inputs.count)
+        for input in inputs { if let input { values.append(recording ? input.engineValue : input.value) } }
+        let y = try operation(values)
+        return recording ? recorded(name, inputs, y) : Tensor(y)
+    }
+
+    /// The tensor for `y`, an operation's result on recorded values, with its node.
+    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray) -> Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
         let node = Node(name: name, ref: ref, inputs: inputs)
-        if tensors.contains(where: \.isInference) { node.error = .inferenceTensorInGraph(node: name) }
+        if inputs.contains(where: { $0?.isInference == true }) { node.error = .inferenceTensorInGraph(node: name) }
         result.tracked = y
         result.gradFn = node
         return result
     }
 
+    /// Whether an operation on this tensor is recorded.
+    private var records: Bool { requiresGrad && AutogradState.current.gradEnabled }
+
     func unary(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        Tensor.record(name, [self]) { operation($0[0]) }
+        records ? Tensor.recorded(name, [self], operation(tracked!)) : Tensor(operation(value))
     }
 
     static func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
-        record(name, [a, b]) { operation($0[0], $0[1]) }
+        guard (a.requiresGrad || b.requiresGrad) && AutogradState.current.gradEnabled else {
+            return Tensor(operation(a.value, b.value))
+        }
+        return recorded(name, [a, b], operation(a.engineValue, b.engineValue))
     }
 
     /// With a number on the right: the number is an input without history.
     func withNumber(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        Tensor.record(name, [self, nil]) { operation($0[0]) }
+        records ? Tensor.recorded(name, [self, nil], operation(tracked!)) : Tensor(operation(value))
     }
 }
 

@@ -74,39 +74,50 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         while let node = stack.popLast() {
             guard seen.insert(ObjectIdentifier(node)).inserted else { continue }
             found.append(node)
-            stack += node.parents.compactMap { $0?.node }
+            for parent in node.parents { if let parent { stack.append(parent.node) } }
         }
-        return found.sorted { $0.index < $1.index }
+        found.sort { $0.index < $1.index }
+        return found
     }
 
     /// Cotangents of `leaves` given cotangents for `outputs`, by one backward sweep.
     package static func backward(outputs: [(TapeNode.Ref, NDArray)], leaves: [TapeNode.Ref],
                                  options: SweepOptions = SweepOptions()) throws -> [NDArray?] {
-        var cotangents: [ObjectIdentifier: [NDArray?]] = [:]
+        let nodes = reachable(from: outputs.map(\.0))
+        // Each node's cotangent slots, by its position in creation order.
+        var position: [ObjectIdentifier: Int] = [:]
+        position.reserveCapacity(nodes.count)
+        for (i, node) in nodes.enumerated() { position[ObjectIdentifier(node)] = i }
+        var cotangents = [[NDArray?]](repeating: [], count: nodes.count)
+        var requested = [Bool](repeating: false, count: nodes.count)
+        for ref in leaves { if let p = position[ObjectIdentifier(ref.node)] { requested[p] = true } }
         func accumulate(_ ref: TapeNode.Ref, _ ct: NDArray) {
-            let id = ObjectIdentifier(ref.node)
-            var slots = cotangents[id] ?? [NDArray?](repeating: nil, count: ref.node.outputs.count)
-            slots[ref.output] = addTangents(slots[ref.output], ct)
-            cotangents[id] = slots
+            let p = position[ObjectIdentifier(ref.node)]!
+            if cotangents[p].isEmpty { cotangents[p] = [NDArray?](repeating: nil, count: ref.node.outputCount) }
+            cotangents[p][ref.output] = addTangents(cotangents[p][ref.output], ct)
         }
         for (ref, ct) in outputs { accumulate(ref, ct) }
-        for node in reachable(from: outputs.map(\.0)).reversed() {
-            guard var cts = cotangents[ObjectIdentifier(node)], cts.contains(where: { $0 != nil }) else { continue }
+        for p in nodes.indices.reversed() {
+            guard cotangents[p].contains(where: { $0 != nil }) else { continue }
+            let node = nodes[p]
             // Every consumer of the node was recorded after it, so its cotangents are complete.
             if let intercept = options.intercept {
-                for i in cts.indices { cts[i] = try cts[i].map { try intercept(TapeNode.Ref(node: node, output: i), $0) } }
-                cotangents[ObjectIdentifier(node)] = cts
+                for i in cotangents[p].indices {
+                    cotangents[p][i] = try cotangents[p][i].map { try intercept(TapeNode.Ref(node: node, output: i), $0) }
+                }
             }
             guard let primitive = node.primitive else { continue }
             let (primals, outputs) = options.savedValues?(node) ?? (node.primals, node.outputs)
-            let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cts, needs: node.parents.map { $0 != nil })
+            let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cotangents[p], needs: node.parents.map { $0 != nil })
             try options.inspect?(node, inputCts)
             for (parent, ct) in zip(node.parents, inputCts) {
                 guard let parent, let ct else { continue }
                 accumulate(parent, ct)
             }
+            // Nothing reads these cotangents again unless they were asked for: free them early.
+            if !requested[p] { cotangents[p] = [] }
         }
-        return leaves.map { cotangents[ObjectIdentifier($0.node)]?[$0.output] }
+        return leaves.map { ref in position[ObjectIdentifier(ref.node)].flatMap { p in cotangents[p].isEmpty ? nil : cotangents[p][ref.output] } }
     }
 
     /// Tangents of `outputs` given tangents of the leaves `inputs`, by one forward sweep over
@@ -114,7 +125,7 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
     static func forward(inputs: [(TapeNode.Ref, NDArray)], outputs: [TapeNode.Ref?]) -> [NDArray?] {
         var tangents: [ObjectIdentifier: [NDArray?]] = [:]
         for (ref, t) in inputs {
-            var slots = tangents[ObjectIdentifier(ref.node)] ?? [NDArray?](repeating: nil, count: ref.node.outputs.count)
+            var slots = tangents[ObjectIdentifier(ref.node)] ?? [NDArray?](repeating: nil, count: ref.node.outputCount)
             slots[ref.output] = t
             tangents[ObjectIdentifier(ref.node)] = slots
         }
@@ -167,6 +178,8 @@ package final class TapeNode {
     package private(set) var primals: [NDArray]
     package private(set) var outputs: [NDArray]
     package let parents: [Ref?]
+    /// How many outputs the primitive has (kept when the values are released).
+    package let outputCount: Int
     /// Position in creation order.
     package let index: Int
     /// Whatever the owner of the trace attaches (the facade's graph node).
@@ -177,6 +190,7 @@ package final class TapeNode {
         self.primals = primals
         self.outputs = outputs
         self.parents = parents
+        self.outputCount = outputs.count
         self.index = nodeCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         liveNodes.wrappingAdd(1, ordering: .relaxed)
     }
@@ -186,12 +200,11 @@ package final class TapeNode {
     /// Whether the node's rule reads the recorded values (a linear rule reads only shapes).
     package var savesValues: Bool { primitive?.vjpReadsValues ?? false }
 
-    /// Drops the recorded values (keeping their shapes as placeholders), after which the node
-    /// must not be swept again.
+    /// Drops the recorded values, after which the node must not be swept again.
     package func release() {
         guard savesValues else { return }
-        primals = primals.map { NDArray.zeros([], dtype: $0.dtype).broadcast(to: $0.shape) }
-        outputs = outputs.map { NDArray.zeros([], dtype: $0.dtype).broadcast(to: $0.shape) }
+        primals = []
+        outputs = []
     }
 
     /// How many tape nodes exist in the process.
