@@ -7,9 +7,11 @@ let package = Package(
     name: "Fluxion",
     products: [
         .library(name: "Fluxion", targets: ["Fluxion"]),
+        .library(name: "FluxionCheck", targets: ["FluxionCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -26,7 +28,9 @@ let package = Package(
             dependencies: ["FluxionKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(name: "Fluxion", dependencies: ["FluxionCore"]),
+        .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
+        .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
     ]
 )
