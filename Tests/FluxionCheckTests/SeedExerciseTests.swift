@@ -2,6 +2,7 @@
 // gradcheck in float64, and so does a function with a custom rule. Random x comes from the
 // package's own generators, so a failure shrinks to a small array and prints its seed.
 
+import Foundation
 import Testing
 import PropertyBased
 import Fluxion
@@ -62,5 +63,3 @@ struct SeedExerciseTests {
         #expect(report.tolerance == CheckTolerance.derived(for: .float64))
     }
 }
-
-import Foundation
