@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Fluxion", dependencies: ["FluxionCore"]),
         .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
-        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
+        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
     ]
 )

@@ -59,15 +59,17 @@ public struct DerivativeChecks: OptionSet, Sendable, Hashable {
 ///     much as the one before times the number of input elements).
 ///   - eps, atol, rtol: the step and tolerances; nil takes the defaults for the precision
 ///     the function computes in (`CheckTolerance.derived(for:)`).
+///   - precision: the precision the function computes in, when it differs from its outputs'
+///     dtype (a float64 function that rounds through float32 inside); nil: from the outputs.
 ///   - checks: which comparisons to make (all by default).
 ///   - seed: fixes the random directions and the examples of the `vmap` checks.
 /// - Returns: the report, which also lists non-differentiable points met.
 @discardableResult
 public func checkDerivatives<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     checks: DerivativeChecks = .all, seed: UInt64 = 0, file: StaticString = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
-    let report = try derivativeReport(f, at: x, order: order, eps: eps, atol: atol, rtol: rtol, checks: checks, seed: seed,
+    let report = try derivativeReport(f, at: x, order: order, eps: eps, atol: atol, rtol: rtol, precision: precision, checks: checks, seed: seed,
                                       file: "\(file)", line: line)
     guard report.passed else { throw GradcheckFailure(report: report) }
     return report
@@ -77,11 +79,11 @@ public func checkDerivatives<T: ArrayTree, R: ArrayTree>(
 /// whether every comparison passed.
 @discardableResult
 public func expectDerivatives<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     checks: DerivativeChecks = .all, seed: UInt64 = 0, sourceLocation: SourceLocation = #_sourceLocation
 ) -> Bool {
     recording(sourceLocation) {
-        try derivativeReport(f, at: x, order: order, eps: eps, atol: atol, rtol: rtol, checks: checks, seed: seed,
+        try derivativeReport(f, at: x, order: order, eps: eps, atol: atol, rtol: rtol, precision: precision, checks: checks, seed: seed,
                              file: sourceLocation.fileID, line: UInt(sourceLocation.line))
     }
 }
@@ -89,16 +91,17 @@ public func expectDerivatives<T: ArrayTree, R: ArrayTree>(
 /// The report of `checkDerivatives` without throwing on a failed comparison (it still throws
 /// what `f` throws at `x`).
 public func derivativeReport<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     checks: DerivativeChecks = .all, seed: UInt64 = 0, file: String = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
     precondition((1...3).contains(order), "checkDerivatives: order must be 1, 2 or 3, not \(order)")
     let function = try FlatFunction(f, at: x)
-    let tolerance = CheckTolerance.derived(for: function.precision).overriding(eps: eps, atol: atol, rtol: rtol)
+    let precision = precision ?? function.precision
+    let tolerance = CheckTolerance.derived(for: precision).overriding(eps: eps, atol: atol, rtol: rtol)
     var random = SplitMix(seed: seed)
     let outcomes = derivativeOutcomes(function, order: order, level: 1, label: "f", tolerance: tolerance, checks: checks,
                                       random: &random)
-    return GradcheckReport(check: "checkDerivatives (order \(order))", precision: function.precision, tolerance: tolerance,
+    return GradcheckReport(check: "checkDerivatives (order \(order))", precision: precision, tolerance: tolerance,
                            outcomes: outcomes, file: file, line: line)
 }
 

@@ -59,15 +59,17 @@ public struct DifferentiationModes: OptionSet, Sendable, Hashable {
 ///   - inputs: the point to check at: an array or any tree of arrays.
 ///   - eps, atol, rtol: the step and tolerances; nil takes `CheckTolerance.derived(for:)` the
 ///     precision the function computes in (float64: 1e-6, 1e-5, 1e-3, as PyTorch).
+///   - precision: the precision the function computes in, when it differs from its outputs'
+///     dtype (a float64 function that rounds through float32 inside); nil: from the outputs.
 ///   - modes: reverse mode, forward mode or both (the default).
 /// - Returns: the report, which also lists non-differentiable points met.
 /// - Throws: `GradcheckFailure` when an entry disagrees; what `f` throws at `inputs`.
 @discardableResult
 public func gradcheck<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, file: StaticString = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
-    let report = try gradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, modes: modes,
+    let report = try gradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, precision: precision, modes: modes,
                                      file: "\(file)", line: line)
     guard report.passed else { throw GradcheckFailure(report: report) }
     return report
@@ -77,11 +79,11 @@ public func gradcheck<T: ArrayTree, R: ArrayTree>(
 /// throwing, and returns whether the check passed.
 @discardableResult
 public func expectGradcheck<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, sourceLocation: SourceLocation = #_sourceLocation
 ) -> Bool {
     recording(sourceLocation) {
-        try gradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, modes: modes,
+        try gradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, precision: precision, modes: modes,
                             file: sourceLocation.fileID, line: UInt(sourceLocation.line))
     }
 }
@@ -89,12 +91,13 @@ public func expectGradcheck<T: ArrayTree, R: ArrayTree>(
 /// The report of `gradcheck` without throwing on a failed comparison (it still throws what
 /// `f` throws at `inputs`).
 public func gradcheckReport<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, file: String = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
     let function = try FlatFunction(f, at: inputs)
-    let tolerance = CheckTolerance.derived(for: function.precision).overriding(eps: eps, atol: atol, rtol: rtol)
-    return GradcheckReport(check: "gradcheck", precision: function.precision, tolerance: tolerance,
+    let precision = precision ?? function.precision
+    let tolerance = CheckTolerance.derived(for: precision).overriding(eps: eps, atol: atol, rtol: rtol)
+    return GradcheckReport(check: "gradcheck", precision: precision, tolerance: tolerance,
                            outcomes: jacobianOutcomes(function, tolerance: tolerance, modes: modes), file: file, line: line)
 }
 
@@ -111,10 +114,10 @@ public func gradcheckReport<T: ArrayTree, R: ArrayTree>(
 /// Parameters and results as `gradcheck`.
 @discardableResult
 public func gradgradcheck<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, seed: UInt64 = 0, file: StaticString = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
-    let report = try gradgradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, modes: modes, seed: seed,
+    let report = try gradgradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, precision: precision, modes: modes, seed: seed,
                                          file: "\(file)", line: line)
     guard report.passed else { throw GradcheckFailure(report: report) }
     return report
@@ -124,18 +127,18 @@ public func gradgradcheck<T: ArrayTree, R: ArrayTree>(
 /// the check passed.
 @discardableResult
 public func expectGradgradcheck<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, seed: UInt64 = 0, sourceLocation: SourceLocation = #_sourceLocation
 ) -> Bool {
     recording(sourceLocation) {
-        try gradgradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, modes: modes, seed: seed,
+        try gradgradcheckReport(f, inputs: inputs, eps: eps, atol: atol, rtol: rtol, precision: precision, modes: modes, seed: seed,
                                 file: sourceLocation.fileID, line: UInt(sourceLocation.line))
     }
 }
 
 /// The report of `gradgradcheck` without throwing on a failed comparison.
 public func gradgradcheckReport<T: ArrayTree, R: ArrayTree>(
-    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil,
+    _ f: @escaping (T) throws -> R, inputs: T, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     modes: DifferentiationModes = .both, seed: UInt64 = 0, file: String = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
     let first = try FlatFunction(f, at: inputs)
@@ -146,9 +149,10 @@ public func gradgradcheckReport<T: ArrayTree, R: ArrayTree>(
     let second = try FlatFunction({ xu in
         try vjp(apply, at: Array(xu[..<n])).pullback(Array(xu[n...]))
     }, at: first.primals + u)
-    let tolerance = CheckTolerance.derived(for: first.precision).overriding(eps: eps, atol: atol, rtol: rtol)
+    let precision = precision ?? first.precision
+    let tolerance = CheckTolerance.derived(for: precision).overriding(eps: eps, atol: atol, rtol: rtol)
     return GradcheckReport(check: "gradgradcheck of (x, u) ↦ Jᵀ(x)·u (inputs 0..<\(n) are x, the rest u)",
-                           precision: first.precision, tolerance: tolerance,
+                           precision: precision, tolerance: tolerance,
                            outcomes: jacobianOutcomes(second, tolerance: tolerance, modes: modes), file: file, line: line)
 }
 
