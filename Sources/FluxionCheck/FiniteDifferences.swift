@@ -16,6 +16,10 @@
 // - If D_{h/10} agrees with A, the coarse step was spoiled by a non-differentiable point
 //   within it (F_h and B_h differ, F_{h/10} and B_{h/10} do not: a kink "within the step")
 //   or by strong curvature. Either way the finer difference confirms A: no failure.
+// - If the function jumps at x (f(x + s·d) − f(x − s·d) does not shrink with s, so the
+//   difference quotient grows like 1/s, and at step h it is over a hundred times what A
+//   predicts), no derivative exists there to check: reported as a jump, not a failure. This
+//   is what second derivatives meet at a kink of the first (the gradient of |x| at 0).
 // - If F_{h/10} and B_{h/10} still differ, by at least half as much as F_h and B_h (for a
 //   smooth function the gap F_s − B_s ≈ s·f'' shrinks tenfold with the step), x itself is a
 //   kink: relu or abs at 0, a tie of max. A then must lie between the one-sided derivatives
@@ -139,6 +143,8 @@ final class FiniteDifferences {
         case agreesAtFinerStep(kink: Bool)
         /// x is a kink and the analytic value is a subgradient.
         case kink(left: Double, right: Double)
+        /// The function jumps by about `size` at x.
+        case jump(size: Double)
         /// A real disagreement (possibly at a kink, with the analytic value outside the
         /// one-sided derivatives).
         case mismatch(note: String?)
@@ -156,6 +162,11 @@ final class FiniteDifferences {
         if close(analytic, finer, allowed: tolerance.allowed(finer)) {
             let kinkWithinStep = gap0 > tolerance.allowed(Swift.max(Swift.abs(f0), Swift.abs(b0))) && gap1 < gap0 / 30
             return .agreesAtFinerStep(kink: kinkWithinStep)
+        }
+        let rise0 = coarse.plus[entry] - coarse.minus[entry], rise1 = fine.plus[entry] - fine.minus[entry]
+        let quotient0 = rise0 / (coarse.stepPlus + coarse.stepMinus)
+        if Swift.abs(rise1) >= 0.5 * Swift.abs(rise0), Swift.abs(quotient0) > 100 * (Swift.abs(analytic) + tolerance.allowed(analytic)) {
+            return .jump(size: rise1)
         }
         let kinkAtPoint = gap1 > tolerance.allowed(Swift.max(Swift.abs(f1), Swift.abs(b1))) && gap1 >= 0.5 * gap0
         guard kinkAtPoint else { return .mismatch(note: nil) }
@@ -212,6 +223,8 @@ struct NumericComparison {
                 kinks.append(Kink(check: name, place: entry.place, kind: .withinStep, analytic: a, numeric: n))
             case let .kink(left, right):
                 kinks.append(Kink(check: name, place: entry.place, kind: .atPoint(left: left, right: right), analytic: a, numeric: n))
+            case let .jump(size):
+                kinks.append(Kink(check: name, place: entry.place, kind: .jump(size: size), analytic: a, numeric: n))
             case let .mismatch(note):
                 if largest.map({ entry.error > $0.error }) ?? true { largest = entry }
                 mismatches.append(entry.with(note: note))

@@ -104,6 +104,9 @@ public struct Kink: Sendable, CustomStringConvertible {
         /// A non-differentiable point lies within the step: central differences with a step
         /// ten times smaller agree with the analytic value.
         case withinStep
+        /// The function jumps by about `size` at this point, so it has no derivative there to
+        /// check: what second derivatives meet at a kink of the first (the gradient of |x| at 0).
+        case jump(size: Double)
     }
 
     public let check: String
@@ -120,6 +123,8 @@ public struct Kink: Sendable, CustomStringConvertible {
             return "\(place): not differentiable at this point (left derivative \(left), right derivative \(right)); analytic \(analytic) lies between them, central difference \(numeric)"
         case .withinStep:
             return "\(place): a non-differentiable point within the step spoils the central difference (\(numeric)); a smaller step agrees with analytic \(analytic)"
+        case let .jump(size):
+            return "\(place): the function jumps by about \(size) here, so it has no derivative to check (central difference \(numeric), analytic \(analytic))"
         }
     }
 }

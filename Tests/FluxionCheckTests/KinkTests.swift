@@ -38,6 +38,16 @@ struct KinkTests {
         #expect(pair.kinks.isEmpty)
     }
 
+    @Test("second order at a kink of the first derivative: the gradient jumps, reported as a jump")
+    func jumps() throws {
+        for f in [{ (x: NDArray) in abs(x) }, { (x: NDArray) in maximum(x, NDArray([0.0, 0.0], dtype: .float64)) * 2 }] {
+            let report = try checkDerivatives(f, at: NDArray([0.0, 0.5], dtype: .float64), order: 2)
+            let jumps = report.kinks.filter { if case .jump = $0.kind { true } else { false } }
+            #expect(!jumps.isEmpty && jumps.allSatisfy { $0.check.hasPrefix("∇g1") }, "\(report)")
+            #expect(jumps.allSatisfy { $0.place.contains("element [0]") })
+        }
+    }
+
     @Test("a rule that is wrong at the kink (2 at relu's 0) fails there, noted as at a non-differentiable point")
     func wrongAtKink() throws {
         let badRelu = customVJP({ (x: NDArray) in relu(x) }, vjp: { x, _, ct in ct * NDArray.where(x .>= 0, 2.0 * NDArray.onesLike(x), 0) })
