@@ -17,8 +17,9 @@
 // `checkDerivatives` compares along random directions instead.
 //
 // Every entry point here is generic over `ArrayTree`, so arrays, lists and dictionaries of
-// arrays and `ArrayStruct` parameter structs are all accepted; each one flattens to the core
-// over lists of arrays (`gradcheckReport`).
+// arrays and `ArrayStruct` parameter structs are all accepted; each one flattens the function
+// (`FlatFunction`) and runs the core over lists of arrays (`jacobianOutcomes`). A type that
+// conforms to `ArrayTree` (the `Tensor` facade, through its value) is accepted as it is.
 
 import Fluxion
 import Testing
