@@ -8,9 +8,11 @@ let package = Package(
     name: "Fluxion",
     products: [
         .library(name: "Fluxion", targets: ["Fluxion"]),
+        .library(name: "FluxionCheck", targets: ["FluxionCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,11 +30,13 @@ let package = Package(
         ),
         .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
+        .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
         .executableTarget(name: "JacobiansAndHessians", dependencies: ["Fluxion", "NotebookSupport"],
                           path: "Notebooks/JacobiansAndHessians"),
-        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
+        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
     ]
 )
