@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
         .executableTarget(name: "JacobiansAndHessians", dependencies: ["Fluxion", "NotebookSupport"],
                           path: "Notebooks/JacobiansAndHessians"),
+        .executableTarget(name: "PINN", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/PINN"),
+        .executableTarget(name: "MAML", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/MAML"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
     ]

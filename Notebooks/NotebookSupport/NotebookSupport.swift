@@ -2,6 +2,7 @@
 // edges as PyTorch does, and timing. Kept small on purpose: each notebook reads top to bottom.
 
 import Dispatch
+import Foundation
 import Fluxion
 
 /// Whether the notebook was asked for a short run (`--quick`).
@@ -10,6 +11,7 @@ public let quickRun = CommandLine.arguments.contains("--quick")
 /// Stops the notebook with `message` unless `condition` holds (release builds keep it).
 public func check(_ condition: Bool, _ message: @autoclosure () -> String,
                   file: StaticString = #fileID, line: UInt = #line) {
+    if !condition { fflush(nil) }
     precondition(condition, "check failed: \(message())", file: file, line: line)
 }
 
