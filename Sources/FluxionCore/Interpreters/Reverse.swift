@@ -32,7 +32,8 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         parents.reserveCapacity(inputs.count)
         var any = false
         for x in inputs {
-            if let t = x.tracer as? ReverseTracer, t.trace === self {
+            if let t = x.tracer, t.trace === self {
+                let t = unsafeDowncast(t, to: ReverseTracer.self)
                 primals.append(t.primal)
                 parents.append(t.ref)
                 any = true
@@ -44,6 +45,7 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         let outputs = bind(primitive, primals)
         guard any, outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
         let node = TapeNode(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
+        if outputs.count == 1 { return [tracer(outputs[0], TapeNode.Ref(node: node, output: 0))] }
         return outputs.enumerated().map { i, y in
             y.dtype.isFloatingPoint ? tracer(y, TapeNode.Ref(node: node, output: i)) : y
         }
@@ -62,7 +64,10 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
 
     /// The primal of `y`, and its tape reference when it depends on this trace's inputs.
     package func split(_ y: NDArray) -> (primal: NDArray, ref: TapeNode.Ref?) {
-        if let t = y.tracer as? ReverseTracer, t.trace === self { return (t.primal, t.ref) }
+        if let t = y.tracer, t.trace === self {
+            let t = unsafeDowncast(t, to: ReverseTracer.self)
+            return (t.primal, t.ref)
+        }
         return (y, nil)
     }
 

@@ -146,7 +146,7 @@ public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] 
         if inputs.isEmpty, let random = primitive as? any RandomPrimitive, !ThreadState.current.batchTraces.isEmpty {
             return [bindRandom(random)]
         }
-        return primitive.evaluate(inputs.map(\.base)).map(NDArray.init)
+        return primitive.evaluate(arrays: inputs)
     }
     return top.process(primitive, inputs)
 }

@@ -37,10 +37,18 @@ public protocol Primitive: Sendable {
     /// Whether `vjp` reads the primal inputs or outputs (not only their shapes); a recorded
     /// application of a primitive that does not keeps nothing worth freeing.
     var vjpReadsValues: Bool { get }
+
+    /// `evaluate` on the concrete values of arrays (one- and two-input primitives skip the
+    /// intermediate lists).
+    func evaluate(arrays inputs: [NDArray]) -> [NDArray]
 }
 
 extension Primitive {
     public var vjpReadsValues: Bool { true }
+
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
+        evaluate(inputs.map(\.base)).map(NDArray.init)
+    }
 }
 
 /// A primitive of one input and one output.
@@ -50,6 +58,7 @@ public protocol UnaryPrimitive: Primitive {
 
 extension UnaryPrimitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0])] }
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].base))] }
 }
 
 /// A primitive of two inputs and one output.
@@ -59,6 +68,7 @@ public protocol BinaryPrimitive: Primitive {
 
 extension BinaryPrimitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0], inputs[1])] }
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].base, inputs[1].base))] }
 }
 
 /// A primitive whose output is a linear function of its inputs (or of the inputs listed in
