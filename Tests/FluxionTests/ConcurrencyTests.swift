@@ -41,4 +41,38 @@ import Testing
             #expect(got[t] == expected[t], "thread \(t) computed different derivatives")
         }
     }
+
+    /// The facade's tape is shared by every thread; graphs built and swept on different threads
+    /// at once must not disturb each other (and grad modes stay per thread).
+    @Test func tensorGraphsOnSeveralThreadsAtOnce() throws {
+        let threads = 4
+        @Sendable func work(_ t: Int) throws -> [Double] {
+            let w = try Tensor(NDArray([0.5, -0.25, Double(t)], dtype: .float64), requiresGrad: true)
+            var results: [Double] = []
+            for step in 0..<50 {
+                let loss = (tanh(w * Double(step % 5 + 1)) ** 2).sum()
+                try loss.backward()
+                let unrecorded = noGrad { w * 2 }
+                guard !unrecorded.requiresGrad, isGradEnabled else { throw AutogradError.noGradFn(file: "", line: 0) }
+                results = w.grad!.value.doubles
+            }
+            return results
+        }
+        let expected = try (0..<threads).map(work)
+        let collected = Mutex([[Double]](repeating: [], count: threads))
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            do {
+                let r = try work(t)
+                collected.withLock { $0[t] = r }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        let got = collected.withLock { $0 }
+        for t in 0..<threads {
+            #expect(got[t] == expected[t], "thread \(t) accumulated different gradients")
+        }
+    }
 }
