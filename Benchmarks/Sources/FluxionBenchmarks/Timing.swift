@@ -11,11 +11,14 @@ struct Measurement {
     let max: Double
     let repetitions: Int
     let checksum: Double
+    /// Further figures of the same run (e.g. peak memory), appended to the JSON line.
+    var extra: [(key: String, value: Double)] = []
 
     /// One JSON line, machine-readable.
     var json: String {
-        String(format: #"{"workload":"%@","implementation":"%@","median_s":%.9g,"min_s":%.9g,"max_s":%.9g,"repetitions":%d,"checksum":%.9g}"#,
-               name, implementation, median, min, max, repetitions, checksum)
+        let fields = extra.map { String(format: #","%@":%.9g"#, $0.key, $0.value) }.joined()
+        return String(format: #"{"workload":"%@","implementation":"%@","median_s":%.9g,"min_s":%.9g,"max_s":%.9g,"repetitions":%d,"checksum":%.9g%@}"#,
+                      name, implementation, median, min, max, repetitions, checksum, fields)
     }
 }
 

@@ -1,5 +1,7 @@
 // Runs the benchmarks and prints one JSON line per (workload, implementation), then tables.
-// `--only matmul,bandwidth,overhead,transforms` selects groups; `--quick` uses the small sizes only.
+// `--only matmul,bandwidth,overhead,transforms` selects groups, `--only W1,W3` the suite's
+// workloads (Workloads.swift); both kinds mix, and nothing selected runs everything.
+// `--quick` uses the small sizes and few repetitions; `--batches 16,64` sets W3's batch sizes.
 
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
@@ -8,6 +10,10 @@ let only: Set<String> = {
     return Set(arguments[i + 1].split(separator: ",").map(String.init))
 }()
 func selected(_ group: String) -> Bool { only.isEmpty || only.contains(group) }
+let w3Batches: [Int] = {
+    guard let i = arguments.firstIndex(of: "--batches"), i + 1 < arguments.count else { return [16, 64, 256, 1024] }
+    return arguments[i + 1].split(separator: ",").compactMap { Int($0) }
+}()
 
 func run() {
     var tables: [(String, [String])] = []
@@ -25,6 +31,18 @@ func run() {
     if selected("transforms") {
         tables.append(("| transform | vmap(grad) | loop of grad | speed-up |\n|---|---|---|---|",
                        transformBenchmarks(batches: quick ? [64] : [16, 64, 256])))
+    }
+    var workloadRows: [String] = []
+    if selected("W1") { w1ScalarChain(quick: quick, rows: &workloadRows) }
+    // W2 needs the Tensor facade and FluxionNN; see Workloads.swift.
+    if selected("W3") { w3PerSampleGradients(batches: w3Batches, quick: quick, rows: &workloadRows) }
+    if selected("W4") { w4Hessian(quick: quick, rows: &workloadRows) }
+    if selected("W5") { w5PINN(quick: quick, rows: &workloadRows) }
+    if selected("W6") { w6MAML(quick: quick, rows: &workloadRows) }
+    if selected("W7") { w7Jacobian(quick: quick, rows: &workloadRows) }
+    if selected("W8") { w8Linear(quick: quick, rows: &workloadRows) }
+    if !workloadRows.isEmpty {
+        tables.append(("| workload | implementation | median | |\n|---|---|---|---|", workloadRows))
     }
     for (header, rows) in tables {
         print()

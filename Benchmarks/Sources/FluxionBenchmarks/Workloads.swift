@@ -1,0 +1,352 @@
+// Workloads W1–W8 of the benchmark suite, written with the functional API, measured with the
+// same policy and printed in the same JSON lines as the peer scripts in Benchmarks/peers/
+// (workload names are shared exactly; inputs come from WorkloadData.swift's streams, which
+// the peers reproduce). Each line's checksum lets implementations be seen to agree:
+//
+//   W1  the gradient dx₁₀₀/dx₀            W5, W6  Σ g² over the parameter gradient
+//   W3  Σ g² over all per-sample gradients W7      Σ J²
+//   W4  the trace of the Hessian           W8      Σ (∂L/∂W)² + Σ (∂L/∂X)²
+//
+// Not here yet: W2 (the MLP train step) and W1's `Tensor.backward()` variant, which need the
+// `Tensor` facade and `FluxionNN`. Their lines are simply not printed until those exist; the
+// comparison script marks the targets "no Fluxion result".
+
+import CBLAS
+import Fluxion
+import Foundation
+
+/// The suite's timing policy: a warm-up call, then at least 20 repetitions and 2 s (`--quick`:
+/// 5 repetitions and 0.2 s, for checking that everything runs).
+func timeWorkload(_ name: String, _ implementation: String, quick: Bool, checksum: () -> Double,
+                  _ body: () -> Void) -> Measurement {
+    measure(name, implementation, minRepetitions: quick ? 5 : 20, minSeconds: quick ? 0.2 : 2, checksum: checksum, body)
+}
+
+/// Prints the line and keeps a row for the summary table.
+private func report(_ m: Measurement, _ rows: inout [String], note: String = "") {
+    print(m.json)
+    rows.append(String(format: "| %@ | %@ | %10.3f ms | %@ |", m.name, m.implementation, m.median * 1e3, note))
+}
+
+// MARK: - W1 scalar chain
+
+/// x 0-d float32; 100 times x = sin(x)·1.01 + 0.1; value and gradient by `valueAndGrad`.
+func w1ScalarChain(quick: Bool, rows: inout [String]) {
+    let chain = { (x: NDArray) -> NDArray in
+        var y = x
+        for _ in 0..<100 { y = sin(y) * 1.01 + 0.1 }
+        return y
+    }
+    let x0 = NDArray(0.5)
+    let valueAndGradient = valueAndGrad(chain)
+    let m = timeWorkload("W1-scalar-chain", "fluxion", quick: quick, checksum: { try! valueAndGradient(x0).grad.item() }) {
+        blackHole(try! valueAndGradient(x0))
+    }
+    report(m, &rows, note: String(format: "%.3f µs per step", m.median * 1e6 / 100))
+    // W1 with `Tensor.backward()` ("fluxion-backward") goes here once the facade exists.
+}
+
+// MARK: - W2 MLP train step
+
+// W2 (784-256-256-10 train step with the facade and FluxionNN: forward, backward, SGD) goes
+// here once `Tensor` and `FluxionNN` exist. No line is printed for it until then.
+
+// MARK: - W3 per-sample gradients
+
+/// The 784-256-256-10 ReLU MLP shared by W2 and W3.
+struct MLP3: ArrayStruct {
+    var w1: NDArray, b1: NDArray, w2: NDArray, b2: NDArray, w3: NDArray, b3: NDArray
+    static var arrayProperties: [ArrayProperty<MLP3>] {
+        [.init(\.w1), .init(\.b1), .init(\.w2), .init(\.b2), .init(\.w3), .init(\.b3)]
+    }
+
+    /// Weights from streams 1, 2, 3; biases 0.
+    static func seeded() -> MLP3 {
+        MLP3(w1: streamWeight(784, 256, seed: 1), b1: .zeros([256]),
+             w2: streamWeight(256, 256, seed: 2), b2: .zeros([256]),
+             w3: streamWeight(256, 10, seed: 3), b3: .zeros([10]))
+    }
+}
+
+/// Softmax cross-entropy of one example: logSumExp(logits) − logits[label], with a one-hot label.
+func exampleLoss(_ p: MLP3, _ x: NDArray, _ target: NDArray) -> NDArray {
+    let h1 = relu(matmul(x, p.w1) + p.b1)
+    let h2 = relu(matmul(h1, p.w2) + p.b2)
+    let logits = matmul(h2, p.w3) + p.b3
+    return logits.logSumExp(dim: -1) - (target * logits).sum(dim: -1)
+}
+
+/// `vmap(grad(loss), inAxes: (nil, 0, 0))` at each batch size (inputs: the first B rows of
+/// streams 10 and 11), with the peak resident memory the warm-up and repetitions add. One call
+/// at batch 1 comes first, so that one-time initialisation is not counted as the workload's.
+func w3PerSampleGradients(batches: [Int], quick: Bool, rows: inout [String]) {
+    let p = MLP3.seeded()
+    let perSample = vmap(grad(exampleLoss), inAxes: (nil, 0, 0))
+    blackHole(try! perSample(p, streamNormal([1, 784], seed: 10), oneHot(streamLabels(1, classes: 10, seed: 11), numClasses: 10, dtype: .float32)))
+    for batch in batches {
+        let x = streamNormal([batch, 784], seed: 10)
+        let y = oneHot(streamLabels(batch, classes: 10, seed: 11), numClasses: 10, dtype: .float32)
+        let peak = PeakMemory()
+        var m = timeWorkload("W3-per-sample-grad-b\(batch)", "fluxion", quick: quick,
+                             checksum: { sumOfSquares(try! perSample(p, x, y)) }) {
+            blackHole(try! perSample(p, x, y))
+        }
+        m.extra = peak.fields()
+        report(m, &rows, note: String(format: "%.2f µs per example, peak +%.1f MiB", m.median * 1e6 / Double(batch), peak.deltaMiB()))
+    }
+}
+
+// MARK: - W4 Hessian
+
+/// f(x) = Σ tanh(A x) + ½ Σ x², A 128×128 (stream 40, /√128), x stream 41, float64; the full
+/// Hessian by `hessian` (forward over reverse).
+func w4Hessian(quick: Bool, rows: inout [String]) {
+    let a = streamNormal([128, 128], seed: 40, scale: 1 / 128.0.squareRoot(), dtype: .float64)
+    let x = streamNormal([128], seed: 41, dtype: .float64)
+    let f = { (x: NDArray) -> NDArray in tanh(matmul(a, x)).sum() + 0.5 * (x * x).sum() }
+    let h = hessian(f)
+    let trace = { () -> Double in
+        let values = try! h(x).doubles
+        return stride(from: 0, to: values.count, by: 129).reduce(0) { $0 + values[$1] }
+    }
+    report(timeWorkload("W4-hessian-f64", "fluxion", quick: quick, checksum: trace) { blackHole(try! h(x)) }, &rows)
+}
+
+// MARK: - W5 PINN loss
+
+/// The 2-64-64-1 tanh network u(x, y).
+struct PINN: ArrayStruct {
+    var w1: NDArray, b1: NDArray, w2: NDArray, b2: NDArray, w3: NDArray, b3: NDArray
+    static var arrayProperties: [ArrayProperty<PINN>] {
+        [.init(\.w1), .init(\.b1), .init(\.w2), .init(\.b2), .init(\.w3), .init(\.b3)]
+    }
+
+    /// Weights from streams 50, 51, 52 in float64; biases 0.
+    static func seeded() -> PINN {
+        PINN(w1: streamWeight(2, 64, seed: 50, dtype: .float64), b1: .zeros([64], dtype: .float64),
+             w2: streamWeight(64, 64, seed: 51, dtype: .float64), b2: .zeros([64], dtype: .float64),
+             w3: streamWeight(64, 1, seed: 52, dtype: .float64), b3: .zeros([1], dtype: .float64))
+    }
+
+    /// u at points of shape [..., 2]; the result drops the last axis.
+    func callAsFunction(_ points: NDArray) -> NDArray {
+        let h1 = tanh(matmul(points, w1) + b1)
+        let h2 = tanh(matmul(h1, w2) + b2)
+        return (matmul(h2, w3) + b3).squeeze(dim: -1)
+    }
+}
+
+/// mean((u_xx + u_yy − s)²), the Laplacian of each point the trace of its 2×2 Hessian,
+/// batched over the points with vmap.
+func pinnLoss(_ p: PINN, _ points: NDArray, _ s: NDArray) throws -> NDArray {
+    let laplacian = try vmap({ (point: NDArray) -> NDArray in
+        let h = try hessian({ p($0) })(point)
+        return h[0, 0] + h[1, 1]
+    })(points)
+    let r = laplacian - s
+    return (r * r).mean()
+}
+
+/// The same loss with each second derivative as a forward-over-forward directional derivative
+/// of the batched network (points are independent, so one tangent per axis serves them all).
+func pinnLossForward(_ p: PINN, _ points: NDArray, _ s: NDArray) throws -> NDArray {
+    var laplacian = NDArray.zerosLike(s)
+    for axis in 0..<2 {
+        let e = NDArray.zerosLike(points) + NDArray.eye(2, dtype: .float64)[axis]
+        let slope = { (q: NDArray) throws -> NDArray in try jvp({ p($0) }, at: q, tangents: e).tangent }
+        laplacian = laplacian + (try jvp(slope, at: points, tangents: e).tangent)
+    }
+    let r = laplacian - s
+    return (r * r).mean()
+}
+
+/// 1024 points uniform in [0, 1)² (stream 53), s = sin(πx) sin(πy), float64; value and gradient
+/// with respect to every parameter.
+func w5PINN(quick: Bool, rows: inout [String]) {
+    let p = PINN.seeded()
+    let points = streamUniform([1024, 2], seed: 53, dtype: .float64)
+    let s = sin(Double.pi * points[.all, 0]) * sin(Double.pi * points[.all, 1])
+    for (implementation, loss) in [("fluxion", pinnLoss), ("fluxion-jvp-jvp", pinnLossForward)] {
+        let valueAndGradient = valueAndGrad(loss)
+        report(timeWorkload("W5-pinn-f64", implementation, quick: quick,
+                            checksum: { sumOfSquares(try! valueAndGradient(p, points, s).grad) }) {
+            blackHole(try! valueAndGradient(p, points, s))
+        }, &rows)
+    }
+}
+
+// MARK: - W6 MAML
+
+/// The 1-40-40-1 ReLU regression network.
+struct SineNet: ArrayStruct {
+    var w1: NDArray, b1: NDArray, w2: NDArray, b2: NDArray, w3: NDArray, b3: NDArray
+    static var arrayProperties: [ArrayProperty<SineNet>] {
+        [.init(\.w1), .init(\.b1), .init(\.w2), .init(\.b2), .init(\.w3), .init(\.b3)]
+    }
+
+    /// Weights from streams 60, 61, 62; biases 0.
+    static func seeded() -> SineNet {
+        SineNet(w1: streamWeight(1, 40, seed: 60), b1: .zeros([40]),
+                w2: streamWeight(40, 40, seed: 61), b2: .zeros([40]),
+                w3: streamWeight(40, 1, seed: 62), b3: .zeros([1]))
+    }
+
+    func callAsFunction(_ x: NDArray) -> NDArray {
+        matmul(relu(matmul(relu(matmul(x, w1) + b1), w2) + b2), w3) + b3
+    }
+}
+
+/// One sine-regression task: support and query points, each [10, 1].
+struct Task: ArrayStruct {
+    var supportX: NDArray, supportY: NDArray, queryX: NDArray, queryY: NDArray
+    static var arrayProperties: [ArrayProperty<Task>] {
+        [.init(\.supportX), .init(\.supportY), .init(\.queryX), .init(\.queryY)]
+    }
+}
+
+func mse(_ p: SineNet, _ x: NDArray, _ y: NDArray) -> NDArray {
+    let r = p(x) - y
+    return (r * r).mean()
+}
+
+/// The query loss after one inner SGD step (lr 0.01) on the support set, differentiable in `p`.
+func adaptedLoss(_ p: SineNet, _ task: Task) throws -> NDArray {
+    let g = try grad(mse)(p, task.supportX, task.supportY)
+    let adapted = p.rebuilt(with: zip(p.leaves, g.leaves).map { $0 - 0.01 * $1 })
+    return mse(adapted, task.queryX, task.queryY)
+}
+
+/// The outer loss: the mean over tasks, the tasks batched with vmap.
+func mamlLoss(_ p: SineNet, _ tasks: Task) throws -> NDArray {
+    try vmap(adaptedLoss, inAxes: (nil, 0))(p, tasks).mean()
+}
+
+/// 25 tasks y = A sin(x − φ), A ∈ [0.1, 5) (stream 63), φ ∈ [0, π) (stream 64), support and
+/// query x ∈ [−5, 5) (streams 65, 66); one outer gradient (second order).
+func w6MAML(quick: Bool, rows: inout [String]) {
+    let p = SineNet.seeded()
+    let amplitude = streamUniform([25, 1, 1], seed: 63, low: 0.1, high: 5)
+    let phase = streamUniform([25, 1, 1], seed: 64, low: 0, high: Double.pi)
+    let supportX = streamUniform([25, 10, 1], seed: 65, low: -5, high: 5)
+    let queryX = streamUniform([25, 10, 1], seed: 66, low: -5, high: 5)
+    let tasks = Task(supportX: supportX, supportY: amplitude * sin(supportX - phase),
+                     queryX: queryX, queryY: amplitude * sin(queryX - phase))
+    let outerGradient = grad(mamlLoss)
+    report(timeWorkload("W6-maml", "fluxion", quick: quick, checksum: { sumOfSquares(try! outerGradient(p, tasks)) }) {
+        blackHole(try! outerGradient(p, tasks))
+    }, &rows)
+}
+
+// MARK: - W7 Jacobian
+
+/// f(x) = tanh(W x), W 256×256 (stream 70, /16), x stream 71; the full Jacobian both ways.
+func w7Jacobian(quick: Bool, rows: inout [String]) {
+    let w = streamNormal([256, 256], seed: 70, scale: 1 / 16)
+    let x = streamNormal([256], seed: 71)
+    let f = { (x: NDArray) -> NDArray in tanh(matmul(w, x)) }
+    for (mode, jacobian) in [("jacrev", jacrev(f)), ("jacfwd", jacfwd(f))] {
+        report(timeWorkload("W7-jacobian-\(mode)", "fluxion", quick: quick, checksum: { sumOfSquares(try! jacobian(x)) }) {
+            blackHole(try! jacobian(x))
+        }, &rows)
+    }
+}
+
+// MARK: - W8 GEMM-bound layer
+
+/// A bias-free `Linear` 1024→1024 (W [out, in], stream 80, /32) on a batch of 1024 (stream 81):
+/// y = X Wᵀ, L = ½ Σ y², both gradients. "fluxion" is `valueAndGrad` of L; "fluxion-vjp" the
+/// pullback of the layer at cotangent y (= ∂L/∂y); "cblas" the three GEMMs alone on
+/// preallocated buffers: y = X Wᵀ, ∂L/∂X = y W, ∂L/∂W = yᵀ X.
+func w8Linear(quick: Bool, rows: inout [String]) {
+    let n = 1024
+    let w = streamNormal([n, n], seed: 80, scale: 1 / 32)
+    let x = streamNormal([n, n], seed: 81)
+    let inputs = [w, x]
+    let loss = { (wx: [NDArray]) -> NDArray in
+        let y = matmul(wx[1], wx[0].T)
+        return 0.5 * (y * y).sum()
+    }
+    let valueAndGradient = valueAndGrad(loss)
+    report(timeWorkload("W8-linear-1024", "fluxion", quick: quick, checksum: { sumOfSquares(try! valueAndGradient(inputs).grad) }) {
+        blackHole(try! valueAndGradient(inputs))
+    }, &rows)
+
+    let layerVJP = { () -> (NDArray, [NDArray]) in
+        let (y, pullback) = try! vjp({ (wx: [NDArray]) in matmul(wx[1], wx[0].T) }, at: inputs)
+        return (0.5 * (y * y).sum(), try! pullback(y))
+    }
+    report(timeWorkload("W8-linear-1024", "fluxion-vjp", quick: quick, checksum: { sumOfSquares(layerVJP().1) }) {
+        blackHole(layerVJP())
+    }, &rows)
+
+    let y = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    let dx = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    let dw = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+    defer { y.deallocate(); dx.deallocate(); dw.deallocate() }
+    let n32 = Int32(n)
+    let gemms = {
+        w.withUnsafeBufferPointer(as: Float.self) { pw in
+            x.withUnsafeBufferPointer(as: Float.self) { px in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n32, n32, n32, 1, px.baseAddress, n32, pw.baseAddress, n32, 0, y, n32)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n32, n32, n32, 1, y, n32, pw.baseAddress, n32, 0, dx, n32)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n32, n32, n32, 1, y, n32, px.baseAddress, n32, 0, dw, n32)
+            }
+        }
+    }
+    let rawChecksum = { () -> Double in
+        gemms()
+        var total = 0.0
+        for i in 0..<(n * n) { total += Double(dx[i]) * Double(dx[i]) + Double(dw[i]) * Double(dw[i]) }
+        return total
+    }
+    report(timeWorkload("W8-linear-1024", "cblas", quick: quick, checksum: rawChecksum) { gemms() }, &rows)
+}
+
+// MARK: - Peak memory
+
+/// The peak resident set size while a workload runs, from Linux's /proc/self/status: the
+/// high-water mark (VmHWM) is reset to the current size by writing 5 to /proc/self/clear_refs,
+/// and the figure reported is VmHWM afterwards minus VmRSS at the reset. Run each batch size
+/// in its own process (`--batches`) so that memory kept by the allocator from one size does
+/// not lower the next one's figure.
+struct PeakMemory {
+    let baselineKiB: Int
+    let resetWorked: Bool
+
+    init() {
+        let fd = open("/proc/self/clear_refs", O_WRONLY)
+        var worked = false
+        if fd >= 0 {
+            worked = write(fd, "5", 1) == 1
+            close(fd)
+        }
+        resetWorked = worked
+        baselineKiB = PeakMemory.status("VmRSS") ?? 0
+    }
+
+    /// A field of /proc/self/status in KiB.
+    static func status(_ key: String) -> Int? {
+        // /proc files report a size of 0, so read until the end rather than by size.
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[..<n]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+            return Int(line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+        }
+        return nil
+    }
+
+    func deltaMiB() -> Double { Double((PeakMemory.status("VmHWM") ?? 0) - baselineKiB) / 1024 }
+
+    func fields() -> [(key: String, value: Double)] {
+        resetWorked ? [("peak_rss_delta_mib", deltaMiB()), ("baseline_rss_mib", Double(baselineKiB) / 1024)] : []
+    }
+}

@@ -1,0 +1,189 @@
+"""Workloads W1-W8 in JAX, every one under jax.jit, on the CPU backend.
+
+Prints one JSON line per (workload, implementation) in the Swift harness's format, with the
+same inputs and checksums (see common.py and Workloads.swift). Each function is lowered and
+compiled once before timing; that time is reported as "compile_s" and excluded from the
+timings, which call the compiled executable and wait for its results. XLA's CPU backend uses
+every core of the machine (two here), so no flags are set. float64 is enabled for W4 and W5;
+the float32 workloads keep float32 inputs.
+
+Implementations:
+    jax-jit           the idiomatic formulation (vmap of grad, hessian = jacfwd(jacrev), ...)
+    jax-jit-jvp-jvp   W5 only: second derivatives as forward-over-forward directional
+                      derivatives of the batched network, as Fluxion's "fluxion-jvp-jvp"
+
+Run:  python jax_workloads.py [--only W3,W4] [--quick] [--batches 16,64]
+"""
+
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import common
+
+jax.config.update("jax_enable_x64", True)
+
+
+def compiled(f, *args):
+    """f jitted and compiled for args, and the seconds that took (tracing included)."""
+    t0 = time.perf_counter()
+    executable = jax.jit(f).lower(*args).compile()
+    return executable, time.perf_counter() - t0
+
+
+def run(workload, f, args, checksum, quick, implementation="jax-jit", extra=None):
+    executable, seconds = compiled(f, *args)
+    peak = common.PeakMemory() if extra == "memory" else None
+    body = lambda: jax.block_until_ready(executable(*args))
+    fields = (lambda: {"compile_s": seconds, **peak.fields()}) if peak else {"compile_s": seconds}
+    return common.measure(workload, implementation, body, lambda: checksum(executable(*args)), quick, extra=fields)
+
+
+def mlp(params, x, activation):
+    h = x
+    layers = len(params) // 2
+    for k in range(layers):
+        h = h @ params[2 * k] + params[2 * k + 1]
+        if k < layers - 1:
+            h = activation(h)
+    return h
+
+
+def device(arrays):
+    return [jnp.asarray(a) for a in arrays]
+
+
+def w1(args):
+    def chain(x):
+        for _ in range(100):
+            x = jnp.sin(x) * 1.01 + 0.1
+        return x
+
+    x0 = jnp.asarray(np.float32(0.5))
+    run("W1-scalar-chain", jax.value_and_grad(chain), (x0,), lambda r: float(r[1]), args.quick)
+
+
+def mean_cross_entropy(params, x, labels):
+    logits = mlp(params, x, jax.nn.relu)
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
+
+
+def w2(args):
+    x, labels = device(common.mlp3_data(128))
+    initial = device(common.mlp3_params())
+
+    def step(params, x, labels):
+        g = jax.grad(mean_cross_entropy)(params, x, labels)
+        return [p - 0.01 * gp for p, gp in zip(params, g)]
+
+    gradient = jax.jit(jax.grad(mean_cross_entropy))
+    checksum = common.sum_of_squares(gradient(initial, x, labels))
+    t0 = time.perf_counter()
+    executable = jax.jit(step, donate_argnums=0).lower(initial, x, labels).compile()
+    seconds = time.perf_counter() - t0
+    params = device(common.mlp3_params())
+
+    def train_step():
+        nonlocal params
+        params = jax.block_until_ready(executable(params, x, labels))
+
+    common.measure("W2-mlp-train-b128", "jax-jit", train_step, lambda: checksum, args.quick, extra={"compile_s": seconds})
+
+
+def w3(args):
+    params = device(common.mlp3_params())
+
+    def example_loss(params, x, label):
+        return -jax.nn.log_softmax(mlp(params, x, jax.nn.relu))[label]
+
+    per_sample = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))
+    for batch in args.batches:
+        x, labels = device(common.mlp3_data(batch))
+        run(f"W3-per-sample-grad-b{batch}", per_sample, (params, x, labels), common.sum_of_squares, args.quick,
+            extra="memory")
+
+
+def w4(args):
+    a, x = device(common.w4_data())
+
+    def f(x):
+        return jnp.sum(jnp.tanh(a @ x)) + 0.5 * jnp.sum(x * x)
+
+    run("W4-hessian-f64", jax.hessian(f), (x,), lambda h: float(jnp.trace(h)), args.quick)
+
+
+def w5(args):
+    params = device(common.pinn_params())
+    points = jnp.asarray(common.pinn_points())
+    s = jnp.sin(math.pi * points[:, 0]) * jnp.sin(math.pi * points[:, 1])
+
+    def u(params, point):
+        return mlp(params, point, jnp.tanh)[..., 0]
+
+    def laplacian(params, point):
+        return jnp.trace(jax.hessian(u, argnums=1)(params, point))
+
+    def loss(params, points, s):
+        return jnp.mean((jax.vmap(laplacian, in_axes=(None, 0))(params, points) - s) ** 2)
+
+    def loss_forward(params, points, s):
+        total = jnp.zeros_like(s)
+        for axis in range(2):
+            e = jnp.zeros_like(points).at[:, axis].set(1.0)
+            slope = lambda q: jax.jvp(lambda r: u(params, r), (q,), (e,))[1]
+            total = total + jax.jvp(slope, (points,), (e,))[1]
+        return jnp.mean((total - s) ** 2)
+
+    for implementation, f in (("jax-jit", loss), ("jax-jit-jvp-jvp", loss_forward)):
+        run("W5-pinn-f64", jax.value_and_grad(f), (params, points, s), lambda r: common.sum_of_squares(r[1]),
+            args.quick, implementation=implementation)
+
+
+def w6(args):
+    params = device(common.sine_params())
+    tasks = device(common.maml_tasks())
+
+    def mse(params, x, y):
+        return jnp.mean((mlp(params, x, jax.nn.relu) - y) ** 2)
+
+    def adapted_loss(params, sx, sy, qx, qy):
+        g = jax.grad(mse)(params, sx, sy)
+        return mse([p - 0.01 * gp for p, gp in zip(params, g)], qx, qy)
+
+    def outer(params, tasks):
+        return jnp.mean(jax.vmap(adapted_loss, in_axes=(None, 0, 0, 0, 0))(params, *tasks))
+
+    run("W6-maml", jax.grad(outer), (params, tasks), common.sum_of_squares, args.quick)
+
+
+def w7(args):
+    w, x = device(common.w7_data())
+
+    def f(x):
+        return jnp.tanh(w @ x)
+
+    for mode, jacobian in (("jacrev", jax.jacrev(f)), ("jacfwd", jax.jacfwd(f))):
+        run(f"W7-jacobian-{mode}", jacobian, (x,), lambda j: common.sum_of_squares([j]), args.quick)
+
+
+def w8(args):
+    w, x = device(common.w8_data())
+
+    def loss(w, x):
+        y = x @ w.T
+        return 0.5 * jnp.sum(y * y)
+
+    run("W8-linear-1024", jax.value_and_grad(loss, argnums=(0, 1)), (w, x), lambda r: common.sum_of_squares(r[1]),
+        args.quick)
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+
+if __name__ == "__main__":
+    arguments = common.parse_arguments(__doc__.splitlines()[0])
+    for key, workload in WORKLOADS.items():
+        if common.selected(arguments, key):
+            workload(arguments)

@@ -1,0 +1,215 @@
+"""Workloads W1-W8 in PyTorch, eager autograd and torch.func, on 2 threads.
+
+Prints one JSON line per (workload, implementation) in the Swift harness's format, with the
+same inputs and checksums (see common.py and Workloads.swift). Implementations:
+
+    torch-eager   autograd on tensors (backward(), autograd.grad, create_graph for W5)
+    torch-func    torch.func transforms (vmap, grad, hessian, jacrev, jacfwd)
+    torch-loop    W3 only: autograd.grad per example, for reference
+
+Run:  python torch_workloads.py [--only W3,W4] [--quick] [--batches 16,64]
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.func import grad, grad_and_value, hessian, jacfwd, jacrev, vmap
+
+import common
+
+torch.set_num_threads(2)
+
+
+def tensors(arrays, requires_grad=False):
+    return [torch.from_numpy(np.ascontiguousarray(a)).requires_grad_(requires_grad) for a in arrays]
+
+
+def linear_params(arrays, requires_grad=False):
+    """[W1, b1, W2, b2, ...] with weights transposed once to PyTorch's [out, in] for F.linear."""
+    out = [a.T.copy() if a.ndim == 2 else a for a in arrays]
+    return tensors(out, requires_grad)
+
+
+def mlp(params, x, activation):
+    h = x
+    layers = len(params) // 2
+    for k in range(layers):
+        h = F.linear(h, params[2 * k], params[2 * k + 1])
+        if k < layers - 1:
+            h = activation(h)
+    return h
+
+
+def w1(args):
+    def step():
+        x = torch.tensor(0.5, requires_grad=True)
+        y = x
+        for _ in range(100):
+            y = torch.sin(y) * 1.01 + 0.1
+        y.backward()
+        return y.detach(), x.grad
+
+    common.measure("W1-scalar-chain", "torch-eager", step, lambda: step()[1].item(), args.quick)
+
+
+def w2(args):
+    x, labels = (torch.from_numpy(a) for a in common.mlp3_data(128))
+
+    def make():
+        arrays = common.mlp3_params()
+        model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+        with torch.no_grad():
+            for p, a in zip(model.parameters(), linear_params(arrays)):
+                p.copy_(a)
+        return model
+
+    def checksum():
+        model = make()
+        F.cross_entropy(model(x), labels).backward()
+        return common.sum_of_squares([p.grad for p in model.parameters()])
+
+    model = make()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+
+    common.measure("W2-mlp-train-b128", "torch-eager", step, checksum, args.quick)
+
+
+def w3(args):
+    params = linear_params(common.mlp3_params())
+
+    def example_loss(params, x, y):
+        return F.cross_entropy(mlp(params, x.unsqueeze(0), F.relu), y.unsqueeze(0))
+
+    per_sample = vmap(grad(example_loss), in_dims=(None, 0, 0))
+    leaf_params = [p.detach().requires_grad_() for p in params]
+
+    def loop(x, y):
+        return [torch.autograd.grad(example_loss(leaf_params, x[i], y[i]), leaf_params) for i in range(len(x))]
+
+    # One call of each at batch 1 first, so that one-time initialisation is not counted as
+    # the workload's memory.
+    x1, y1 = (torch.from_numpy(a) for a in common.mlp3_data(1))
+    per_sample(params, x1, y1)
+    loop(x1, y1)
+    for batch in args.batches:
+        x, y = (torch.from_numpy(a) for a in common.mlp3_data(batch))
+        name = f"W3-per-sample-grad-b{batch}"
+        peak = common.PeakMemory()
+        common.measure(name, "torch-func", lambda: per_sample(params, x, y),
+                       lambda: common.sum_of_squares(per_sample(params, x, y)), args.quick, extra=peak.fields)
+        if batch <= 256:
+            peak = common.PeakMemory()
+            common.measure(name, "torch-loop", lambda: loop(x, y),
+                           lambda: common.sum_of_squares([g for gs in loop(x, y) for g in gs]), args.quick,
+                           extra=peak.fields)
+
+
+def w4(args):
+    a, x = tensors(common.w4_data())
+
+    def f(x):
+        return torch.tanh(a @ x).sum() + 0.5 * (x * x).sum()
+
+    h = hessian(f)
+    common.measure("W4-hessian-f64", "torch-func", lambda: h(x), lambda: torch.trace(h(x)).item(), args.quick)
+
+
+def w5(args):
+    params = linear_params(common.pinn_params())
+    points = torch.from_numpy(common.pinn_points())
+    s = torch.sin(math.pi * points[:, 0]) * torch.sin(math.pi * points[:, 1])
+
+    # Eager: second derivatives by autograd.grad with create_graph; points are independent, so
+    # the gradient of Σu with respect to the points is each point's own gradient.
+    leaf_params = [p.detach().requires_grad_() for p in params]
+
+    def eager():
+        pts = points.clone().requires_grad_()
+        u = mlp(leaf_params, pts, torch.tanh).squeeze(-1)
+        du = torch.autograd.grad(u.sum(), pts, create_graph=True)[0]
+        uxx = torch.autograd.grad(du[:, 0].sum(), pts, create_graph=True)[0][:, 0]
+        uyy = torch.autograd.grad(du[:, 1].sum(), pts, create_graph=True)[0][:, 1]
+        loss = ((uxx + uyy - s) ** 2).mean()
+        return loss, torch.autograd.grad(loss, leaf_params, materialize_grads=True)
+
+    common.measure("W5-pinn-f64", "torch-eager", eager, lambda: common.sum_of_squares(eager()[1]), args.quick)
+
+    # torch.func: the trace of each point's Hessian, vmapped over the points.
+    def u(params, point):
+        return mlp(params, point, torch.tanh).squeeze(-1)
+
+    def laplacian(params, point):
+        return torch.trace(hessian(u, argnums=1)(params, point))
+
+    def loss(params, points, s):
+        return ((vmap(laplacian, in_dims=(None, 0))(params, points) - s) ** 2).mean()
+
+    value_and_gradient = grad_and_value(loss)
+    common.measure("W5-pinn-f64", "torch-func", lambda: value_and_gradient(params, points, s),
+                   lambda: common.sum_of_squares(value_and_gradient(params, points, s)[0]), args.quick)
+
+
+def w6(args):
+    params = linear_params(common.sine_params())
+    tasks = tensors(common.maml_tasks())
+
+    def mse(params, x, y):
+        return ((mlp(params, x, F.relu) - y) ** 2).mean()
+
+    def adapted_loss(params, sx, sy, qx, qy):
+        g = grad(mse)(params, sx, sy)
+        return mse([p - 0.01 * gi for p, gi in zip(params, g)], qx, qy)
+
+    def outer(params, tasks):
+        return vmap(adapted_loss, in_dims=(None, 0, 0, 0, 0))(params, *tasks).mean()
+
+    outer_gradient = grad(outer)
+    common.measure("W6-maml", "torch-func", lambda: outer_gradient(params, tasks),
+                   lambda: common.sum_of_squares(outer_gradient(params, tasks)), args.quick)
+
+
+def w7(args):
+    w, x = tensors(common.w7_data())
+
+    def f(x):
+        return torch.tanh(w @ x)
+
+    for mode, jacobian in (("jacrev", jacrev(f)), ("jacfwd", jacfwd(f))):
+        common.measure(f"W7-jacobian-{mode}", "torch-func", lambda: jacobian(x),
+                       lambda: common.sum_of_squares([jacobian(x)]), args.quick)
+
+
+def w8(args):
+    w, x = tensors(common.w8_data(), requires_grad=True)
+
+    def step():
+        w.grad = None
+        x.grad = None
+        y = F.linear(x, w)
+        loss = 0.5 * (y * y).sum()
+        loss.backward()
+        return loss
+
+    def checksum():
+        step()
+        return common.sum_of_squares([w.grad, x.grad])
+
+    common.measure("W8-linear-1024", "torch-eager", step, checksum, args.quick)
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+
+if __name__ == "__main__":
+    arguments = common.parse_arguments(__doc__.splitlines()[0])
+    for key, run in WORKLOADS.items():
+        if common.selected(arguments, key):
+            run(arguments)
