@@ -199,3 +199,28 @@ extension NDArray {
     /// A contiguous copy of the same values (through the values, not through Fluxion's views).
     func contiguousCopy() -> NDArray { NDArray(shape: shape, scalars: doubles, dtype: dtype) }
 }
+
+@Suite("vmap of matmul against a shared matrix")
+struct SharedMatrixBatchTests {
+    @Test("a shared left or right matrix, every batch axis, matches a loop; derivatives too")
+    func sharedOperand() throws {
+        let a = NDArray.normal([3, 4], key: RandomKey(seed: 1), dtype: .float64)
+        let bs = NDArray.normal([5, 4, 2], key: RandomKey(seed: 2), dtype: .float64)
+        for axis in 0..<3 {
+            let moved = bs.permute(axis == 0 ? [0, 1, 2] : (axis == 1 ? [1, 0, 2] : [1, 2, 0]))
+            let mapped = try vmap({ (b: NDArray) in matmul(a, b) }, inAxes: axis)(moved)
+            let loop = stack((0..<5).map { matmul(a, bs[$0]) })
+            #expect((mapped - loop).abs().max().item() < 1e-12)
+        }
+        let xs = NDArray.normal([5, 2, 3], key: RandomKey(seed: 3), dtype: .float64)
+        let mappedLeft = try vmap({ (x: NDArray) in matmul(x, a) })(xs)
+        #expect((mappedLeft - stack((0..<5).map { matmul(xs[$0], a) })).abs().max().item() < 1e-12)
+        // The gradient with respect to the shared matrix sums over the batch.
+        let g = try grad({ (w: NDArray) in try vmap({ (x: NDArray) in tanh(matmul(x, w)).sum() })(xs).sum() })(a)
+        let gLoop = try grad({ (w: NDArray) in (0..<5).map { tanh(matmul(xs[$0], w)).sum() }.reduce(NDArray(0.0, dtype: .float64), +) })(a)
+        #expect((g - gLoop).abs().max().item() < 1e-12)
+        let jr = try jacrev({ (x: NDArray) in tanh(matmul(a, x)) })(NDArray.normal([4], key: RandomKey(seed: 4), dtype: .float64))
+        let jf = try jacfwd({ (x: NDArray) in tanh(matmul(a, x)) })(NDArray.normal([4], key: RandomKey(seed: 4), dtype: .float64))
+        #expect((jr - jf).abs().max().item() < 1e-12)
+    }
+}

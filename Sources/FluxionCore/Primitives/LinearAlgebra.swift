@@ -46,9 +46,26 @@ public struct MatMul: BinaryPrimitive {
         return [needs[0] ? bind(self, ct, primals[1].mT) : nil, needs[1] ? bind(self, primals[0].mT, ct) : nil]
     }
 
-    /// A shared (unbatched) operand is broadcast along the batch as a stride-0 view, which the
-    /// kernel turns into one GEMM with batch·m rows.
+    /// A batch against a shared matrix is one GEMM, written in the graph so that every
+    /// derivative of it is one GEMM too: a batched left operand [B, …, m, k] times a shared
+    /// [k, n] is [B·…·m, k]·[k, n]; a shared [m, k] times a batched right operand [B, k, n] is
+    /// [m, k]·[k, B·n]. Otherwise the shared operand is broadcast along the batch as a
+    /// stride-0 view and the kernel runs a batched GEMM.
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let (a, b) = (inputs[0], inputs[1])
+        if let axis = axes[0], axes[1] == nil, b.rank == 2 {
+            let x = a.moveAxis(from: axis, to: 0)
+            let k = x.shape[x.rank - 1]
+            let y = bind(self, x.reshape([-1, k]), b)
+            return ([y.reshape(Array(x.shape.dropLast()) + [b.shape[1]])], [0])
+        }
+        if axes[0] == nil, let axis = axes[1], a.rank == 2, b.rank == 3 {
+            // b: [k, n] per element, batched along `axis` of its three dimensions.
+            let x = b.moveAxis(from: axis, to: 1)                       // [k, B, n]
+            let (k, n) = (x.shape[0], x.shape[2])
+            let y = bind(self, a, x.reshape([k, size * n]))             // [m, B·n]
+            return ([y.reshape([a.shape[0], size, n]).moveAxis(from: 1, to: 0)], [0])
+        }
         let ab = batchBoth(inputs, axes, size)
         return ([bind(self, ab[0], ab[1])], [0])
     }
