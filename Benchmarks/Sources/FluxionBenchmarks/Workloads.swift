@@ -7,9 +7,8 @@
 //   W3  Σ g² over all per-sample gradients W7      Σ J²
 //   W4  the trace of the Hessian           W8      Σ (∂L/∂W)² + Σ (∂L/∂X)²
 //
-// Not here yet: W2 (the MLP train step) and W1's `Tensor.backward()` variant, which need the
-// `Tensor` facade and `FluxionNN`. Their lines are simply not printed until those exist; the
-// comparison script marks the targets "no Fluxion result".
+// Not here yet: W2 (the MLP train step), which needs `FluxionNN`. Its lines are simply not
+// printed until it exists; the comparison script marks the targets "no Fluxion result".
 
 import CBLAS
 import Fluxion
@@ -43,7 +42,19 @@ func w1ScalarChain(quick: Bool, rows: inout [String]) {
         blackHole(try! valueAndGradient(x0))
     }
     report(m, &rows, note: String(format: "%.3f µs per step", m.median * 1e6 / 100))
-    // W1 with `Tensor.backward()` ("fluxion-backward") goes here once the facade exists.
+
+    // The same chain on the Tensor facade: record, then `backward()` into x₀'s `.grad`.
+    func backwardStep() -> Double {
+        let x0 = try! Tensor(0.5, requiresGrad: true)
+        var x = x0
+        for _ in 0..<100 { x = sin(x) * 1.01 + 0.1 }
+        try! x.backward()
+        return x0.grad!.item()
+    }
+    let facade = timeWorkload("W1-scalar-chain", "fluxion-backward", quick: quick, checksum: backwardStep) {
+        blackHole(backwardStep())
+    }
+    report(facade, &rows, note: String(format: "%.3f µs per step", facade.median * 1e6 / 100))
 }
 
 // MARK: - W2 MLP train step
