@@ -2,12 +2,13 @@
 import PackageDescription
 
 // Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → FluxionAutograd →
-// Fluxion (umbrella).
+// Fluxion (umbrella) → FluxionNN (modules, losses, optimizers; imported on its own, as torch.nn).
 // Kernels know nothing of differentiation; everything users touch is re-exported by `Fluxion`.
 let package = Package(
     name: "Fluxion",
     products: [
         .library(name: "Fluxion", targets: ["Fluxion"]),
+        .library(name: "FluxionNN", targets: ["FluxionNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -28,7 +29,9 @@ let package = Package(
         ),
         .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
+        .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd", "FluxionKernels"]),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
+        .testTarget(name: "FluxionNNTests", dependencies: ["FluxionNN", "Fluxion"]),
     ]
 )
