@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
         .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd", "FluxionKernels"]),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
+        .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN"], path: "Notebooks/Training"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels"]),
         .testTarget(name: "FluxionNNTests", dependencies: ["FluxionNN", "Fluxion"]),
     ]

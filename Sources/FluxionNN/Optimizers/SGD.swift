@@ -42,7 +42,8 @@ public final class SGD: Optimizer {
             var d = grad.value
             if weightDecay != 0 { d = d + weightDecay * theta }
             if momentum != 0 {
-                let v = momentumBuffers[i].map { momentum * $0 + (1 - dampening) * d } ?? d
+                let fresh = dampening == 0 ? d : (1 - dampening) * d
+                let v = momentumBuffers[i].map { momentum * $0 + fresh } ?? d
                 momentumBuffers[i] = v
                 d = nesterov ? d + momentum * v : v
             }
