@@ -117,6 +117,13 @@ struct LayerTests {
         #expect(out.gradFn?.name == "NativeDropoutBackward0")
         try out.sum().backward()
         #expect(try input.grad!.doubles() == out.detach().doubles())
+
+        // Under vmap, the vmap's randomness setting decides: a mask per example, or an error.
+        let perExample = Dropout(p: 0.5, key: RandomKey(seed: 5))
+        let masks = try vmap({ (row: Tensor) in perExample(row) }, randomness: .different)(Tensor.ones([4, 64]))
+        let maskRows = try (0..<4).map { try masks[$0].floats() }
+        #expect(Set(maskRows.map { $0.map { $0 == 0 } }).count == 4)
+        #expect(throws: TransformError.self) { _ = try vmap({ (row: Tensor) in perExample(row) })(Tensor.ones([4, 64])) }
     }
 
     @Test("Flatten merges all but the batch dimension")
