@@ -8,13 +8,16 @@
 //
 // in declaration order, superclass properties first. Names are dotted paths, as PyTorch's
 // `named_parameters()`: `encoder.layers.0.weight`. A parameter or module reachable twice (a
-// shared layer, tied weights) is listed once, under its first name.
+// shared layer, tied weights) is listed once, under its first name. A plain stored `Tensor` is
+// not a parameter (as a plain tensor attribute is not in PyTorch); one that requires grad is
+// reported once, since it is most likely a missing `@Parameter`.
 //
 // Reflection costs a few microseconds per module, so `parameters()` is for setting things up
 // (an optimizer keeps the list it is given); a training step need not call it.
 
 import Fluxion
 import FluxionCore
+import Synchronization
 
 /// A layer or a model: parameters, child modules and a `forward` from a tensor to a tensor.
 ///
@@ -79,7 +82,10 @@ open class Module: CustomStringConvertible, @unchecked Sendable {
     final var ownParameterSlots: [(name: String, slot: AnyParameter)] {
         var found: [(String, AnyParameter)] = []
         forEachStoredProperty { label, value in
-            guard let slot = value as? AnyParameter else { return }
+            guard let slot = value as? AnyParameter else {
+                if let t = value as? Tensor, t.requiresGrad, t.isLeaf { warnPlainTensor(type(of: self), label) }
+                return
+            }
             // A property wrapper's storage is the property's name with a leading underscore.
             found.append((label.hasPrefix("_") ? String(label.dropFirst()) : label, slot))
         }
@@ -228,6 +234,15 @@ extension Module {
 
     /// How many elements the parameters hold.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
+}
+
+private let warnedPlainTensors = Mutex(Set<String>())
+
+/// Tells the user once per property that a learnable-looking tensor is not a parameter.
+private func warnPlainTensor(_ type: Module.Type, _ label: String) {
+    let key = "\(type).\(label)"
+    guard warnedPlainTensors.withLock({ $0.insert(key).inserted }) else { return }
+    print("FluxionNN warning: \(key) is a Tensor that requires grad but not a @Parameter, so parameters(), optimizers and functionalCall do not see it. Fix: declare it @Parameter var \(label): Tensor")
 }
 
 /// Clears gradients: nil with `setToNone`, else zeros in place where a gradient exists.

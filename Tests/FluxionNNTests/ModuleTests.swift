@@ -35,6 +35,12 @@ final class Net: Module {
 
 final class WithoutForward: Module {}
 
+/// A tensor stored without @Parameter: not a parameter (a warning says so once).
+final class PlainTensor: Module {
+    let weight = try! Tensor([1.0, 2.0], requiresGrad: true)
+    @Parameter var scale = Tensor.ones([2])
+}
+
 @Suite("Modules: parameters, children, modes, state")
 struct ModuleTests {
     @Test("parameters are found by declaration, with dotted names, own parameters first")
@@ -50,6 +56,13 @@ struct ModuleTests {
         #expect(net.parameterCount == 3 + (9 + 3) + 9 + (3 + 3) + (6 + 2) + (3 + 1))
         #expect(net.namedParameters(recurse: false).map(\.name) == ["scale"])
         #expect(net.namedParameters(prefix: "model").first?.name == "model.scale")
+    }
+
+    @Test("a plain stored Tensor is not a parameter; @Parameter with an initial value is")
+    func plainTensor() {
+        let module = PlainTensor()
+        #expect(module.namedParameters().map(\.name) == ["scale"])
+        #expect(module.scale.requiresGrad)
     }
 
     @Test("children and modules: direct children by name; every module once")
