@@ -2,13 +2,14 @@
 import PackageDescription
 
 // Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → FluxionAutograd →
-// Fluxion (umbrella).
+// Fluxion (umbrella) → FluxionNN (modules, losses, optimizers; imported on its own, as torch.nn).
 // Kernels know nothing of differentiation; everything users touch is re-exported by `Fluxion`.
 let package = Package(
     name: "Fluxion",
     products: [
         .library(name: "Fluxion", targets: ["Fluxion"]),
         .library(name: "FluxionCheck", targets: ["FluxionCheck"]),
+        .library(name: "FluxionNN", targets: ["FluxionNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -31,14 +32,21 @@ let package = Package(
         .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
         .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd", "FluxionKernels"]),
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
+        .executableTarget(name: "AutogradInternals", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
+                          path: "Notebooks/AutogradInternals"),
+        .executableTarget(name: "PerSampleGradients", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
+                          path: "Notebooks/PerSampleGradients"),
         .executableTarget(name: "JacobiansAndHessians", dependencies: ["Fluxion", "NotebookSupport"],
                           path: "Notebooks/JacobiansAndHessians"),
         .executableTarget(name: "PINN", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/PINN"),
         .executableTarget(name: "MAML", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/MAML"),
+        .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN"], path: "Notebooks/Training"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "FluxionNNTests", dependencies: ["FluxionNN", "Fluxion"]),
     ]
 )

@@ -16,7 +16,7 @@ typealias Parameters = [String: NDArray]
 let model = Sequential([Linear(64, 128, key: RandomKey(seed: 1)), ReLU(), Linear(128, 10, key: RandomKey(seed: 2))])
 let batch = quickRun ? 32 : 128
 let inputs = NDArray.normal([batch, 64], key: RandomKey(seed: 3))
-let labels = NDArray.uniform([batch], low: 0, high: 10, key: RandomKey(seed: 4)).floor().to(.int64)
+let labels = floor(NDArray.uniform([batch], low: 0, high: 10, key: RandomKey(seed: 4))).to(.int64)
 let parameters: Parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor.value) })
 print("parameters:", parameters.keys.sorted().map { "\($0) \(parameters[$0]!.shape)" }.joined(separator: ", "))
 

@@ -1,3 +1,5 @@
 // The umbrella module: `import Fluxion` brings in everything users need. It only re-exports.
 @_exported import FluxionCore
 @_exported import FluxionAutograd
+@_exported import enum FluxionKernels.DType
+@_exported import protocol FluxionKernels.Element

@@ -30,6 +30,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case exportRequiresGrad(operation: String, file: String, line: UInt)
     /// A tensor made in `inferenceMode` saved for a backward pass.
     case inferenceTensorInGraph(node: String)
+    /// `requiresGrad` asked of a tensor made in `inferenceMode`, outside it.
+    case requiresGradOnInferenceTensor(file: String, line: UInt)
     /// A custom `Function`'s backward returned the wrong number of gradients.
     case wrongGradientCount(function: String, expected: Int, got: Int)
     /// A custom `Function`'s backward returned a gradient of the wrong shape.
@@ -61,6 +63,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "can't call \(operation) on a tensor that requires grad (at \(file):\(line)). Fix: use tensor.detach().\(operation) instead"
         case let .inferenceTensorInGraph(node):
             "inference tensors cannot be saved for backward: \(node) was recorded with a tensor made inside inferenceMode. Fix: make the tensor outside inferenceMode, or clone it outside inferenceMode to use it in autograd"
+        case let .requiresGradOnInferenceTensor(file, line):
+            "setting requiresGrad on a tensor made inside inferenceMode is not allowed outside it (at \(file):\(line)). Fix: make the tensor outside inferenceMode, or use a copy made outside it, e.g. Tensor(t.value)"
         case let .wrongGradientCount(function, expected, got):
             "function \(function) returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
         case let .wrongGradientShape(function, input, expected, got):

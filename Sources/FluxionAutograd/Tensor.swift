@@ -114,7 +114,7 @@ extension Tensor {
             throw AutogradError.requiresGradOnNonFloating(dtype: value.dtype, file: "\(file)", line: line)
         }
         if isInference && !AutogradState.current.inferenceMode {
-            throw AutogradError.inferenceTensorInGraph(node: "requiresGrad_")
+            throw AutogradError.requiresGradOnInferenceTensor(file: "\(file)", line: line)
         }
         if tracked == nil { becomeLeaf() }
         return self

@@ -134,7 +134,7 @@ private func someAxes(_ s: inout CaseRandom, rank: Int) -> [Int] {
 // MARK: - The table
 
 let primitiveTable: [PrimitiveCase] = unaryRows + binaryRows + reductionRows + shapeRows + indexingRows
-    + linearAlgebraRows + randomRows
+    + linearAlgebraRows + randomRows + windowRows
 
 private let unaryRows: [PrimitiveCase] = [
     unary("Neg", "[-2, 2]", values: interval(-2...2)) { -$0 },
@@ -438,6 +438,39 @@ private let randomRows: [PrimitiveCase] = [
     PrimitiveCase("RandomNormal", "no inputs", .none) { s, _ in
         let key = s.nextKey()
         return PrimitiveInstance(args: [], wrt: [], f: { _ in NDArray.normal([2, 3], key: key, dtype: .float64) })
+    },
+]
+
+/// A window geometry that fits an image of `height` × `width`: kernel 1–2, stride 1–2,
+/// padding 0–1 and dilation 1–2 per dimension.
+private func windowGeometry(_ s: inout CaseRandom, height: Int, width: Int)
+    -> (kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)) {
+    func pick(_ size: Int) -> (Int, Int, Int, Int) {
+        let padding = s.int(in: 0...1), kernel = s.int(in: 1...2)
+        let dilation = kernel > 1 && size + 2 * padding >= 3 && s.bool() ? 2 : 1
+        return (kernel, s.int(in: 1...2), padding, dilation)
+    }
+    let (kh, sh, ph, dh) = pick(height), (kw, sw, pw, dw) = pick(width)
+    return ((kh, kw), (sh, sw), (ph, pw), (dh, dw))
+}
+
+private let windowRows: [PrimitiveCase] = [
+    PrimitiveCase("Im2Col", "[-2, 2], images [1–2, 1–2, 2–4, 2–4], random window geometry (unfold)") { s, v in
+        let shape = [s.int(in: 1...2), s.int(in: 1...2), s.int(in: 2...4), s.int(in: 2...4)]
+        let g = windowGeometry(&s, height: shape[2], width: shape[3])
+        return PrimitiveInstance(args: [v.array(shape, in: -2...2)], wrt: [0], f: {
+            unfold($0[0], kernelSize: g.kernel, dilation: g.dilation, padding: g.padding, stride: g.stride)
+        })
+    },
+    PrimitiveCase("Col2Im", "[-2, 2], the columns of such an image (fold)") { s, v in
+        let (n, c, h, w) = (s.int(in: 1...2), s.int(in: 1...2), s.int(in: 2...4), s.int(in: 2...4))
+        let g = windowGeometry(&s, height: h, width: w)
+        let rows = (h + 2 * g.padding.0 - g.dilation.0 * (g.kernel.0 - 1) - 1) / g.stride.0 + 1
+        let cols = (w + 2 * g.padding.1 - g.dilation.1 * (g.kernel.1 - 1) - 1) / g.stride.1 + 1
+        let shape = [n, c * g.kernel.0 * g.kernel.1, rows * cols]
+        return PrimitiveInstance(args: [v.array(shape, in: -2...2)], wrt: [0], f: {
+            fold($0[0], outputSize: (h, w), kernelSize: g.kernel, dilation: g.dilation, padding: g.padding, stride: g.stride)
+        })
     },
 ]
 

@@ -1,0 +1,101 @@
+// Activations, normalised exponentials and convolutions on tensors: each the `NDArray`
+// function of the same name (NDArray+Activations.swift, NDArray+Convolution.swift), recorded
+// as one graph node with PyTorch's name for it (`SoftmaxBackward0`, `LogSoftmaxBackward0`,
+// `GeluBackward0`, `ConvolutionBackward0`, …).
+//
+// `Tensor.composite` opens the same recording to code outside this module: a layer or loss
+// written with array operations appears in the graph as the one node it is in PyTorch
+// (`MseLossBackward0`), its derivative still that of the operations it runs.
+
+import FluxionCore
+import FluxionKernels
+
+extension Tensor {
+    /// `operation` applied to the values of `inputs` (nil: an operand without history), recorded
+    /// as one graph node named `name` when grad mode is on and an input requires grad.
+    ///
+    /// The operation runs on `NDArray`s and is differentiated through them: no rule is
+    /// written, the node only names what the operations recorded (as `addmm` does for a
+    /// product and a sum). Operands that are not in `inputs` (integer labels, constants) may
+    /// be captured by the closure.
+    public static func composite(_ name: String, _ inputs: [Tensor?],
+                                 _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+        try record(name, inputs, operation)
+    }
+}
+
+extension RemovableHandle {
+    /// A handle whose `remove()` runs `removal` once (for hooks kept outside tensors, such as
+    /// a module's).
+    public convenience init(onRemove removal: @escaping () -> Void) {
+        self.init(removal)
+    }
+}
+
+// MARK: - Activations
+
+/// Exponentials normalised to sum to 1 along `dim` (`torch.softmax`).
+public func softmax(_ x: Tensor, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("SoftmaxBackward0") { softmax($0, dim: dim, file: file, line: line) }
+}
+
+/// log(softmax(x)) along `dim`, computed stably (`torch.log_softmax`).
+public func logSoftmax(_ x: Tensor, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("LogSoftmaxBackward0") { logSoftmax($0, dim: dim, file: file, line: line) }
+}
+
+/// x·Φ(x), or its tanh approximation (`torch.nn.functional.gelu`).
+public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
+    x.unary("GeluBackward0") { gelu($0, approximate: approximate) }
+}
+
+/// x·σ(x) (`torch.nn.functional.silu`).
+public func silu(_ x: Tensor) -> Tensor { x.unary("SiluBackward0", silu) }
+
+/// log σ(x), finite for every x (`torch.nn.functional.logsigmoid`).
+public func logSigmoid(_ x: Tensor) -> Tensor { x.unary("LogSigmoidBackward0", logSigmoid) }
+
+/// max(x, 0) + slope·min(x, 0) (`torch.nn.functional.leaky_relu`).
+public func leakyRelu(_ x: Tensor, negativeSlope: Double = 0.01) -> Tensor {
+    x.unary("LeakyReluBackward0") { leakyRelu($0, negativeSlope: negativeSlope) }
+}
+
+extension Tensor {
+    public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        FluxionAutograd.softmax(self, dim: dim, file: file, line: line)
+    }
+    public func logSoftmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        FluxionAutograd.logSoftmax(self, dim: dim, file: file, line: line)
+    }
+}
+
+// MARK: - Convolution
+
+/// The 2-D convolution of `input` `[N, C, H, W]` with `weight` `[Cout, C, kh, kw]` plus `bias`
+/// (`torch.nn.functional.conv2d`); see the `NDArray` function for the shapes.
+public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                   padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                   file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record("ConvolutionBackward0", [input, weight, bias]) { xs in
+        conv2d(xs[0], xs[1], bias: bias == nil ? nil : xs[2], stride: stride, padding: padding, dilation: dilation,
+               file: file, line: line)
+    }
+}
+
+/// Every window of the images as columns (`torch.nn.functional.unfold`, im2col).
+public func unfold(_ x: Tensor, kernelSize: (Int, Int), dilation: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                   stride: (Int, Int) = (1, 1), file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("Im2ColBackward0") {
+        unfold($0, kernelSize: kernelSize, dilation: dilation, padding: padding, stride: stride, file: file, line: line)
+    }
+}
+
+/// Columns added back onto images (`torch.nn.functional.fold`, col2im).
+public func fold(_ columns: Tensor, outputSize: (Int, Int), kernelSize: (Int, Int), dilation: (Int, Int) = (1, 1),
+                 padding: (Int, Int) = (0, 0), stride: (Int, Int) = (1, 1),
+                 file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    columns.unary("Col2ImBackward0") {
+        fold($0, outputSize: outputSize, kernelSize: kernelSize, dilation: dilation, padding: padding, stride: stride,
+             file: file, line: line)
+    }
+}

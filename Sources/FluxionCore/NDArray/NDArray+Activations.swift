@@ -1,0 +1,85 @@
+// Activation functions and normalised exponentials built from the primitives, so every
+// transform and every order of derivative applies to them:
+//
+// ```
+// softmax(x)ᵢ    = exp(xᵢ − m) / Σⱼ exp(xⱼ − m)
+// logSoftmax(x)ᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m)            m = max x (held constant)
+// gelu(x)        = x · Φ(x) = x/2 · (1 + erf(x/√2))           (tanh approximation on request)
+// silu(x)        = x · σ(x)
+// logSigmoid(x)  = −softplus(−x)
+// ```
+//
+// Stability: the maximum is subtracted before exponentiating, so large logits neither overflow
+// nor lose the small probabilities (logSoftmax of [1000, 0] is [0, −1000], not [0, −inf]).
+// Because the shift cancels exactly, it goes through `stopGradient`: derivatives do not flow
+// through the max, which would cost a reduction's backward and split ties for nothing. A
+// slice that is all −∞ gives NaN, as in PyTorch.
+
+import FluxionKernels
+
+extension NDArray {
+    /// The largest element along `dim`, kept, as a constant for the derivatives.
+    fileprivate func stableShift(_ dim: Int, file: StaticString, line: UInt) -> NDArray {
+        stopGradient(self.max(dim: dim, keepDim: true, file: file, line: line))
+    }
+
+    fileprivate var floating: NDArray { dtype.isFloatingPoint ? self : to(.float32) }
+}
+
+/// Exponentials normalised to sum to 1 along `dim` (`torch.softmax`).
+///
+/// ```
+/// softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x)
+/// ```
+public func softmax(_ x: NDArray, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+    let x = x.floating
+    let e = exp(x - x.stableShift(dim, file: file, line: line))
+    return e / e.sum(dim: dim, keepDim: true)
+}
+
+/// The logarithm of `softmax` along `dim`, computed without forming the softmax
+/// (`torch.log_softmax`): exact for logits far apart, where log(softmax) gives −inf.
+///
+/// ```
+/// logSoftmax(x)ᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m),   m = max x
+/// ```
+public func logSoftmax(_ x: NDArray, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+    let x = x.floating
+    let shifted = x - x.stableShift(dim, file: file, line: line)
+    return shifted - log(exp(shifted).sum(dim: dim, keepDim: true))
+}
+
+/// The Gaussian error linear unit x·Φ(x) (`torch.nn.functional.gelu`); with `approximate`,
+/// the tanh form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+public func gelu(_ x: NDArray, approximate: Bool = false) -> NDArray {
+    let x = x.floating
+    if approximate {
+        let inner = (2.0 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + tanh(inner))
+    }
+    return 0.5 * x * (1 + erf(x * (0.5).squareRoot()))
+}
+
+/// The sigmoid linear unit (swish) x·σ(x) (`torch.nn.functional.silu`).
+public func silu(_ x: NDArray) -> NDArray {
+    let x = x.floating
+    return x * sigmoid(x)
+}
+
+/// log σ(x) = −softplus(−x), finite for every x (`torch.nn.functional.logsigmoid`).
+public func logSigmoid(_ x: NDArray) -> NDArray { -softplus(-x.floating) }
+
+/// max(x, 0) + slope·min(x, 0) (`torch.nn.functional.leaky_relu`).
+public func leakyRelu(_ x: NDArray, negativeSlope: Double = 0.01) -> NDArray {
+    let x = x.floating
+    return NDArray.where(x .> 0, x, x * negativeSlope)
+}
+
+extension NDArray {
+    public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        FluxionCore.softmax(self, dim: dim, file: file, line: line)
+    }
+    public func logSoftmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        FluxionCore.logSoftmax(self, dim: dim, file: file, line: line)
+    }
+}

@@ -1,0 +1,54 @@
+// 2-D convolution (`nn.Conv2d`) by im2col and a matrix product (`conv2d` in
+// NDArray+Convolution.swift): the windows of each image are laid out as columns by the
+// `Im2Col` primitive, one GEMM per image multiplies them by the flattened kernels, and the
+// derivative with respect to the image adds the columns' cotangents back with `Col2Im`.
+
+import Fluxion
+import FluxionKernels
+
+/// Cross-correlates `[N, inChannels, H, W]` images with `outChannels` learned kernels of
+/// `kernelSize`, plus a bias per output channel. Weight `[outChannels, inChannels, kh, kw]`
+/// and bias start U(−1/√fanIn, 1/√fanIn), fanIn = inChannels·kh·kw, as in PyTorch.
+public final class Conv2d: Module {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: (Int, Int)
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let dilation: (Int, Int)
+    @Parameter public var weight: Tensor
+    @Parameter public var bias: Tensor?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true,
+                dtype: DType = .float32, key: RandomKey? = nil) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        let (w, b) = Initialization.fanInUniform(
+            weight: [outChannels, inChannels, kernelSize.0, kernelSize.1], bias: bias ? [outChannels] : nil,
+            fanIn: inChannels * kernelSize.0 * kernelSize.1, key: key, dtype: dtype)
+        weight = w
+        self.bias = b
+    }
+
+    /// Square kernels, strides, padding and dilation.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                            dilation: Int = 1, bias: Bool = true, dtype: DType = .float32, key: RandomKey? = nil) {
+        self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+                  padding: (padding, padding), dilation: (dilation, dilation), bias: bias, dtype: dtype, key: key)
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        conv2d(input, weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+    }
+
+    public override var extraDescription: String {
+        "\(inChannels), \(outChannels), kernel_size=\(kernelSize), stride=\(stride)"
+            + (padding == (0, 0) ? "" : ", padding=\(padding)") + (dilation == (1, 1) ? "" : ", dilation=\(dilation)")
+            + (bias == nil ? ", bias=False" : "")
+    }
+}

@@ -1,0 +1,67 @@
+// Learning-rate schedules (`torch.optim.lr_scheduler`): each sets its optimizer's `lr` from
+// the optimizer's initial rate and the number of `step()` calls so far (epochs, usually).
+//
+// ```
+// StepLR             η_t = η₀ · γ^⌊t / stepSize⌋
+// CosineAnnealingLR  η_t = η_min + (η₀ − η_min) · (1 + cos(π·t / T_max)) / 2
+// ```
+
+import Foundation
+
+/// A schedule for an optimizer's learning rate.
+public protocol LRScheduler: AnyObject {
+    /// Advances one epoch and sets the optimizer's learning rate.
+    func step()
+    /// The learning rate last set.
+    var lastLR: Double { get }
+}
+
+/// Multiplies the learning rate by `gamma` every `stepSize` epochs (`StepLR`).
+public final class StepLR: LRScheduler {
+    public let optimizer: Optimizer
+    public let stepSize: Int
+    public let gamma: Double
+    public let baseLR: Double
+    public private(set) var epoch = 0
+
+    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
+        precondition(stepSize > 0, "FluxionNN: StepLR: stepSize must be positive")
+        self.optimizer = optimizer
+        self.stepSize = stepSize
+        self.gamma = gamma
+        baseLR = optimizer.lr
+    }
+
+    public var lastLR: Double { optimizer.lr }
+
+    public func step() {
+        epoch += 1
+        optimizer.lr = baseLR * Foundation.pow(gamma, Double(epoch / stepSize))
+    }
+}
+
+/// Anneals the learning rate from its initial value to `etaMin` along half a cosine over
+/// `tMax` epochs (`CosineAnnealingLR`, its closed form; past `tMax` it rises again as the
+/// cosine does).
+public final class CosineAnnealingLR: LRScheduler {
+    public let optimizer: Optimizer
+    public let tMax: Int
+    public let etaMin: Double
+    public let baseLR: Double
+    public private(set) var epoch = 0
+
+    public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0) {
+        precondition(tMax > 0, "FluxionNN: CosineAnnealingLR: tMax must be positive")
+        self.optimizer = optimizer
+        self.tMax = tMax
+        self.etaMin = etaMin
+        baseLR = optimizer.lr
+    }
+
+    public var lastLR: Double { optimizer.lr }
+
+    public func step() {
+        epoch += 1
+        optimizer.lr = etaMin + (baseLR - etaMin) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2
+    }
+}
