@@ -14,7 +14,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FluxionBenchmarks",
-            dependencies: [.product(name: "Fluxion", package: root)]
+            dependencies: [.product(name: "Fluxion", package: root), .product(name: "FluxionNN", package: root)]
         ),
     ]
 )

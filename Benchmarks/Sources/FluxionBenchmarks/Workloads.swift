@@ -7,11 +7,9 @@
 //   W3  Σ g² over all per-sample gradients W7      Σ J²
 //   W4  the trace of the Hessian           W8      Σ (∂L/∂W)² + Σ (∂L/∂X)²
 //
-// Not here yet: W2 (the MLP train step), which needs `FluxionNN`. Its lines are simply not
-// printed until it exists; the comparison script marks the targets "no Fluxion result".
-
 import CBLAS
 import Fluxion
+import FluxionNN
 import Foundation
 
 /// The suite's timing policy: a warm-up call, then at least 20 repetitions and 2 s (`--quick`:
@@ -59,8 +57,35 @@ func w1ScalarChain(quick: Bool, rows: inout [String]) {
 
 // MARK: - W2 MLP train step
 
-// W2 (784-256-256-10 train step with the facade and FluxionNN: forward, backward, SGD) goes
-// here once `Tensor` and `FluxionNN` exist. No line is printed for it until then.
+/// One training step of the 784-256-256-10 ReLU MLP at batch 128 with the facade and
+/// FluxionNN: forward, softmax cross-entropy, backward, SGD (lr 0.01). Weights from MLP3's
+/// streams (transposed to Linear's [out, in]); checksum Σ g² at the initial parameters.
+func w2TrainStep(quick: Bool, rows: inout [String]) {
+    let x = Tensor(streamNormal([128, 784], seed: 10))
+    let labels = Tensor(streamLabels(128, classes: 10, seed: 11))
+    func make() -> Sequential {
+        let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10)])
+        let arrays = MLP3.seeded().leaves
+        try! noGrad {
+            for (p, a) in zip(model.parameters(), arrays) { try p.copy_(Tensor(a.rank == 2 ? a.T : a)) }
+        }
+        return model
+    }
+    let checksum = { () -> Double in
+        let model = make()
+        try! crossEntropy(model(x), labels).backward()
+        return model.parameters().reduce(0) { $0 + sumOfSquares($1.grad!.value) }
+    }
+    let model = make()
+    let optimizer = SGD(model.parameters(), lr: 0.01)
+    let m = timeWorkload("W2-mlp-train-b128", "fluxion", quick: quick, checksum: checksum) {
+        optimizer.zeroGrad()
+        let loss = crossEntropy(model(x), labels)
+        try! loss.backward()
+        optimizer.step()
+    }
+    report(m, &rows)
+}
 
 // MARK: - W3 per-sample gradients
 

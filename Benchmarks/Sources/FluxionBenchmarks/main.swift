@@ -34,7 +34,7 @@ func run() {
     }
     var workloadRows: [String] = []
     if selected("W1") { w1ScalarChain(quick: quick, rows: &workloadRows) }
-    // W2 needs the Tensor facade and FluxionNN; see Workloads.swift.
+    if selected("W2") { w2TrainStep(quick: quick, rows: &workloadRows) }
     if selected("W3") { w3PerSampleGradients(batches: w3Batches, quick: quick, rows: &workloadRows) }
     if selected("W4") { w4Hessian(quick: quick, rows: &workloadRows) }
     if selected("W5") { w5PINN(quick: quick, rows: &workloadRows) }
