@@ -18,7 +18,7 @@ import NotebookSupport
 typealias Parameters = [String: NDArray]
 
 let hidden = 32
-let steps = quickRun ? 150 : 8000
+let steps = quickRun ? 600 : 8000
 let dtype = DType.float64
 
 // The network: 2 → hidden → hidden → 1 with tanh, weights N(0, 1/fan_in).
@@ -107,5 +107,5 @@ let errorPath = try writeSVG(heatMap(rows((predicted - truth).abs()), title: "|u
 print("pictures:", lossPath, solutionPath, errorPath)
 
 check(curve.last!.1 < curve.first!.1 / 10, "training reduces the loss tenfold")
-if !quickRun { check(relativeError < 1e-2, "relative L2 error below 1e-2") }
+check(relativeError < (quickRun ? 0.5 : 1e-2), "relative L2 error below \(quickRun ? 0.5 : 1e-2)")
 print("PINN complete.")

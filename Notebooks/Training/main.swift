@@ -7,20 +7,7 @@
 
 import Fluxion
 import FluxionNN
-
-let quick = CommandLine.arguments.contains("--quick")
-
-/// The median wall time of `body` over `repetitions` runs, after one warm-up run, in ms.
-func milliseconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
-    try body()
-    let clock = ContinuousClock()
-    var times: [Double] = []
-    for _ in 0..<repetitions {
-        let elapsed = try clock.measure(body)
-        times.append(Double(elapsed.components.attoseconds) * 1e-15 + Double(elapsed.components.seconds) * 1e3)
-    }
-    return times.sorted()[times.count / 2]
-}
+import NotebookSupport
 
 // — Linear regression: y = 2x + 1 by plain gradient descent —
 
@@ -39,7 +26,7 @@ for _ in 0..<200 {
 }
 print("linear regression, mse at steps 0, 25, …, 175:", stride(from: 0, to: 200, by: 25).map { regressionCurve[$0] })
 print("w =", line.weight.item(), " b =", line.bias!.item())
-precondition(abs(line.weight.item() - 2) < 1e-3 && abs(line.bias!.item() - 1) < 1e-3)
+check(abs(line.weight.item() - 2) < 1e-3 && abs(line.bias!.item() - 1) < 1e-3, "gradient descent recovers w = 2, b = 1")
 
 // — XOR with a 2-8-1 MLP and Adam —
 
@@ -58,7 +45,7 @@ for _ in 0..<300 {
 print("XOR, binary cross-entropy at steps 0, 50, …, 250:", stride(from: 0, to: 300, by: 50).map { xorCurve[$0] }, "final:", xorCurve.last!)
 let xorPredictions = try noGrad { sigmoid(xorModel(xorInputs)) }.floats()
 print("XOR predictions:", xorPredictions)
-precondition(zip(xorPredictions, [0, 1, 1, 0] as [Float]).allSatisfy { abs($0 - $1) < 0.1 })
+check(zip(xorPredictions, [0, 1, 1, 0] as [Float]).allSatisfy { abs($0 - $1) < 0.1 }, "the MLP learns XOR")
 
 // — An MNIST-sized MLP: one train step (forward, cross-entropy, backward, SGD) at batch 128 —
 
@@ -76,13 +63,13 @@ var mlpCurve: [Double] = []
     sgd.step()
     mlpCurve.append(loss.item())
 }
-let stepTime = try milliseconds(quick ? 5 : 50, trainStep)
+let stepTime = try 1e3 * medianTime(repetitions: quickRun ? 5 : 50, trainStep)
 print(String(format: "MLP 784-256-256-10, batch 128: one train step (SGD with momentum) %.3f ms", stepTime))
 print("  its loss over the timed steps (the same batch):", stride(from: 0, to: mlpCurve.count, by: max(1, mlpCurve.count / 6)).map { mlpCurve[$0] })
-precondition(mlpCurve.last! < mlpCurve.first!)
+check(mlpCurve.last! < mlpCurve.first!, "the train steps lower the loss")
 
 let adamMLP = Adam(mlp.parameters(), lr: 1e-3)
-let adamStepTime = try milliseconds(quick ? 5 : 50) {
+let adamStepTime = try 1e3 * medianTime(repetitions: quickRun ? 5 : 50) {
     adamMLP.zeroGrad()
     try crossEntropy(mlp(images), labels).backward()
     adamMLP.step()
@@ -97,9 +84,9 @@ print(String(format: "  with Adam: %.3f ms", adamStepTime))
 let perSample = vmap(grad(exampleLoss), inAxes: (nil, 0, 0))
 let state = mlp.stateDict()
 var gradients: [String: Tensor] = [:]
-let perSampleTime = try milliseconds(quick ? 3 : 20) { gradients = try perSample(state, images, labels) }
+let perSampleTime = try 1e3 * medianTime(repetitions: quickRun ? 3 : 20) { gradients = try perSample(state, images, labels) }
 print(String(format: "  per-sample gradients of all 128 examples by vmap(grad): %.3f ms", perSampleTime))
-precondition(gradients["0.weight"]!.shape == [128, 256, 784])
+check(gradients["0.weight"]!.shape == [128, 256, 784], "one gradient per example")
 // The mean of the per-sample gradients is the batch gradient.
 mlp.zeroGrad()
 try crossEntropy(mlp(images), labels).backward()
@@ -107,4 +94,5 @@ let batchGradient = mlp.parameters()[4].grad!.value
 let meanOfPerSample = gradients["4.weight"]!.value.mean(dim: 0)
 let difference = (batchGradient - meanOfPerSample).abs().max().item()
 print("  max |batch gradient − mean of per-sample gradients| of the last layer:", difference)
-precondition(difference < 1e-5)
+check(difference < 1e-5, "the mean of the per-sample gradients is the batch gradient")
+print("Training complete.")
