@@ -44,6 +44,8 @@ let package = Package(
                           path: "Notebooks/JacobiansAndHessians"),
         .executableTarget(name: "PINN", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/PINN"),
         .executableTarget(name: "MAML", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/MAML"),
+        .executableTarget(name: "GradientPenalty", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
+                          path: "Notebooks/GradientPenalty"),
         .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Training"),
         .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -9,6 +9,13 @@
 // entries through the same primitives and rules as `grad`; `backward()` runs the same sweep
 // (Backward.swift). Because recorded values are immutable, nothing done to a tensor later can
 // corrupt a graph that saved it.
+//
+// Composition follows from the levels. A transform applied to a function of tensors runs above
+// the tape, so `backward()` through a transformed function works (`grad(f)(w)` with `w`
+// requiring grad, then `.sum().backward()`). The reverse order does not: inside a transform,
+// an operation on the transform's values is not recorded on the tape, and `backward` or
+// `Autograd.grad` from its result throws `AutogradError.backwardInsideTransform`; there the
+// transforms themselves differentiate (as `torch.func` code does).
 
 import FluxionCore
 import FluxionKernels

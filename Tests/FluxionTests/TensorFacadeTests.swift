@@ -269,6 +269,22 @@ struct TensorErrorTests {
         #expect(throws: AutogradError.self) { try Tensor([1.0]).sum().backward() }
     }
 
+    @Test("Autograd.grad from values a transform traces names the transform")
+    func backwardInsideTransform() throws {
+        let penalty = { (w: Tensor) throws -> Tensor in
+            let x = try Tensor([1.0, 2.0], dtype: .float64, requiresGrad: true)
+            let g = try Autograd.grad(outputs: (sin(x * w)).sum(), inputs: x, createGraph: true)[0]!
+            return (g * g).sum()
+        }
+        #expect {
+            _ = try grad(penalty)(try Tensor([0.5, 1.5], dtype: .float64))
+        } throws: { "\($0)".contains("grad is tracing") && "\($0)".contains("TensorFacadeTests.swift") }
+        // Outside a transform the same function is differentiated by backward.
+        let w = try Tensor([0.5, 1.5], dtype: .float64, requiresGrad: true)
+        try penalty(w).backward()
+        #expect(w.grad != nil)
+    }
+
     @Test("a second backward through a freed graph")
     func freedGraph() throws {
         let x = try Tensor(2.0, requiresGrad: true)

@@ -53,6 +53,11 @@ public class Tracer: @unchecked Sendable {
     }
 }
 
+extension NDArray {
+    /// The transform tracing this value, when it is a value inside a transform (for messages).
+    package var tracingTransform: String? { tracer?.trace.transform }
+}
+
 /// What the current thread knows about its transforms.
 final class ThreadState {
     /// How many transforms are running on this thread (the level of the innermost).
