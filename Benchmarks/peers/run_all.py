@@ -164,8 +164,7 @@ def collect(args, env):
                 records += run_lines([python, os.path.join(HERE, "torch_workloads.py"), "--only", "W3"] + batch + quick, max_wait=args.max_wait)
                 records += run_lines([python, os.path.join(HERE, "jax_workloads.py"), "--only", "W3"] + batch + quick, max_wait=args.max_wait)
         else:
-            if w != "W2":  # W2 needs the Tensor facade and FluxionNN
-                records += run_lines([BINARY, "--only", w] + quick, env, max_wait=args.max_wait)
+            records += run_lines([BINARY, "--only", w] + quick, env, max_wait=args.max_wait)
             records += run_lines([python, os.path.join(HERE, "torch_workloads.py"), "--only", w] + quick, max_wait=args.max_wait)
             records += run_lines([python, os.path.join(HERE, "jax_workloads.py"), "--only", w] + quick, max_wait=args.max_wait)
     return records
@@ -212,7 +211,7 @@ def main_table(results):
         others = [(impl, r["median_s"]) for (wl, impl), r in results.by_key.items()
                   if wl == w and impl != "fluxion" and impl not in PEERS]
         other = "; ".join(f"{impl} {seconds(t)}" + (f" ({fluxion / t:.2f}×)" if fluxion else "") for impl, t in others)
-        fluxion_cell = seconds(fluxion) if fluxion is not None else "not yet (needs Tensor, FluxionNN)"
+        fluxion_cell = seconds(fluxion) if fluxion is not None else "no result"
         if w == "W1-scalar-chain" and fluxion is not None:
             fluxion_cell += f" = {fluxion * 1e6 / 100:.2f} µs/step"
         rows.append(f"| {w} | {fluxion_cell} | " + " | ".join(cells) + f" | {other or '—'} |")
@@ -223,7 +222,7 @@ def ratio_target(results, label, workload, peer, bound, fluxion="fluxion"):
     """Met when Fluxion's median / the peer's is below `bound` (or at most, for `within`)."""
     f, p = results.median(workload, fluxion), results.median(workload, peer)
     if f is None or p is None:
-        missing = "no Fluxion result (needs Tensor, FluxionNN)" if f is None else f"no {peer} result"
+        missing = "no Fluxion result" if f is None else f"no {peer} result"
         return f"| {label} | {missing} | — |"
     ratio = f / p
     met = ratio <= bound
