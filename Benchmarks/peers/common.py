@@ -144,10 +144,12 @@ def measure(workload, implementation, body, checksum, quick, extra=None):
         body()
         samples.append(time.perf_counter() - t0)
     samples.sort()
+    # The extra figures (peak memory) are read before the checksum, so they describe the workload.
+    figures = extra() if callable(extra) else (extra or {})
     record = {"workload": workload, "implementation": implementation,
               "median_s": samples[len(samples) // 2], "min_s": samples[0], "max_s": samples[-1],
               "repetitions": len(samples), "checksum": float(checksum())}
-    record.update(extra() if callable(extra) else (extra or {}))
+    record.update(figures)
     print(json.dumps(record), flush=True)
     return record
 

@@ -44,11 +44,14 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
     }
 
     /// Large blocks come and go with every operation on big arrays. glibc serves blocks above
-    /// its mmap threshold (at most 32 MiB) with fresh pages from the kernel, so each new result
-    /// would pay a page fault per 4 KiB; keeping them in the heap lets freed blocks be reused.
+    /// its mmap threshold with fresh pages from the kernel and returns the heap's free top to it
+    /// above the trim threshold, so each new result would pay a page fault per 4 KiB (at a
+    /// gigabyte of per-example gradients, more than half the time). Both thresholds are raised:
+    /// freed blocks stay with the process, up to 2 GiB, and are reused, as a caching allocator
+    /// does; `malloc_trim(0)` hands them back.
     @usableFromInline static let heapConfigured: Bool = {
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
         return true
     }()
 

@@ -30,8 +30,11 @@ func now() -> Double {
 
 /// Times `body`, which runs the workload `inner` times per call (so tiny workloads are timed
 /// in batches); returns seconds per single run.
+/// `extra` is read after the timing and before the checksum, so figures such as peak memory
+/// describe the workload alone.
 func measure(_ name: String, _ implementation: String, inner: Int = 1, minRepetitions: Int = 20,
-             minSeconds: Double = 0.5, checksum: () -> Double = { 0 }, _ body: () -> Void) -> Measurement {
+             minSeconds: Double = 0.5, checksum: () -> Double = { 0 },
+             extra: () -> [(key: String, value: Double)] = { [] }, _ body: () -> Void) -> Measurement {
     body()
     var samples: [Double] = []
     let start = now()
@@ -41,8 +44,10 @@ func measure(_ name: String, _ implementation: String, inner: Int = 1, minRepeti
         samples.append((now() - t0) / Double(inner))
     }
     samples.sort()
+    let figures = extra()
     return Measurement(name: name, implementation: implementation, median: samples[samples.count / 2],
-                       min: samples.first!, max: samples.last!, repetitions: samples.count, checksum: checksum())
+                       min: samples.first!, max: samples.last!, repetitions: samples.count, checksum: checksum(),
+                       extra: figures)
 }
 
 /// Keeps the optimizer from removing work whose result is otherwise unused.

@@ -15,8 +15,9 @@ import Foundation
 /// The suite's timing policy: a warm-up call, then at least 20 repetitions and 2 s (`--quick`:
 /// 5 repetitions and 0.2 s, for checking that everything runs).
 func timeWorkload(_ name: String, _ implementation: String, quick: Bool, checksum: () -> Double,
-                  _ body: () -> Void) -> Measurement {
-    measure(name, implementation, minRepetitions: quick ? 5 : 20, minSeconds: quick ? 0.2 : 2, checksum: checksum, body)
+                  extra: () -> [(key: String, value: Double)] = { [] }, _ body: () -> Void) -> Measurement {
+    measure(name, implementation, minRepetitions: quick ? 5 : 20, minSeconds: quick ? 0.2 : 2, checksum: checksum,
+            extra: extra, body)
 }
 
 /// Prints the line and keeps a row for the summary table.
@@ -123,12 +124,12 @@ func w3PerSampleGradients(batches: [Int], quick: Bool, rows: inout [String]) {
         let x = streamNormal([batch, 784], seed: 10)
         let y = oneHot(streamLabels(batch, classes: 10, seed: 11), numClasses: 10, dtype: .float32)
         let peak = PeakMemory()
-        var m = timeWorkload("W3-per-sample-grad-b\(batch)", "fluxion", quick: quick,
-                             checksum: { sumOfSquares(try! perSample(p, x, y)) }) {
+        let m = timeWorkload("W3-per-sample-grad-b\(batch)", "fluxion", quick: quick,
+                             checksum: { sumOfSquares(try! perSample(p, x, y)) }, extra: peak.fields) {
             blackHole(try! perSample(p, x, y))
         }
-        m.extra = peak.fields()
-        report(m, &rows, note: String(format: "%.2f µs per example, peak +%.1f MiB", m.median * 1e6 / Double(batch), peak.deltaMiB()))
+        let peakMiB = m.extra.first { $0.key == "peak_rss_delta_mib" }?.value ?? .nan
+        report(m, &rows, note: String(format: "%.2f µs per example, peak +%.1f MiB", m.median * 1e6 / Double(batch), peakMiB))
     }
 }
 
