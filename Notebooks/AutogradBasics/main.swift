@@ -3,6 +3,7 @@
 // `<MulBackward0 object>`, `nil` where Python prints `None`) and checks it.
 //
 // Run: swift run -c release AutogradBasics
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Fluxion
 import NotebookSupport

@@ -7,6 +7,7 @@
 // starving the first layer.
 //
 // Run: swift run -c release AutogradInternals
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Fluxion
 import FluxionCheck

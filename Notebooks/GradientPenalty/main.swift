@@ -7,6 +7,7 @@
 // against finite differences with `gradcheck` of the penalty and `gradgradcheck` of the critic.
 //
 // Run: swift run -c release GradientPenalty [--quick]
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Foundation
 import Fluxion

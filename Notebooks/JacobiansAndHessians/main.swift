@@ -6,6 +6,7 @@
 // Hessians with vmap.
 //
 // Run: swift run -c release JacobiansAndHessians [--quick]
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Fluxion
 import NotebookSupport

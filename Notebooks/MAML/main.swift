@@ -10,6 +10,7 @@
 // The baseline is the same network trained to fit all tasks at once, then adapted the same way.
 //
 // Run: swift run -c release MAML [--quick]
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Foundation
 import Fluxion

@@ -10,6 +10,7 @@
 // order, composed from the transforms.
 //
 // Run: swift run -c release PINN [--quick]
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Foundation
 import Fluxion

@@ -5,6 +5,7 @@
 // used for DP-SGD's per-example clipping.
 //
 // Run: swift run -c release PerSampleGradients [--quick]
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Fluxion
 import FluxionNN

@@ -4,6 +4,7 @@
 // printed and checked.
 //
 // Run: swift run -c release Training          (--quick: fewer timing repetitions)
+// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
 
 import Fluxion
 import FluxionNN
