@@ -18,7 +18,7 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case gradientShapeMismatch(output: [Int], gradient: [Int], file: String, line: UInt)
     /// `backward()` or `Autograd.grad` from a tensor that does not require grad.
     case noGradFn(file: String, line: UInt)
-    /// `backward` or `Autograd.grad` from a value a function transform is tracing.
+    /// `backward`, `Autograd.grad`, a hook or `retainGrad` on a value a function transform is tracing.
     case backwardInsideTransform(transform: String, file: String, line: UInt)
     /// A second backward pass through values freed by the first.
     case graphFreed(node: String, file: String, line: UInt)

@@ -119,12 +119,7 @@ struct BackwardPass {
 
     /// The tape output and starting cotangent of one root.
     private func seed(_ root: Tensor, _ gradient: Tensor?) throws -> (TapeNode.Ref, NDArray) {
-        guard let ref = root.tapeRef else {
-            if let transform = root.value.tracingTransform {
-                throw AutogradError.backwardInsideTransform(transform: transform, file: file, line: line)
-            }
-            throw AutogradError.noGradFn(file: file, line: line)
-        }
+        guard let ref = root.tapeRef else { throw root.noHistory(file: file, line: line) }
         guard let gradient else {
             guard root.count == 1 else {
                 throw AutogradError.implicitGradientOfNonScalar(shape: root.shape, file: file, line: line)

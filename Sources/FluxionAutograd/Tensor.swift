@@ -149,10 +149,19 @@ extension Tensor {
 
     /// Keeps this non-leaf tensor's gradient in `grad` during backward passes.
     public func retainGrad(file: StaticString = #fileID, line: UInt = #line) throws {
-        guard requiresGrad else { throw AutogradError.noGradFn(file: "\(file)", line: line) }
+        guard requiresGrad else { throw noHistory(file: "\(file)", line: line) }
         guard let gradFn else { return }
         gradFn.retainsGrad = true
         gradFn.variable = self
+    }
+
+    /// The error for an operation that needs this tensor's history when it has none: naming the
+    /// transform when the tensor is a value one is tracing (the graph records beneath them).
+    func noHistory(file: String, line: UInt) -> AutogradError {
+        if let transform = value.tracingTransform {
+            return .backwardInsideTransform(transform: transform, file: file, line: line)
+        }
+        return .noGradFn(file: file, line: line)
     }
 
     /// Adds `gradient` to `grad`.
@@ -171,7 +180,7 @@ extension Tensor {
     public func registerHook(file: StaticString = #fileID, line: UInt = #line,
                              _ hook: @escaping (Tensor) -> Tensor?) throws -> RemovableHandle {
         guard let node = historyNode else {
-            throw AutogradError.noGradFn(file: "\(file)", line: line)
+            throw noHistory(file: "\(file)", line: line)
         }
         let id = RemovableHandle.nextID()
         node.hooks.append((id, hook))

@@ -279,10 +279,18 @@ struct TensorErrorTests {
         #expect {
             _ = try grad(penalty)(try Tensor([0.5, 1.5], dtype: .float64))
         } throws: { "\($0)".contains("grad is tracing") && "\($0)".contains("TensorFacadeTests.swift") }
-        // Outside a transform the same function is differentiated by backward.
+        // A hook on such a value says the same.
+        #expect {
+            _ = try grad({ (w: Tensor) in try (w * w).registerHook { _ in nil }; return w.sum() })(try Tensor([1.0]))
+        } throws: { "\($0)".contains("grad is tracing") }
+        // Outside a transform the same function is differentiated by backward:
+        // Σ w² cos²(xw) has derivative 2w cos(xw) (cos(xw) − xw sin(xw)).
         let w = try Tensor([0.5, 1.5], dtype: .float64, requiresGrad: true)
         try penalty(w).backward()
-        #expect(w.grad != nil)
+        let expected = zip([1.0, 2.0], [0.5, 1.5]).map { x, w in
+            2 * w * Foundation.cos(x * w) * (Foundation.cos(x * w) - x * w * Foundation.sin(x * w))
+        }
+        expectClose(try #require(w.grad).value, expected)
     }
 
     @Test("a second backward through a freed graph")
