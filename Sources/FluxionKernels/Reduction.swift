@@ -3,9 +3,12 @@
 //
 // A reduction walks the input once in row-major order with an accumulator array whose strides
 // are 0 along the reduced dimensions: a row along a reduced dimension folds into one
-// accumulator (vectorised through relaxed, reassociable sums), a row along a kept dimension
-// adds into a row of accumulators. max and min propagate NaN, as PyTorch's do; argmax and
-// argmin return the first index of the extreme value (NaN counting as the extreme).
+// accumulator, a row along a kept dimension adds into a row of accumulators. Floating sums and
+// running sums are accurate and deterministic (Summation.swift); float32 products accumulate
+// in float64, so no partial product overflows or underflows before the result does. max and
+// min propagate NaN, as PyTorch's do; argmax and argmin return the first index of the extreme
+// value (NaN counting as the extreme). Integer sums and products wrap around on overflow, as
+// PyTorch's and NumPy's do.
 
 import RealModule
 
@@ -40,44 +43,18 @@ public enum Reduction {
     @inlinable
     static func reduceFloating<T: FloatingElement>(_ kind: Kind, _ x: StridedArray, _ reduced: [Bool], _: T.Type) -> StridedArray {
         switch kind {
-        case .sum: return fold(x, reduced, T.zero, { $0 + $1 }, row: relaxedSum)
-        case .prod: return fold(x, reduced, T(1)) { $0 * $1 }
+        case .sum: return Summation.reduce(x, reduced: reduced, T.self)
+        case .prod:
+            guard T.self == Float.self else { return fold(x, reduced, T(1)) { $0 * $1 } }
+            let wide = fold(Conversion.convert(x, to: .float64), reduced, 1.0) { $0 * $1 }
+            return Conversion.convert(wide, to: .float32)
         case .max: return fold(x, reduced, -T.infinity) { $1 > $0 || $1.isNaN ? $1 : $0 }
         case .min: return fold(x, reduced, T.infinity) { $1 < $0 || $1.isNaN ? $1 : $0 }
         }
     }
 
-    /// The sum of `n` elements read with stride `s`, reassociated so that it vectorises.
-    @inlinable
-    static func relaxedSum<T: FloatingElement>(_ p: UnsafeMutablePointer<T>, _ n: Int, _ s: Int) -> T {
-        if s != 1 {
-            var acc = T.zero
-            for k in 0..<n { acc = Relaxed.sum(acc, p[k &* s]) }
-            return acc
-        }
-        if n >= 1 << 18 {
-            var partial = (T.zero, T.zero)
-            let half = n / 2
-            withUnsafeMutablePointer(to: &partial) { out in
-                let box = UncheckedBox(out)
-                Loops.parallelRanges(count: 2, costPerElement: 1 << 18) { start, end in
-                    for t in start..<end {
-                        var acc = T.zero
-                        let lo = t == 0 ? 0 : half, hi = t == 0 ? half : n
-                        for k in lo..<hi { acc = Relaxed.sum(acc, p[k]) }
-                        if t == 0 { box.value.pointee.0 = acc } else { box.value.pointee.1 = acc }
-                    }
-                }
-            }
-            return partial.0 + partial.1
-        }
-        var acc = T.zero
-        for k in 0..<n { acc = Relaxed.sum(acc, p[k]) }
-        return acc
-    }
-
     /// Folds `x` into accumulators starting at `initial`, combining with `op`; `row` folds a
-    /// whole strided row into one value when given (used for vectorised sums).
+    /// whole strided row into one value when given.
     @inlinable
     static func fold<T: Element>(
         _ x: StridedArray, _ reduced: [Bool], _ initial: T, _ op: (T, T) -> T,
@@ -155,25 +132,24 @@ public enum Reduction {
     /// Running sums of `x` along `dim` (float or int64).
     public static func cumsum(_ x: StridedArray, dim: Int) -> StridedArray {
         switch x.dtype {
-        case .float32: return cumsum(x, dim, Float.self)
-        case .float64: return cumsum(x, dim, Double.self)
-        case .int64: return cumsum(x, dim, Int64.self)
+        case .float32: return Summation.cumulative(x, dim: dim, Float.self)
+        case .float64: return Summation.cumulative(x, dim: dim, Double.self)
+        case .int64: return integerCumsum(x, dim)
         case .bool: return cumsum(Conversion.convert(x, to: .int64), dim: dim)
         }
     }
 
-    @inlinable
-    static func cumsum<T: Element & AdditiveArithmetic>(_ x: StridedArray, _ dim: Int, _: T.Type) -> StridedArray {
+    static func integerCumsum(_ x: StridedArray, _ dim: Int) -> StridedArray {
         let c = Copy.contiguous(x)
-        let p = c.pointer(T.self)
+        let p = c.pointer(Int64.self)
         let n = x.shape[dim]
         let inner = Shape.count(Array(x.shape[(dim + 1)...]))
         let outer = Shape.count(Array(x.shape[..<dim]))
         for o in 0..<outer {
-            let base = p + o * n * inner
+            let base = p + o &* n &* inner
             for i in 1..<Swift.max(n, 1) {
-                let row = base + i * inner, previous = row - inner
-                for k in 0..<inner { row[k] += previous[k] }
+                let row = base + i &* inner, previous = row - inner
+                for k in 0..<inner { row[k] &+= previous[k] }
             }
         }
         return c

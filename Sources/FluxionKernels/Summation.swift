@@ -1,0 +1,162 @@
+// Accurate floating-point sums, identical in every build configuration.
+//
+// Every floating sum (reductions, running sums, and through them means, variances, norms,
+// softmax normalisers and the cotangents summed over broadcast axes) accumulates in float64:
+//
+// - along a row, elements are added in eight interleaved lanes within blocks of 1,024, and the
+//   blocks are combined pairwise, so the error grows like log₂(n)·2⁻⁵³·Σ|xᵢ| (NumPy's scheme,
+//   with wide partials);
+// - where many rows add into the same accumulators (a sum over a leading axis), float64 inputs
+//   carry a compensation term (Knuth's TwoSum) per accumulator, so the rounding error of each
+//   addition is kept rather than lost; float32 inputs need none at float64 width.
+//
+// A float32 sum is therefore exact to float32 precision for any length that fits in memory
+// (one final rounding), and a float64 sum is within a few ulps of the exact one. The order of
+// additions depends only on the shapes — never on the optimiser (no reassociation is allowed,
+// so debug and release builds agree bit for bit), on the number of cores, or on how a long row
+// is split between threads (the split follows the pairwise tree).
+
+import Dispatch
+
+public enum Summation {
+    /// Elements per block summed in eight lanes before blocks combine pairwise.
+    @usableFromInline static let block = 1024
+
+    /// The sum of `n` elements read from `p` with stride `s`, in float64.
+    @inlinable
+    public static func row<T: FloatingElement>(_ p: UnsafePointer<T>, _ n: Int, _ s: Int) -> Double {
+        if n <= block { return blockSum(p, n, s) }
+        let blocks = (n + block - 1) / block
+        let left = (blocks + 1) / 2 * block
+        if n >= 1 << 18 && Loops.cores > 1 {
+            // The two halves of the tree on two threads: the same additions as one thread makes.
+            var halves = (0.0, 0.0)
+            withUnsafeMutablePointer(to: &halves) { out in
+                let box = UncheckedBox((out, p))
+                DispatchQueue.concurrentPerform(iterations: 2) { t in
+                    let (out, p) = box.value
+                    if t == 0 { out.pointee.0 = row(p, left, s) } else { out.pointee.1 = row(p + left &* s, n - left, s) }
+                }
+            }
+            return halves.0 + halves.1
+        }
+        return row(p, left, s) + row(p + left &* s, n - left, s)
+    }
+
+    /// At most one block, in eight lanes combined pairwise.
+    @inlinable
+    static func blockSum<T: FloatingElement>(_ p: UnsafePointer<T>, _ n: Int, _ s: Int) -> Double {
+        var l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0, l4 = 0.0, l5 = 0.0, l6 = 0.0, l7 = 0.0
+        var k = 0
+        if s == 1 {
+            while k &+ 8 <= n {
+                l0 += p[k].doubleValue
+                l1 += p[k &+ 1].doubleValue
+                l2 += p[k &+ 2].doubleValue
+                l3 += p[k &+ 3].doubleValue
+                l4 += p[k &+ 4].doubleValue
+                l5 += p[k &+ 5].doubleValue
+                l6 += p[k &+ 6].doubleValue
+                l7 += p[k &+ 7].doubleValue
+                k &+= 8
+            }
+        } else {
+            while k &+ 8 <= n {
+                let q = p + k &* s
+                l0 += q[0].doubleValue
+                l1 += q[s].doubleValue
+                l2 += q[2 &* s].doubleValue
+                l3 += q[3 &* s].doubleValue
+                l4 += q[4 &* s].doubleValue
+                l5 += q[5 &* s].doubleValue
+                l6 += q[6 &* s].doubleValue
+                l7 += q[7 &* s].doubleValue
+                k &+= 8
+            }
+        }
+        var tail = 0.0
+        while k < n {
+            tail += p[k &* s].doubleValue
+            k &+= 1
+        }
+        return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + tail
+    }
+
+    /// Adds `x` to the compensated sum (`sum`, `error`): TwoSum keeps the rounding error of the
+    /// addition in `error`.
+    @inlinable @inline(__always)
+    public static func add(_ x: Double, to sum: inout Double, error: inout Double) {
+        let t = sum + x
+        let z = t - sum
+        error += (sum - (t - z)) + (x - z)
+        sum = t
+    }
+
+    /// The value of a compensated sum. (Once the sum is infinite or NaN the compensation is
+    /// meaningless and is dropped.)
+    @inlinable @inline(__always)
+    public static func total(_ sum: Double, _ error: Double) -> Double {
+        sum.isFinite ? sum + error : sum
+    }
+
+    /// `x` summed over the dimensions where `reduced[d]` is true, those dimensions kept with
+    /// size 1.
+    @inlinable
+    public static func reduce<T: FloatingElement>(_ x: StridedArray, reduced: [Bool], _: T.Type) -> StridedArray {
+        var outShape = x.shape
+        for d in 0..<outShape.count where reduced[d] { outShape[d] = 1 }
+        let count = Shape.count(outShape)
+        let out = Storage.allocate(T.dtype, count: count)
+        let o = out.pointer(T.self)
+        let result = StridedArray(contiguous: out, shape: outShape)
+        if count == 0 { return result }
+        var accStrides = Shape.contiguousStrides(outShape)
+        for d in 0..<accStrides.count where reduced[d] { accStrides[d] = 0 }
+        let src = UnsafePointer(x.pointer(T.self))
+        // float32 rows already add at twice their precision; float64 ones need the error kept.
+        let compensated = T.self == Double.self
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 &* count) { buffer in
+            let sum = buffer.baseAddress!, error = sum + count
+            sum.initialize(repeating: 0, count: 2 &* count)
+            Loops.forEachRow(shape: x.shape, accStrides, x.strides) { _, oa, ox, n, sa, sx in
+                let p = src + ox
+                if sa == 0 {
+                    let r = row(p, n, sx)
+                    if compensated { add(r, to: &sum[oa], error: &error[oa]) } else { sum[oa] += r }
+                } else if compensated {
+                    for k in 0..<n { add(p[k &* sx].doubleValue, to: &sum[oa &+ k &* sa], error: &error[oa &+ k &* sa]) }
+                } else {
+                    for k in 0..<n { sum[oa &+ k &* sa] += p[k &* sx].doubleValue }
+                }
+            }
+            for i in 0..<count { o[i] = T(converting: compensated ? total(sum[i], error[i]) : sum[i]) }
+        }
+        return result
+    }
+
+    /// Running sums of `x` along `dim`, each as accurate as a compensated float64 sum.
+    @inlinable
+    public static func cumulative<T: FloatingElement>(_ x: StridedArray, dim: Int, _: T.Type) -> StridedArray {
+        let c = Copy.contiguous(x)
+        let p = c.pointer(T.self)
+        let n = x.shape[dim]
+        let inner = Shape.count(Array(x.shape[(dim + 1)...]))
+        let outer = Shape.count(Array(x.shape[..<dim]))
+        if n == 0 || inner == 0 { return c }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 &* inner) { buffer in
+            let sum = buffer.baseAddress!, error = sum + inner
+            for o in 0..<outer {
+                sum.initialize(repeating: 0, count: 2 &* inner)
+                let base = p + o &* n &* inner
+                for i in 0..<n {
+                    let row = base + i &* inner
+                    for k in 0..<inner {
+                        add(row[k].doubleValue, to: &sum[k], error: &error[k])
+                        row[k] = T(converting: total(sum[k], error[k]))
+                    }
+                }
+            }
+        }
+        return c
+    }
+}
