@@ -19,8 +19,12 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
     /// A new, uninitialised block for `count` elements of `dtype`.
     @inlinable
     public static func allocate(_ dtype: DType, count: Int) -> Storage {
+        guard count >= 0 && count <= Shape.maxCount else { Shape.tooLarge([count]) }
         let words = Swift.max((count * dtype.byteSize + 7) / 8, 1)
-        if words >= 1 << 14 { _ = heapConfigured }
+        if words >= 1 << 14 {
+            _ = heapConfigured
+            if words >= 1 << 23 { ensureAvailable(bytes: words * 8, count: count, dtype: dtype) }
+        }
         let block = create(minimumCapacity: words) { _ in StorageHeader(dtype: dtype, count: count) }
         let storage = unsafeDowncast(block, to: Storage.self)
         let raw = storage.raw
@@ -54,6 +58,17 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sen
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
         return true
     }()
+
+    /// Stops with Fluxion's message when a large block cannot be had, instead of the runtime's
+    /// bare "could not allocate memory". The trial block is handed straight back; the heap
+    /// keeps it for the allocation that follows.
+    @usableFromInline static func ensureAvailable(bytes: Int, count: Int, dtype: DType) {
+        guard let trial = malloc(bytes) else {
+            let gib = Double(bytes) / Double(1 << 30)
+            fatalError("Fluxion: out of memory: an array of \(count) \(dtype) elements needs \((gib * 10).rounded() / 10) GiB, which this process cannot allocate. Fix: work in smaller pieces (e.g. vmap's chunkSize:), use float32, or release large arrays first")
+        }
+        free(trial)
+    }
 
     // Read the header through its pointer: the `header` property is a class `var`, and each
     // access to it would pay a dynamic exclusivity check on this hot path.

@@ -50,11 +50,42 @@ public struct StridedArray: @unchecked Sendable {
 }
 
 /// Shape arithmetic shared by the kernels and the array layer.
+///
+/// A valid shape has sizes of 0 or more whose product, over the non-zero sizes, is at most
+/// `maxCount`: every element count and every stride then fits an `Int`, and every byte count
+/// too. The array layer checks each shape it makes (naming the operation); `count` stops on
+/// any shape that slipped past, rather than wrapping around.
 public enum Shape {
+    /// The most elements an array may have: 2⁶⁰ − 1, so that byte counts of every dtype fit.
+    public static let maxCount = Int.max / 8
+
+    /// The number of elements of a valid shape.
     @inlinable public static func count(_ shape: [Int]) -> Int {
         var n = 1
-        for d in shape { n &*= d }
+        for d in shape {
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { tooLarge(shape) }
+            n = product
+        }
         return n
+    }
+
+    /// The product of the non-zero sizes of `shape` (the count that strides are built from),
+    /// or nil when a size is negative or the product exceeds `maxCount`.
+    @inlinable public static func checkedExtent(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: Swift.max(d, 1))
+            guard !overflow, product <= maxCount else { return nil }
+            n = product
+        }
+        return n
+    }
+
+    /// The stop for a shape whose element count does not fit.
+    @usableFromInline static func tooLarge(_ shape: [Int]) -> Never {
+        fatalError("Fluxion: an array of shape \(shape) would have more elements than can be addressed (at most \(maxCount)). Fix: use smaller sizes")
     }
 
     @inlinable public static func contiguousStrides(_ shape: [Int]) -> [Int] {

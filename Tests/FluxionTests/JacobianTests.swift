@@ -89,3 +89,30 @@ struct JacobianTests {
         }
     }
 }
+
+@Suite("Jacobians of vector-valued functions")
+struct VectorValuedJacobianTests {
+    /// f(x) = [x₀²·x₁, sin(x₀)·x₂] on R³: one Hessian per output, stacked.
+    static func f(_ x: NDArray) -> NDArray {
+        stack([x[0] * x[0] * x[1], sin(x[0]) * x[2]])
+    }
+
+    @Test("hessian of f: R³ → R² has shape [2, 3, 3], one Hessian per output (as JAX and torch.func)")
+    func stackedHessians() throws {
+        let values: [Double] = [0.7, -1.3, 2.1]
+        let x = NDArray(values, dtype: .float64)
+        let h = try hessian(Self.f)(x)
+        #expect(h.shape == [2, 3, 3])
+        let (a, b, c) = (values[0], values[1], values[2])
+        let first: [Double] = [2 * b, 2 * a, 0, 2 * a, 0, 0, 0, 0, 0]
+        let second: [Double] = [-Foundation.sin(a) * c, 0, Foundation.cos(a), 0, 0, 0, Foundation.cos(a), 0, 0]
+        expectClose(h, first + second, rtol: 1e-14, atol: 1e-15)
+        // Each slice is the Hessian of that output alone.
+        for k in 0..<2 {
+            let hk = try hessian({ Self.f($0)[k] })(x)
+            expectClose(h[k], hk.doubles, rtol: 1e-14, atol: 1e-15)
+        }
+        #expect(try jacfwd(jacrev(Self.f))(x).shape == [2, 3, 3])
+        #expect(try jacrev(jacrev(Self.f))(x).shape == [2, 3, 3])
+    }
+}

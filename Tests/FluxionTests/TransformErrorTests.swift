@@ -30,8 +30,13 @@ struct TransformErrorTests {
         #expect(transform == "grad" && shape == [3])
         #expect(file.hasSuffix("TransformErrorTests.swift"), "the error should name the caller's file, got \(file)")
         #expect(throws: TransformError.self) { try valueAndGrad { (x: NDArray) in x.unsqueeze(0) }(x) }
-        // A one-element output of any shape is a scalar.
-        #expect(try grad { (x: NDArray) in x.sum().reshape([1, 1]) }(x).doubles == [1, 1, 1])
+        // A one-element output that is not 0-d is refused, as JAX and torch.func refuse it; the
+        // message suggests the reshape.
+        for shape in [[1], [1, 1]] {
+            let oneElement = #expect(throws: TransformError.self) { try grad { (x: NDArray) in x.sum().reshape(shape) }(x) }
+            #expect(oneElement?.description.contains(".reshape([])") == true, "\(String(describing: oneElement))")
+        }
+        #expect(throws: TransformError.self) { try valueAndGrad { (x: NDArray) in x.sum().reshape([1]) }(x) }
     }
 
     @Test("an int64 (or bool) input to grad, jvp or vjp throws nonDifferentiableInput")
@@ -178,5 +183,45 @@ struct TransformErrorTests {
             .noBatchRule(primitive: "p", file: "A.swift", line: 6),
         ]
         for error in errors { #expect(error.description.contains("Fix:"), "\(error)") }
+    }
+}
+
+@Suite("Shapes at the boundary of a transform")
+struct TransformBoundaryTests {
+    let x = NDArray([1.0, 2.0, 3.0], dtype: .float64)
+
+    @Test("a pullback given a cotangent of another shape throws cotangentShapeMismatch")
+    func pullbackShape() throws {
+        let (_, pullback) = try vjp({ (x: NDArray) in x * 2 }, at: x)
+        for wrong in [NDArray.ones([1], dtype: .float64), NDArray.ones([3, 1], dtype: .float64), NDArray.ones([], dtype: .float64)] {
+            let error = #expect(throws: TransformError.self) { try pullback(wrong) }
+            guard case let .cotangentShapeMismatch(transform, expected, got, _, _)? = error else {
+                Issue.record("expected .cotangentShapeMismatch, got \(String(describing: error))")
+                continue
+            }
+            #expect(transform == "vjp" && expected == [[3]] && got == [wrong.shape])
+        }
+        #expect(try pullback(NDArray.ones([3], dtype: .float64)).doubles == [2, 2, 2])
+        // Trees: a cotangent tree with a leaf missing.
+        let (_, treePullback) = try vjp({ (x: NDArray) in [x, x * 3] }, at: x)
+        #expect(throws: TransformError.self) { try treePullback([NDArray.ones([3], dtype: .float64)]) }
+    }
+
+    @Test("jvp, linearize and hvp given tangents of another shape throw tangentShapeMismatch")
+    func tangentShape() throws {
+        let wrong = NDArray.ones([2], dtype: .float64)
+        let f = { (x: NDArray) in (x * x).sum() }
+        for attempt in [
+            { _ = try jvp(f, at: self.x, tangents: wrong) },
+            { _ = try linearize(f, at: self.x).linear(wrong) },
+            { _ = try hvp(f, at: self.x, v: wrong) },
+        ] as [() throws -> Void] {
+            let error = #expect(throws: TransformError.self) { try attempt() }
+            guard case let .tangentShapeMismatch(_, expected, got, _, _)? = error else {
+                Issue.record("expected .tangentShapeMismatch, got \(String(describing: error))")
+                continue
+            }
+            #expect(expected == [[3]] && got == [[2]])
+        }
     }
 }

@@ -25,6 +25,13 @@ extension NDArray {
             fail(op, "kernel \(g.kernel), stride \(g.stride) and dilation \(g.dilation) must be positive and padding \(g.padding) non-negative",
                  fix: "pass sizes of at least 1 and padding of at least 0", file: file, line: line)
         }
+        // Sizes that would overflow the window arithmetic are refused before it runs.
+        let reach = [Double(shape[rank - 2]) + 2 * Double(g.padding.0), Double(shape[rank - 1]) + 2 * Double(g.padding.1),
+                     Double(g.dilation.0) * Double(g.kernel.0), Double(g.dilation.1) * Double(g.kernel.1)]
+        guard reach.allSatisfy({ $0 < Double(Shape.maxCount) }) else {
+            fail(op, "padding \(g.padding), kernel \(g.kernel) and dilation \(g.dilation) give windows larger than an array can hold",
+                 fix: "use smaller sizes", file: file, line: line)
+        }
         let (ho, wo) = g.outputSize(height: shape[rank - 2], width: shape[rank - 1])
         guard ho > 0 && wo > 0 else {
             fail(op, "a \(g.kernel.0)×\(g.kernel.1) kernel (dilation \(g.dilation)) does not fit an image of \(shape[rank - 2])×\(shape[rank - 1]) with padding \(g.padding)",
@@ -45,8 +52,9 @@ public func unfold(_ x: NDArray, kernelSize: (Int, Int), dilation: (Int, Int) = 
         fail("unfold", "input must be [..., C, H, W], got shape \(describe(x.shape))", fix: "add a channel dimension with unsqueeze(0)",
              file: file, line: line)
     }
-    let columns = bind(Im2Col(geometry: g), x.dtype.isFloatingPoint ? x : x.to(.float32))
     let lead = Array(x.shape.dropLast(3))
+    checkShape(lead + [x.shape[x.rank - 3], kernelSize.0, kernelSize.1, ho, wo], "unfold", from: [x.shape], file: file, line: line)
+    let columns = bind(Im2Col(geometry: g), x.dtype.isFloatingPoint ? x : x.to(.float32))
     return columns.reshape(lead + [x.shape[x.rank - 3] * kernelSize.0 * kernelSize.1, ho * wo])
 }
 
@@ -57,15 +65,17 @@ public func fold(_ columns: NDArray, outputSize: (Int, Int), kernelSize: (Int, I
                  padding: (Int, Int) = (0, 0), stride: (Int, Int) = (1, 1),
                  file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     let g = WindowGeometry(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    checkShape([outputSize.0, outputSize.1], "fold", file: file, line: line)
     let probe = NDArray.zeros([1, outputSize.0, outputSize.1])
     let (ho, wo) = probe.windowSizes("fold", g, file: file, line: line)
-    let k = kernelSize.0 * kernelSize.1
+    let k = Shape.count([kernelSize.0, kernelSize.1])
     guard columns.rank >= 2, columns.shape[columns.rank - 2] % k == 0, columns.shape[columns.rank - 1] == ho * wo else {
         fail("fold", "columns of shape \(describe(columns.shape)) do not fit \(ho * wo) windows of \(kernelSize.0)×\(kernelSize.1)",
              fix: "pass [..., C·\(k), \(ho * wo)] columns, as unfold makes them", file: file, line: line)
     }
     let lead = Array(columns.shape.dropLast(2))
     let c = columns.shape[columns.rank - 2] / k
+    checkShape(lead + [c, outputSize.0, outputSize.1], "fold", from: [columns.shape], file: file, line: line)
     let windows = columns.reshape(lead + [c, kernelSize.0, kernelSize.1, ho, wo])
     return bind(Col2Im(geometry: g, shape: lead + [c, outputSize.0, outputSize.1]), windows)
 }
@@ -98,6 +108,7 @@ public func conv2d(_ input: NDArray, _ weight: NDArray, bias: NDArray? = nil, st
     let g = WindowGeometry(kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation)
     let (ho, wo) = x.windowSizes("conv2d", g, file: file, line: line)
     let n = x.shape[0]
+    checkShape([n, x.shape[1], kh, kw, ho, wo], "conv2d", from: [input.shape, weight.shape], file: file, line: line)
     let columns = bind(Im2Col(geometry: g), x).reshape([n, x.shape[1] * kh * kw, ho * wo])
     var y = matmul(weight.reshape([cout, -1]), columns, file: file, line: line)
     if let bias { y = y + bias.reshape([cout, 1]) }

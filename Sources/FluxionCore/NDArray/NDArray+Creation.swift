@@ -10,10 +10,7 @@ extension NDArray {
     /// An array of `shape` holding `scalars` in row-major order.
     public init<T: Element>(shape: [Int], scalars: [T], dtype: DType? = nil,
                             file: StaticString = #fileID, line: UInt = #line) {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            fail("NDArray(shape:scalars:)", "shape \(describe(shape)) has a negative dimension",
-                 fix: "use sizes of 0 or more", file: file, line: line)
-        }
+        checkShape(shape, "NDArray(shape:scalars:)", file: file, line: line)
         guard Shape.count(shape) == scalars.count else {
             fail("NDArray(shape:scalars:)", "shape \(describe(shape)) holds \(Shape.count(shape)) elements but \(scalars.count) were given",
                  fix: "pass as many scalars as the shape holds", file: file, line: line)
@@ -159,9 +156,7 @@ extension NDArray {
     /// An array of `shape` filled with `value`.
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32,
                             file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            fail("full", "shape \(describe(shape)) has a negative dimension", fix: "use sizes of 0 or more", file: file, line: line)
-        }
+        checkShape(shape, "full", file: file, line: line)
         return NDArray(Copy.full(value, shape: shape, dtype: dtype))
     }
 
@@ -191,7 +186,12 @@ extension NDArray {
         guard step != 0 else {
             fail("arange", "step is 0", fix: "use a non-zero step", file: file, line: line)
         }
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps.isFinite, steps < Double(Shape.maxCount) else {
+            fail("arange", "the range from \(start) to \(end) in steps of \(step) has \(steps) elements, more than an array can hold",
+                 fix: "use finite bounds and a larger step", file: file, line: line)
+        }
+        let count = Swift.max(0, Int(steps))
         let integral = [start, end, step].allSatisfy { $0 == $0.rounded() }
         let values = (0..<count).map { start + Double($0) * step }
         return NDArray(shape: [count], scalars: values, dtype: dtype ?? (integral ? .int64 : .float32))
@@ -203,15 +203,19 @@ extension NDArray {
     }
 
     /// `count` evenly spaced values from `start` to `end` inclusive.
-    public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) -> NDArray {
+    public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32,
+                                file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        checkShape([count], "linspace", file: file, line: line)
         let step = count > 1 ? (end - start) / Double(count - 1) : 0
         let values = (0..<count).map { $0 == count - 1 && count > 1 ? end : start + Double($0) * step }
         return NDArray(shape: [count], scalars: values, dtype: dtype)
     }
 
     /// The `n×m` identity (ones on the main diagonal).
-    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32) -> NDArray {
+    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32,
+                           file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let m = m ?? n
+        checkShape([n, m], "eye", file: file, line: line)
         var values = [Double](repeating: 0, count: n * m)
         for i in 0..<Swift.min(n, m) { values[i * m + i] = 1 }
         return NDArray(shape: [n, m], scalars: values, dtype: dtype)

@@ -216,6 +216,7 @@ public func oneHot(_ indices: NDArray, numClasses: Int, dtype: DType = .int64,
     guard indices.dtype == .int64 else {
         fail("oneHot", "indices must be int64, got \(indices.dtype)", fix: "convert them with .to(.int64)", file: file, line: line)
     }
+    checkShape(indices.shape + [numClasses], "oneHot", from: [indices.shape], file: file, line: line)
     // Concrete indices are checked, as PyTorch does; indices inside a vmap are not readable.
     if indices.isConcrete, let bad = indices.ints.first(where: { $0 < 0 || $0 >= numClasses }) {
         fail("oneHot", "class \(bad) is outside 0..<\(numClasses)", fix: "pass numClasses larger than every index", file: file, line: line)

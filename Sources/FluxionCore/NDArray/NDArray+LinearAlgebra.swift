@@ -28,6 +28,9 @@ public func matmul(_ a: NDArray, _ b: NDArray, file: StaticString = #fileID, lin
         fail("matmul", "batch dimensions of \(describe(a.shape)) and \(describe(b.shape)) do not broadcast",
              fix: "make the leading dimensions equal or 1", file: file, line: line)
     }
+    for shape in [batch + [m, n], batch + [m, k], batch + [k, n]] {
+        checkShape(shape, "matmul", from: [a.shape, b.shape], file: file, line: line)
+    }
     let out = bind(MatMul(), x.broadcast(to: batch + [m, k]), y.broadcast(to: batch + [k, n]))
     var shape = batch
     if !vectorLeft { shape.append(m) }
@@ -88,6 +91,7 @@ public func einsum(_ equation: String, _ a: NDArray, _ b: NDArray, file: StaticS
         }
         size[l] = s
     }
+    checkShape(lo.map { size[$0]! }, "einsum", from: [a.shape, b.shape], file: file, line: line)
     // Letters in one operand only and absent from the output are summed away first.
     var x = a, y = b
     var xa = la, yb = lb
@@ -100,7 +104,10 @@ public func einsum(_ equation: String, _ a: NDArray, _ b: NDArray, file: StaticS
     let contract = xa.filter { yb.contains($0) && !lo.contains($0) }
     let left = xa.filter { !yb.contains($0) }
     let right = yb.filter { !xa.contains($0) }
-    func count(_ letters: [Character]) -> Int { letters.reduce(1) { $0 * size[$1]! } }
+    for group in [batch + left + contract, batch + contract + right, batch + left + right] {
+        checkShape(group.map { size[$0]! }, "einsum", from: [a.shape, b.shape], file: file, line: line)
+    }
+    func count(_ letters: [Character]) -> Int { Shape.count(letters.map { size[$0]! }) }
     let xm = x.permute((batch + left + contract).map { xa.firstIndex(of: $0)! })
         .reshape(batch.map { size[$0]! } + [count(left), count(contract)])
     let ym = y.permute((batch + contract + right).map { yb.firstIndex(of: $0)! })

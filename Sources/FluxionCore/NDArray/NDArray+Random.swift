@@ -77,8 +77,6 @@ extension NDArray {
         guard dtype.isFloatingPoint else {
             fail(op, "samples must be float32 or float64, not \(dtype)", fix: "sample floats and convert with .to(\(dtype))", file: file, line: line)
         }
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            fail(op, "shape \(describe(shape)) has a negative dimension", fix: "use sizes of 0 or more", file: file, line: line)
-        }
+        checkShape(shape, op, file: file, line: line)
     }
 }

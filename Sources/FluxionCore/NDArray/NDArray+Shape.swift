@@ -15,6 +15,7 @@ extension NDArray {
             fail("reshape", "shape \(describe(newShape)) may have one −1 and otherwise sizes of 0 or more",
                  fix: "give every dimension but one its size", file: file, line: line)
         }
+        checkShape(shape.map { Swift.max($0, 0) }, "reshape", file: file, line: line)
         if let i = inferred.first {
             let known = shape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
             guard known > 0, count % known == 0 else {
@@ -96,6 +97,7 @@ extension NDArray {
 
     /// This array read as `shape` under NumPy broadcasting (a view: no copy).
     public func broadcast(to shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        checkShape(shape, "broadcast", from: [self.shape], file: file, line: line)
         guard Shape.broadcast(self.shape, shape) == shape else {
             fail("broadcast", "shape \(describe(self.shape)) cannot broadcast to \(describe(shape))",
                  fix: "each dimension must equal the target's or be 1, and the target may add leading dimensions", file: file, line: line)
@@ -122,6 +124,8 @@ extension NDArray {
         }
         let lead = [(Int, Int)](repeating: (0, 0), count: rank - padding.count)
         let all = lead + padding
+        let padded = zip(shape, all).map { checkedSum(checkedSum($0, $1.0, "pad", file: file, line: line), $1.1, "pad", file: file, line: line) }
+        checkShape(padded, "pad", from: [shape], file: file, line: line)
         return bind(Pad(before: all.map(\.0), after: all.map(\.1), value: value), self)
     }
 }
@@ -139,6 +143,9 @@ public func concat(_ arrays: [NDArray], dim: Int = 0, file: StaticString = #file
         fail("concat", "shapes \(arrays.map { describe($0.shape) }.joined(separator: ", ")) differ outside dimension \(d)",
              fix: "make every array's shape equal except along the joined dimension", file: file, line: line)
     }
+    var joined = first.shape
+    joined[d] = arrays.dropFirst().reduce(first.shape[d]) { checkedSum($0, $1.shape[d], "concat", file: file, line: line) }
+    checkShape(joined, "concat", from: arrays.map(\.shape), file: file, line: line)
     if arrays.count == 1 { return first.to(dtype) }
     return bind(Concat(axis: d), arrays.map { $0.to(dtype) })[0]
 }

@@ -91,23 +91,6 @@ extension NDArray {
     }
 }
 
-// MARK: - Errors
-
-/// Stops with a message that names the operation, what was wrong, where the caller is, and how
-/// to fix it. Shape and dtype misuse is a programming error, like an out-of-range `Array` index;
-/// `fatalError` rather than `preconditionFailure` so that release builds print the message too.
-/// Operators cannot take the caller's location, so a location inside Fluxion is not reported as
-/// the call site.
-@usableFromInline
-func fail(_ operation: String, _ problem: String, fix: String, file: StaticString, line: UInt) -> Never {
-    let caller = "\(file)"
-    let location = caller.hasPrefix("FluxionCore/") ? "" : " (called at \(caller):\(line))"
-    fatalError("Fluxion: \(operation): \(problem)\(location). Fix: \(fix)", file: file, line: line)
-}
-
-@usableFromInline
-func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
-
 // MARK: - Raw access
 
 extension NDArray {

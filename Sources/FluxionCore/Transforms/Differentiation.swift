@@ -21,9 +21,17 @@ struct Recording {
     let outputRefs: [TapeNode.Ref?]
     let leafRefs: [TapeNode.Ref]
     let primals: [NDArray]
+    let transform: String
+    let site: CallSite
 
-    /// Cotangents of the inputs for cotangents of the outputs (nil: zero).
+    /// Cotangents of the inputs for cotangents of the outputs (nil: zero), which must have the
+    /// outputs' shapes.
     func pullback(_ cotangents: [NDArray?]) throws -> [NDArray] {
+        guard cotangents.count == outputs.count,
+              zip(cotangents, outputs).allSatisfy({ $0 == nil || $0!.shape == $1.shape }) else {
+            throw TransformError.cotangentShapeMismatch(transform: transform, expected: outputs.map(\.shape),
+                                                        got: cotangents.map { $0?.shape ?? [] }, file: site.file, line: site.line)
+        }
         let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeNode.Ref, NDArray)? in
             guard let ref, let ct else { return nil }
             return (ref, ct)
@@ -32,8 +40,9 @@ struct Recording {
         return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
     }
 
-    /// Output tangents for input tangents: the linear map J·v.
+    /// Output tangents for input tangents (with the inputs' shapes): the linear map J·v.
     func pushforward(_ tangents: [NDArray]) throws -> [NDArray] {
+        try checkTangents(tangents, for: primals, transform, site)
         let tangents = try throwingReported { ReverseTrace.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs) }
         return zip(tangents, outputs).map { t, y in t ?? NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault) }
     }
@@ -46,6 +55,14 @@ func checkDifferentiable(_ inputs: [NDArray], _ transform: String, _ site: CallS
     }
 }
 
+/// Throws unless there is one tangent per primal, of the primal's shape.
+func checkTangents(_ tangents: [NDArray], for primals: [NDArray], _ transform: String, _ site: CallSite) throws {
+    guard tangents.count == primals.count, zip(tangents, primals).allSatisfy({ $0.shape == $1.shape }) else {
+        throw TransformError.tangentShapeMismatch(transform: transform, expected: primals.map(\.shape),
+                                                  got: tangents.map(\.shape), file: site.file, line: site.line)
+    }
+}
+
 /// `f` run at `primals` with every operation recorded on a new tape.
 func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transform: String, site: CallSite) throws -> Recording {
     try checkDifferentiable(primals, transform, site)
@@ -53,7 +70,8 @@ func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transfo
         let leaves = primals.map(trace.leaf)
         let outputs = try f(leaves).map(trace.split)
         return Recording(outputs: outputs.map(\.primal), outputRefs: outputs.map(\.ref),
-                         leafRefs: leaves.map { ($0.tracer as! ReverseTracer).ref }, primals: primals)
+                         leafRefs: leaves.map { ($0.tracer as! ReverseTracer).ref }, primals: primals,
+                         transform: transform, site: site)
     }
 }
 
@@ -61,10 +79,7 @@ func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transfo
 func forwardMode(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], tangents: [NDArray],
                  transform: String, site: CallSite) throws -> (outputs: [NDArray], tangents: [NDArray]) {
     try checkDifferentiable(primals, transform, site)
-    for (p, t) in zip(primals, tangents) where p.shape != t.shape {
-        throw TransformError.customRuleMismatch(name: "\(transform) tangents", expected: primals.map(\.shape),
-                                                got: tangents.map(\.shape), file: site.file, line: site.line)
-    }
+    try checkTangents(tangents, for: primals, transform, site)
     return try withNewTrace({ ForwardTrace(level: $0, transform: transform) }) { trace in
         let duals = zip(primals, tangents).map { trace.lift($0, tangent: $1.to($0.dtype)) }
         let split = try f(duals).map(trace.split)

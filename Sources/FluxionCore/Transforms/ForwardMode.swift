@@ -33,10 +33,7 @@ public func linearize<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T,
     let primals = x.leaves
     return (value, { v in
         let tangents = v.leaves
-        guard tangents.map(\.shape) == primals.map(\.shape) else {
-            throw TransformError.customRuleMismatch(name: "linearize tangents", expected: primals.map(\.shape),
-                                                    got: tangents.map(\.shape), file: site.file, line: site.line)
-        }
+        try checkTangents(tangents, for: primals, "linearize", site)
         return value.rebuilt(with: try recording.pushforward(zip(tangents, primals).map { $0.to($1.dtype) }))
     })
 }

@@ -14,7 +14,9 @@ func valueAndGradFlat(_ f: ([NDArray]) throws -> NDArray, at primals: [NDArray],
                       site: CallSite) throws -> (NDArray, [NDArray]) {
     let recording = try record({ [try f($0)] }, at: primals, transform: transform, site: site)
     let y = recording.outputs[0]
-    guard y.count == 1 else {
+    // A 0-d output only, as JAX and torch.func require: a one-element [1] or [1, 1] output is
+    // usually a shape mistake, and its gradient would hide it.
+    guard y.rank == 0 else {
         throw TransformError.nonScalarOutput(transform: transform, shape: y.shape, file: site.file, line: site.line)
     }
     return (y, try recording.pullback([NDArray.onesLike(y.dtype.isFloatingPoint ? y : y.to(.float32))]))

@@ -43,6 +43,9 @@ func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes:
                 guard a >= 0 && a < rank else {
                     throw TransformError.axisOutOfRange(axis: outAxis, shape: y.shape, file: site.file, line: site.line)
                 }
+                if Shape.checkedExtent([total] + y.shape) == nil {
+                    throw TransformError.resultTooLarge(transform: "vmap", shape: [total] + y.shape, file: site.file, line: site.line)
+                }
                 return trace.unbatch(y, to: a)
             }
         })
