@@ -107,7 +107,7 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
         for frame in frames {
             guard let location = frame.symbol?.sourceLocation else { continue }
             let path = location.path
-            if ["/FluxionAutograd/", "/FluxionCore/", "/FluxionKernels/", "/FluxionNN/"].contains(where: path.contains) { continue }
+            if isLibrarySource(path) { continue }
             return "\(path):\(location.line)"
         }
         return "unknown (no source location on the call stack)"
@@ -123,7 +123,7 @@ final class CapturedBacktrace {
 func pytorchName(_ primitive: String) -> String {
     let renamed = ["PowScalar": "Pow", "ReduceSum": "Sum", "ReduceMax": "Amax", "ReduceMin": "Amin",
                    "ReduceProd": "Prod", "BroadcastTo": "Expand", "Reshape": "View", "Transpose": "Permute",
-                   "MatMul": "Mm", "Select": "Where", "Convert": "ToCopy", "Concat": "Cat",
+                   "MatMul": "Mm", "MulStrongZero": "Mul", "Select": "Where", "Convert": "ToCopy", "Concat": "Cat",
                    "CustomFunction": "Custom", "UpdateSlice": "SliceScatter", "Log1p": "Log1P"]
     return (renamed[primitive] ?? primitive) + "Backward0"
 }

@@ -70,7 +70,9 @@ extension Float: FloatingElement {
 }
 
 extension Double: FloatingElement {
-    @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+    // Qualified: inside this extension an unqualified `pow` is RealModule's `Double.pow`, which
+    // is NaN for every negative base.
+    @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     @inlinable public static func loopExp(_ x: Double) -> Double { Double.exp(x) }
     @inlinable public static func loopTanh(_ x: Double) -> Double { Double.tanh(x) }
 }
@@ -107,6 +109,8 @@ public enum UnaryFunction: Sendable, Equatable {
 /// Binary elementwise functions.
 public enum BinaryFunction: Sendable, Equatable {
     case add, sub, mul, div, pow, maximum, minimum, atan2
+    /// `a · b`, but 0 wherever a factor is 0, even when the other is ±∞ or NaN.
+    case mulStrongZero
     case logicalAnd, logicalOr
 }
 
@@ -288,6 +292,13 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a * b }
     }
+    public struct MulStrongZero<T: FloatingElement>: BinaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: T, _ b: T) -> T {
+            let p = a * b
+            return p.isNaN && (a == 0 || b == 0) ? 0 : p
+        }
+    }
     public struct Div<T: FloatingElement>: BinaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a / b }
@@ -462,7 +473,7 @@ public enum Elementwise {
             switch f {
             case .add: return zip(a, b, shape, Kernel.Add<Int64>())
             case .sub: return zip(a, b, shape, Kernel.Sub<Int64>())
-            case .mul: return zip(a, b, shape, Kernel.Mul<Int64>())
+            case .mul, .mulStrongZero: return zip(a, b, shape, Kernel.Mul<Int64>())
             case .maximum: return zip(a, b, shape, Kernel.Larger<Int64>())
             case .minimum: return zip(a, b, shape, Kernel.Smaller<Int64>())
             case .pow: return zip(a, b, shape, Kernel.IntegerPow())
@@ -485,6 +496,7 @@ public enum Elementwise {
         case .add: return zip(a, b, shape, Kernel.Add<T>())
         case .sub: return zip(a, b, shape, Kernel.Sub<T>())
         case .mul: return zip(a, b, shape, Kernel.Mul<T>())
+        case .mulStrongZero: return zip(a, b, shape, Kernel.MulStrongZero<T>())
         case .div: return zip(a, b, shape, Kernel.Div<T>())
         case .pow: return zip(a, b, shape, Kernel.Pow<T>(), cost: 16)
         case .maximum: return zip(a, b, shape, Kernel.Maximum<T>())

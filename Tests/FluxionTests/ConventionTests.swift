@@ -64,23 +64,55 @@ struct ConventionTests {
         #expect(try grad(g)(x).doubles == [1, 1, 0.25])
     }
 
-    @Test("the second derivative of where(x > 0, sqrt(x), 0) is 0 at x = -1")
+    /// f(x) = Σ where(x > 0, √x, 0) at x = [-1, 0, 4]: every derivative is 0 where the branch
+    /// is not taken; at 4, f″ = −x^(−3/2)/4 and f‴ = 3·x^(−5/2)/8.
+    static let branchPoint: [Double] = [-1, 0, 4]
+    static let secondDerivative: [Double] = [0, 0, -0.25 / 8]
+    static let thirdDerivative: [Double] = [0, 0, 0.375 / 32]
+    static func untaken(_ x: NDArray) -> NDArray { NDArray.where(x .> 0, sqrt(x), 0).sum() }
+
+    @Test("the second derivative of where(x > 0, sqrt(x), 0) is 0 on the untaken branch, by every route")
     func untakenBranchSecondOrder() throws {
-        let f = { (x: NDArray) in NDArray.where(x .> 0, sqrt(x), 0).sum() }
-        let x = float64([-1, 4], [2])
-        // Known limitation (as in JAX and PyTorch): the first-order rule of sqrt computes its
-        // derivative 0.5/√x at x = -1 (NaN) and multiplies it by an exactly-zero cotangent under
-        // `where`; differentiating that product again multiplies the zero by the NaN partial of
-        // 0.5/√x. A finite answer needs the derivative evaluated at a sanitized input.
-        withKnownIssue("second derivative through the untaken branch of where is NaN") {
-            let h = try grad { (x: NDArray) in try grad(f)(x).sum() }(x)
-            expectClose(h, [0, -0.25 * 0.125], rtol: 1e-14, atol: 0)
-            let hf = try jvp(grad(f), at: x, tangents: NDArray.onesLike(x)).tangent
-            expectClose(hf, [0, -0.25 * 0.125], rtol: 1e-14, atol: 0)
-        }
-        // Where the taken branch is smooth the second derivative is right.
-        let h = try grad { (x: NDArray) in try grad(f)(x).sum() }(float64([4], [1]))
-        expectClose(h, [-0.25 * 0.125], rtol: 1e-14, atol: 0)
+        let f = { (x: NDArray) in Self.untaken(x) }
+        let x = float64(Self.branchPoint, [3])
+        let expected = Self.secondDerivative
+        let diagonal = float64(expected, [3]) * NDArray.eye(3, dtype: .float64)
+        expectClose(try grad { (x: NDArray) in try grad(f)(x).sum() }(x), expected, rtol: 1e-14, atol: 0)
+        expectClose(try jvp(grad(f), at: x, tangents: NDArray.onesLike(x)).tangent, expected, rtol: 1e-14, atol: 0)
+        expectClose(try vjp(grad(f), at: x).pullback(NDArray.onesLike(x)), expected, rtol: 1e-14, atol: 0)
+        expectClose(try hessian(f)(x), diagonal.doubles, rtol: 1e-14, atol: 0)
+        expectClose(try jacrev(grad(f))(x), diagonal.doubles, rtol: 1e-14, atol: 0)
+        expectClose(try jacfwd(grad(f))(x), diagonal.doubles, rtol: 1e-14, atol: 0)
+        expectClose(try jacrev(jacrev(f))(x), diagonal.doubles, rtol: 1e-14, atol: 0)
+        expectClose(try jacfwd(jacfwd(f))(x), diagonal.doubles, rtol: 1e-14, atol: 0)
+        // The facade's createGraph runs the same rules.
+        let t = try Tensor(x, requiresGrad: true)
+        let y = Tensor.where(t .> 0, sqrt(t), 0).sum()
+        let g = try Autograd.grad(outputs: y, inputs: t, createGraph: true)[0]!
+        let h = try Autograd.grad(outputs: g.sum(), inputs: t)[0]!
+        expectClose(h.value, expected, rtol: 1e-14, atol: 0)
+    }
+
+    @Test("the third derivative of where(x > 0, sqrt(x), 0) is 0 on the untaken branch, by every route")
+    func untakenBranchThirdOrder() throws {
+        let f = { (x: NDArray) in Self.untaken(x) }
+        let x = float64(Self.branchPoint, [3])
+        let expected = Self.thirdDerivative
+        let second = { (x: NDArray) in try grad { (x: NDArray) in try grad(f)(x).sum() }(x) }
+        expectClose(try grad { (x: NDArray) in try second(x).sum() }(x), expected, rtol: 1e-14, atol: 0)
+        expectClose(try jvp(second, at: x, tangents: NDArray.onesLike(x)).tangent, expected, rtol: 1e-14, atol: 0)
+        let forward = { (x: NDArray) in try jvp(grad(f), at: x, tangents: NDArray.onesLike(x)).tangent }
+        expectClose(try jvp(forward, at: x, tangents: NDArray.onesLike(x)).tangent, expected, rtol: 1e-14, atol: 0)
+        expectClose(try grad { (x: NDArray) in try forward(x).sum() }(x), expected, rtol: 1e-14, atol: 0)
+        // The Hessian of Σ f′: its diagonal is f‴.
+        let h = try hessian { (x: NDArray) in try grad(f)(x).sum() }(x)
+        expectClose(h, (float64(expected, [3]) * NDArray.eye(3, dtype: .float64)).doubles, rtol: 1e-14, atol: 0)
+        let t = try Tensor(x, requiresGrad: true)
+        let y = Tensor.where(t .> 0, sqrt(t), 0).sum()
+        let g1 = try Autograd.grad(outputs: y, inputs: t, createGraph: true)[0]!
+        let g2 = try Autograd.grad(outputs: g1.sum(), inputs: t, createGraph: true)[0]!
+        let g3 = try Autograd.grad(outputs: g2.sum(), inputs: t)[0]!
+        expectClose(g3.value, expected, rtol: 1e-14, atol: 0)
     }
 
     @Test("x.norm() has gradient 0 at x = 0 (not NaN) and x/|x| elsewhere")

@@ -447,3 +447,37 @@ let sweepShapes: [[Int]] = [[], [3], [2, 3], [2, 1], [1, 3], [4, 2, 3], [4, 1, 1
         #expect(s.dtype == .float64)
     }
 }
+
+// MARK: - Powers of negative bases
+
+/// C's pow: real results for a negative base with an integral exponent, NaN otherwise.
+@Suite struct NegativeBaseTests {
+    let bases: [Double] = [-2, -1.5, -0.5, 0, 0.5, 2]
+
+    @Test("x ** p for constant p matches C's pow in both float dtypes", arguments: [4.0, 3, -1, -2, 5, 0.5, 2.5, -1.5])
+    func constantExponent(_ p: Double) {
+        for dtype in floatDTypes {
+            let x = NDArray(bases, dtype: dtype)
+            let expected = bases.map { dtype == .float32 ? Double(Foundation.powf(Float($0), Float(p))) : Foundation.pow($0, p) }
+            expectClose(x ** p, expected, label: "\(dtype) x ** \(p)")
+        }
+    }
+
+    @Test("array ** array matches C's pow in both float dtypes")
+    func arrayExponent() {
+        let exponents: [Double] = [3, 4, -1, 2, 0.5, -2]
+        for dtype in floatDTypes {
+            let expected = zip(bases, exponents).map { Foundation.pow($0, $1) }
+            expectClose(NDArray(bases, dtype: dtype) ** NDArray(exponents, dtype: dtype), expected, label: "\(dtype)")
+        }
+    }
+
+    @Test("derivatives of integral powers at a negative base are real")
+    func derivatives() throws {
+        let x = NDArray([-2.0], dtype: .float64)
+        #expect(try grad { (x: NDArray) in (x ** -1).sum() }(x).doubles == [-0.25])
+        #expect(try grad { (x: NDArray) in (x ** 3).sum() }(x).doubles == [12])
+        #expect(try grad { (x: NDArray) in try grad { (x: NDArray) in (x ** 4).sum() }(x).sum() }(x).doubles == [48])
+        #expect(try grad { (x: NDArray) in (x ** NDArray([3.0], dtype: .float64)).sum() }(x).doubles == [12])
+    }
+}

@@ -183,6 +183,7 @@ private let binaryRows: [PrimitiveCase] = [
     binary("Add", "[-2, 2]², broadcasting", values: both(-2...2, -2...2)) { $0 + $1 },
     binary("Sub", "[-2, 2]², broadcasting", values: both(-2...2, -2...2)) { $0 - $1 },
     binary("Mul", "[-2, 2]², broadcasting", values: both(-2...2, -2...2)) { $0 * $1 },
+    binary("MulStrongZero", "[-2, 2]², broadcasting", values: both(-2...2, -2...2)) { mulStrongZero($0, $1) },
     binary("Div", "a in [-2, 2], |b| in [0.5, 2], broadcasting", values: { v, sa, sb in
         (v.array(sa, in: -2...2), v.array(sb, awayFromZero: 0.5...2))
     }) { $0 / $1 },

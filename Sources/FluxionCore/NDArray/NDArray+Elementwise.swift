@@ -37,10 +37,11 @@ extension NDArray {
 /// message when the shapes do not broadcast.
 @inlinable
 func promoted(_ op: String, _ a: NDArray, _ b: NDArray, file: StaticString = #fileID, line: UInt = #line) -> (NDArray, NDArray) {
-    guard Shape.broadcast(a.shape, b.shape) != nil else {
+    guard let shape = Shape.broadcast(a.shape, b.shape) else {
         fail(op, "shapes \(describe(a.shape)) and \(describe(b.shape)) do not broadcast (trailing dimensions must be equal or 1)",
              fix: "reshape or unsqueeze one operand so that its dimensions line up, e.g. x.unsqueeze(-1)", file: file, line: line)
     }
+    checkShape(shape, op, from: [a.shape, b.shape], file: file, line: line)
     if a.dtype == b.dtype { return (a, b) }
     let t = DType.promoted(a.dtype, b.dtype)
     return (a.to(t), b.to(t))
@@ -145,6 +146,18 @@ public func pow(_ x: NDArray, _ y: NDArray) -> NDArray { x ** y }
 public func maximum(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(Maximum(), a, b) }
 /// The smaller of each pair (NaN if either is NaN).
 public func minimum(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(Minimum(), a, b) }
+/// a · b elementwise with broadcasting, except that the product is 0 wherever a factor is 0,
+/// even when the other is ±∞ or NaN (TensorFlow's `multiply_no_nan`, made symmetric):
+///
+/// ```
+/// mulStrongZero(a, b) = 0        where a = 0 or b = 0
+///                     = a · b    elsewhere
+/// ```
+///
+/// The chain rule of every elementwise primitive multiplies with it, so that a zero cotangent
+/// (the untaken branch of `where`) contributes nothing at any order of differentiation; use it
+/// in custom rules for the same guarantee.
+public func mulStrongZero(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(MulStrongZero(), a, b) }
 /// The angle of (x, y) in (−π, π].
 public func atan2(_ y: NDArray, _ x: NDArray) -> NDArray { elementwise(Atan2(), y, x, floating: true) }
 

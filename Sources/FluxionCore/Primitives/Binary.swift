@@ -4,7 +4,9 @@
 // partial derivatives; the family applies them, and unbroadcasts cotangents to each operand.
 //
 // Conventions: maximum and minimum split the gradient equally between tied operands, as
-// PyTorch does; d(aᵇ)/db is taken as 0 where a = 0 (the limit along b > 0).
+// PyTorch does; d(aᵇ)/db is taken as 0 where a = 0 (the limit along b > 0). Partials multiply
+// (co)tangents with `mulStrongZero`, so a zero (co)tangent stays zero where a partial is
+// infinite (Tangents.swift).
 
 import FluxionKernels
 
@@ -26,8 +28,8 @@ extension BinaryElementwise {
         guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
         let (da, db) = partials(primals[0], primals[1], outputs[0])
         var t: NDArray?
-        if let ta = tangents[0], let da { t = ta * da }
-        if let tb = tangents[1], let db { t = addTangents(t, tb * db) }
+        if let ta = tangents[0], let da { t = mulStrongZero(ta, da) }
+        if let tb = tangents[1], let db { t = addTangents(t, mulStrongZero(tb, db)) }
         return [t.map { $0.broadcast(to: outputs[0].shape) }]
     }
 
@@ -35,8 +37,8 @@ extension BinaryElementwise {
         guard let ct = cotangents[0] else { return [nil, nil] }
         let (da, db) = partials(primals[0], primals[1], outputs[0])
         return [
-            needs[0] ? da.map { (ct * $0).unbroadcast(to: primals[0].shape) } : nil,
-            needs[1] ? db.map { (ct * $0).unbroadcast(to: primals[1].shape) } : nil,
+            needs[0] ? da.map { mulStrongZero(ct, $0).unbroadcast(to: primals[0].shape) } : nil,
+            needs[1] ? db.map { mulStrongZero(ct, $0).unbroadcast(to: primals[1].shape) } : nil,
         ]
     }
 
@@ -80,6 +82,14 @@ public struct Sub: BinaryElementwise {
 
 public struct Mul: BinaryElementwise {
     public var function: BinaryFunction { .mul }
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (b, a) }
+}
+
+/// a · b with 0 wherever a factor is 0, even when the other is ±∞ or NaN: the product the
+/// chain rule uses. Its partials (b, a) are applied with itself, so its derivatives of every
+/// order keep the convention.
+public struct MulStrongZero: BinaryElementwise {
+    public var function: BinaryFunction { .mulStrongZero }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (b, a) }
 }
 

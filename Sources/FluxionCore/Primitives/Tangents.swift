@@ -1,6 +1,13 @@
 // Tangent algebra in one place: symbolic zeros (nil), sums, the unbroadcast rule, and the axis
 // moves batching rules share.
 //
+// The chain rule multiplies a tangent or cotangent by a partial derivative with
+// `mulStrongZero` (Binary.swift), for which 0 · ∞ = 0 · NaN = 0: a zero (co)tangent — the
+// untaken branch of `where`, a masked-out element — contributes exactly nothing, even where the
+// derivative it would multiply is infinite or undefined (sqrt, log or a division at 0, or
+// outside their domain). Because the derivative of `mulStrongZero` is again `mulStrongZero`,
+// the convention holds at every order and in both modes.
+//
 // Unbroadcast: when an input of shape s was broadcast to the output's shape, its cotangent is
 // the output cotangent summed over the broadcast dimensions (the leading ones it lacked and
 // those where s has size 1), reshaped to s.
@@ -40,14 +47,6 @@ func addTangents(_ a: NDArray?, _ b: NDArray?) -> NDArray? {
     guard let a else { return b }
     guard let b else { return a }
     return a + b
-}
-
-/// `factor * t`, or zero; where `factor` may be infinite (a derivative at the edge of its
-/// domain), a zero tangent stays exactly zero, so an unused branch of `where` never turns a
-/// gradient into NaN.
-func scale(_ t: NDArray, by factor: NDArray, strongZero: Bool) -> NDArray {
-    guard strongZero else { return t * factor }
-    return NDArray.where(t .== 0, NDArray.zerosLike(t), t * factor)
 }
 
 /// Inputs of an elementwise primitive with batch axes aligned: every batched input gets its

@@ -5,8 +5,9 @@
 // Integer and bool inputs are converted to floating point by the array layer before binding,
 // except for the functions that keep integer dtypes (neg, abs, sign, relu, floor, ceil, round).
 // Conventions at non-differentiable points follow PyTorch: relu'(0) = 0, |x|'(0) = 0; rounding
-// and sign have zero derivative. Derivatives that become infinite at the edge of their domain
-// (log, sqrt, rsqrt, asin, acos, fractional powers at 0) multiply a zero tangent to exactly 0.
+// and sign have zero derivative. A derivative that is infinite or undefined (log, sqrt, rsqrt,
+// asin, acos, fractional powers at 0 or outside their domain) times a zero tangent is exactly
+// 0 (see Tangents.swift).
 
 import FluxionKernels
 
@@ -15,24 +16,21 @@ public protocol UnaryElementwise: UnaryPrimitive {
     var function: UnaryFunction { get }
     /// dy/dx elementwise, or nil where the function is piecewise constant.
     func derivative(_ x: NDArray, _ y: NDArray) -> NDArray?
-    /// Whether the derivative can be infinite for finite input.
-    var derivativeMayBeInfinite: Bool { get }
 }
 
 extension UnaryElementwise {
     public var name: String { "\(function)" }
-    public var derivativeMayBeInfinite: Bool { false }
 
     public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.unary(function, x) }
 
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
         guard let t = tangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [scale(t, by: d, strongZero: derivativeMayBeInfinite)]
+        return [mulStrongZero(t, d)]
     }
 
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
         guard let ct = cotangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [scale(ct, by: d, strongZero: derivativeMayBeInfinite)]
+        return [mulStrongZero(ct, d)]
     }
 
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
@@ -69,13 +67,11 @@ public struct Exp: UnaryElementwise {
 
 public struct Log: UnaryElementwise {
     public var function: UnaryFunction { .log }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / x }
 }
 
 public struct Log1p: UnaryElementwise {
     public var function: UnaryFunction { .log1p }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (x + 1) }
 }
 
@@ -88,13 +84,11 @@ public struct Expm1: UnaryElementwise {
 
 public struct Sqrt: UnaryElementwise {
     public var function: UnaryFunction { .sqrt }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 0.5 / y }
 }
 
 public struct Rsqrt: UnaryElementwise {
     public var function: UnaryFunction { .rsqrt }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -0.5 * y * y * y }
 }
 
@@ -102,7 +96,6 @@ public struct Rsqrt: UnaryElementwise {
 public struct PowScalar: UnaryElementwise {
     public let exponent: Double
     public var function: UnaryFunction { .pow(exponent) }
-    public var derivativeMayBeInfinite: Bool { exponent < 1 }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? {
         switch exponent {
         case 0: nil
@@ -132,13 +125,11 @@ public struct Tan: UnaryElementwise {
 
 public struct Asin: UnaryElementwise {
     public var function: UnaryFunction { .asin }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { rsqrt(1 - x * x) }
 }
 
 public struct Acos: UnaryElementwise {
     public var function: UnaryFunction { .acos }
-    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -rsqrt(1 - x * x) }
 }
 
