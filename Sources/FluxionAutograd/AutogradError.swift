@@ -38,6 +38,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case wrongGradientCount(function: String, expected: Int, got: Int)
     /// A custom `Function`'s backward returned a gradient of the wrong shape.
     case wrongGradientShape(function: String, input: Int, expected: [Int], got: [Int])
+    /// A tensor hook returned a gradient of another shape than the one it was given.
+    case hookChangedShape(node: String, expected: [Int], got: [Int])
     /// `detectAnomaly` found a NaN or infinity produced by a backward node.
     case anomaly(node: String, output: Int, value: String, forward: String)
 
@@ -73,6 +75,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "function \(function) returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
         case let .wrongGradientShape(function, input, expected, got):
             "function \(function) returned a gradient of shape \(got) for input \(input), whose shape is \(expected). Fix: return gradients with the shapes of the inputs"
+        case let .hookChangedShape(node, expected, got):
+            "a hook on the tensor made by \(node) changed the gradient's shape from \(expected) to \(got). Fix: return a gradient of the shape the hook was given (or nil to keep it)"
         case let .anomaly(node, output, value, forward):
             "function '\(node)' returned \(value) values in its \(output)th output. The forward call that made it: \(forward). Fix: look at that operation's inputs (a log or sqrt at 0, a division by 0, an overflow)"
         }

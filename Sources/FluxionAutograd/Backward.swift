@@ -163,7 +163,11 @@ struct BackwardPass {
                 guard let node = intercepted[ref.key] else { return cotangent }
                 var g = cotangent
                 for (_, hook) in node.hooks {
-                    if let replaced = hook(Tensor(g)) { g = recorded ? replaced.engineValue : replaced.value }
+                    guard let replaced = hook(Tensor(g)) else { continue }
+                    guard replaced.shape == g.shape else {
+                        throw AutogradError.hookChangedShape(node: node.name, expected: g.shape, got: replaced.shape)
+                    }
+                    g = recorded ? replaced.engineValue : replaced.value
                 }
                 if fills, node.retainsGrad, let tensor = node.variable { tensor.accumulate(g) }
                 return g

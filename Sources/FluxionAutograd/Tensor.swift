@@ -41,7 +41,8 @@ public final class Tensor: @unchecked Sendable {
     public internal(set) var gradFn: Node?
     /// For a leaf that requires grad, the node that accumulates its gradient.
     private(set) var accumulator: Node?
-    private var storedGrad: Tensor?
+    /// `grad`, behind a lock: backward passes on several threads may accumulate into one leaf.
+    private let storedGrad = Mutex<Tensor?>(nil)
     /// Counts the in-place operations applied to this tensor.
     public private(set) var version = 0
     /// Whether the tensor was made inside `inferenceMode`.
@@ -139,12 +140,24 @@ extension Tensor {
     /// The gradient accumulated by backward passes: set for leaves that require grad and for
     /// tensors that `retainGrad()`; nil until the first backward. Reading it on another
     /// non-leaf tensor warns once (it is always nil there).
+    ///
+    /// Backward passes without `createGraph` add into the same `grad` tensor in place, so a
+    /// reference taken to it sees later accumulations (as optimizers holding gradients expect);
+    /// with `createGraph` the sum is a new tensor with history. Accumulation is atomic: backward
+    /// passes on several threads may accumulate into one leaf. Assigning a gradient whose shape
+    /// differs from the tensor's stops, as in PyTorch.
     public var grad: Tensor? {
         get {
             if !isLeaf && !retainsGrad { warnNonLeafGrad() }
-            return storedGrad
+            return storedGrad.withLock { $0 }
         }
-        set { storedGrad = newValue }
+        set {
+            if let newValue, newValue.shape != shape {
+                fail("grad", "a gradient of shape \(describe(newValue.shape)) was assigned to a tensor of shape \(describe(shape))",
+                     fix: "assign a gradient with the tensor's shape", file: #fileID, line: #line)
+            }
+            storedGrad.withLock { $0 = newValue }
+        }
     }
 
     /// Keeps this non-leaf tensor's gradient in `grad` during backward passes.
@@ -164,13 +177,20 @@ extension Tensor {
         return .noGradFn(file: file, line: line)
     }
 
-    /// Adds `gradient` to `grad`.
+    /// Adds `gradient` to `grad`: in place unless either side has history (see `grad`).
     func accumulate(_ gradient: NDArray) {
         let g = Tensor(gradient)
-        if let old = storedGrad {
-            storedGrad = (g.requiresGrad || old.requiresGrad) ? old + g : Tensor(old.value + g.value)
-        } else {
-            storedGrad = g.requiresGrad ? g : Tensor(gradient)
+        storedGrad.withLock { stored in
+            guard let old = stored else {
+                stored = g
+                return
+            }
+            if g.requiresGrad || old.requiresGrad {
+                stored = old + g
+            } else {
+                old.value = old.value + g.value
+                old.version += 1
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 // without seeing each other's tracers.
 
 import Dispatch
+import Foundation
 import Fluxion
 import Synchronization
 import Testing
@@ -74,5 +75,56 @@ import Testing
         for t in 0..<threads {
             #expect(got[t] == expected[t], "thread \(t) accumulated different gradients")
         }
+    }
+}
+
+/// Backward passes on many threads into shared leaves: `.grad` accumulation is atomic, as in
+/// PyTorch. `FLUXION_STRESS_RUNS` repeats the whole stress (default 3).
+@Suite struct SharedLeafStressTests {
+    @Test("8 threads × 300 backward passes into shared leaves lose no update")
+    func sharedLeaves() throws {
+        let runs = Int(ProcessInfo.processInfo.environment["FLUXION_STRESS_RUNS"] ?? "") ?? 3
+        let (threads, steps) = (8, 300)
+        let x = NDArray([1.0, 2.0, 3.0], dtype: .float64)
+        for run in 0..<runs {
+            let w = try Tensor(NDArray.zeros([3], dtype: .float64), requiresGrad: true)
+            let b = try Tensor(NDArray.zeros([], dtype: .float64), requiresGrad: true)
+            // A non-leaf shared by every thread, swept concurrently with retainGraph.
+            let shared = w * 2
+            let failures = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                do {
+                    for _ in 0..<steps {
+                        try (w * Tensor(x) + b).sum().backward()
+                        try (shared * Tensor(x)).sum().backward(retainGraph: true)
+                    }
+                } catch {
+                    failures.withLock { $0 += 1 }
+                }
+            }
+            #expect(failures.withLock { $0 } == 0)
+            let n = Double(threads * steps)
+            // d/dw [(w·x + b)·1 + (2w·x)] = 3x per pass; d/db = 3 per pass (b broadcast over 3 elements).
+            #expect(w.grad?.value.doubles == x.doubles.map { 3 * n * $0 }, "run \(run)")
+            #expect(b.grad?.value.doubles == [3 * n], "run \(run)")
+        }
+    }
+
+    @Test(".grad accumulates into the same tensor, which a reference sees")
+    func accumulatesInPlace() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        let y = (x * 2).sum()
+        try y.backward(retainGraph: true)
+        let first = try #require(x.grad)
+        try y.backward()
+        #expect(x.grad === first)
+        #expect(try first.floats() == [4, 4])
+        // With createGraph the sum is a new tensor with history.
+        let z = try Tensor([1.0, 2.0], requiresGrad: true)
+        try (z * z).sum().backward(createGraph: true)
+        let g1 = try #require(z.grad)
+        try (z * z).sum().backward(createGraph: true)
+        #expect(z.grad !== g1 && z.grad?.requiresGrad == true)
+        #expect(z.grad?.value.floats == [4, 8])
     }
 }
