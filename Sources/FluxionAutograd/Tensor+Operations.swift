@@ -128,11 +128,10 @@ extension Tensor {
     public func sigmoid() -> Tensor { FluxionAutograd.sigmoid(self) }
     public func relu() -> Tensor { FluxionAutograd.relu(self) }
 
-    /// Each element limited to [min, max] (either bound may be omitted).
+    /// Each element limited to [min, max] (either bound may be omitted); `torch.clamp` records
+    /// `ClampBackward1` whichever bounds are given (`clampMin` is `ClampMinBackward0`).
     public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
-        unary(min != nil && max != nil ? "ClampBackward1" : (min != nil ? "ClampMinBackward0" : "ClampMaxBackward0")) {
-            $0.clamp(min: min, max: max)
-        }
+        unary("ClampBackward1") { $0.clamp(min: min, max: max) }
     }
 }
 
@@ -371,4 +370,146 @@ extension Tensor {
     public func matmul(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.matmul(self, other, file: file, line: line)
     }
+}
+
+// MARK: - Rearranging, sorting and selection
+
+extension Tensor {
+    public func flip(dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("FlipBackward0") { $0.flip(dims: dims, file: file, line: line) }
+    }
+    public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.fliplr(file: file, line: line) } }
+    public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.flipud(file: file, line: line) } }
+    public func roll(shifts: [Int], dims: [Int] = [], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("RollBackward0") { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
+    }
+    public func roll(_ shift: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("RollBackward0") { $0.roll(shift, dim: dim, file: file, line: line) }
+    }
+    public func tril(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("TrilBackward0") { $0.tril(diagonal: diagonal, file: file, line: line) }
+    }
+    public func triu(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("TriuBackward0") { $0.triu(diagonal: diagonal, file: file, line: line) }
+    }
+    public func diagonal(offset: Int = 0, dim1: Int = 0, dim2: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("DiagonalBackward0") { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+    }
+    /// `torch.diag`: a vector's matrix records `DiagEmbedBackward0`; a matrix's diagonal is
+    /// PyTorch's `diagonal_copy`, recorded as `DiagonalBackward0_copy`.
+    public func diag(offset: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy") { $0.diag(offset: offset, file: file, line: line) }
+    }
+    public func diagEmbed(offset: Int = 0, dim1: Int = -2, dim2: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("DiagEmbedBackward0") { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+    }
+    public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0") { $0.trace(file: file, line: line) } }
+    public func `repeat`(_ repeats: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("RepeatBackward0") { $0.repeat(repeats, file: file, line: line) }
+    }
+    public func tile(_ reps: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("RepeatBackward0") { $0.tile(reps, file: file, line: line) }
+    }
+    /// Recorded as PyTorch records it: the flatten of an expanded copy, `ViewBackward0`.
+    public func repeatInterleave(_ repeats: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ViewBackward0") { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
+    }
+    public func movedim(source: Int, destination: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("PermuteBackward0") { $0.movedim(source: source, destination: destination, file: file, line: line) }
+    }
+    public func expandAs(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("ExpandBackward0") { $0.expandAs(other.value, file: file, line: line) }
+    }
+
+    /// The sorted values (recorded as `SortBackward0`, or `SortBackward1` for PyTorch's
+    /// `stable=True` overload) and the int64 positions, which carry no history.
+    public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false,
+                     file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
+        var indices: NDArray?
+        let values = unary(stable ? "SortBackward1" : "SortBackward0") {
+            let sorted = $0.sort(dim: dim, descending: descending, stable: stable, file: file, line: line)
+            indices = sorted.indices
+            return sorted.values
+        }
+        return (values, Tensor(indices!))
+    }
+    public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false,
+                        file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor(value.argsort(dim: dim, descending: descending, stable: stable, file: file, line: line))
+    }
+    public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true,
+                     file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
+        var indices: NDArray?
+        let values = unary("TopkBackward0") {
+            let top = $0.topk(k, dim: dim, largest: largest, sorted: sorted, file: file, line: line)
+            indices = top.indices
+            return top.values
+        }
+        return (values, Tensor(indices!))
+    }
+    public func kthvalue(_ k: Int, dim: Int = -1, keepDim: Bool = false,
+                         file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
+        var indices: NDArray?
+        let values = unary("KthvalueBackward0") {
+            let kth = $0.kthvalue(k, dim: dim, keepDim: keepDim, file: file, line: line)
+            indices = kth.indices
+            return kth.values
+        }
+        return (values, Tensor(indices!))
+    }
+
+    public func maskedFill(_ mask: Tensor, value fill: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("MaskedFillBackward0") { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
+    }
+    public func maskedFill(_ mask: Tensor, value fill: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor.binary("MaskedFillBackward1", self, fill) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
+    }
+    /// `torch.clamp` with tensor bounds (`ClampBackward0`); the bounds get gradients too.
+    public func clamp(min: Tensor? = nil, max: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor.record("ClampBackward0", [self, min, max].compactMap { $0 }) { v in
+            var rest = v.dropFirst().makeIterator()
+            let (lo, hi) = (min == nil ? nil : rest.next(), max == nil ? nil : rest.next())
+            return v[0].clamp(min: lo, max: hi, file: file, line: line)
+        }
+    }
+    public func clampMin(_ min: Double) -> Tensor { unary("ClampMinBackward0") { $0.clampMin(min) } }
+    public func clampMin(_ min: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor.binary("ClampMinBackward1", self, min) { $0.clampMin($1, file: file, line: line) }
+    }
+    public func clampMax(_ max: Double) -> Tensor { unary("ClampMaxBackward0") { $0.clampMax(max) } }
+    public func clampMax(_ max: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        Tensor.binary("ClampMaxBackward1", self, max) { $0.clampMax($1, file: file, line: line) }
+    }
+    /// `torch.clip`, the alias of `clamp`, records clamp's nodes.
+    public func clip(min: Double? = nil, max: Double? = nil) -> Tensor { clamp(min: min, max: max) }
+    public func clip(min: Tensor? = nil, max: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        clamp(min: min, max: max, file: file, line: line)
+    }
+    public func isNaN() -> Tensor { Tensor(value.isNaN()) }
+    public func isInf() -> Tensor { Tensor(value.isInf()) }
+    public func isFinite() -> Tensor { Tensor(value.isFinite()) }
+
+    public func cumprod(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("CumprodBackward0") { $0.cumprod(dim: dim, file: file, line: line) }
+    }
+    public func logcumsumexp(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("LogcumsumexpBackward0") { $0.logcumsumexp(dim: dim, file: file, line: line) }
+    }
+    /// `torch.diff` is a difference of two slices in PyTorch too: `SubBackward0`.
+    public func diff(n: Int = 1, dim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("SubBackward0") { $0.diff(n: n, dim: dim, file: file, line: line) }
+    }
+}
+
+public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("LogaddexpBackward0", a, b) { logaddexp($0, $1, file: file, line: line) }
+}
+public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("HypotBackward0", a, b) { hypot($0, $1, file: file, line: line) }
+}
+public func lerp(_ start: Tensor, _ end: Tensor, weight: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("LerpBackward0", start, end) { lerp($0, $1, weight: weight, file: file, line: line) }
+}
+public func lerp(_ start: Tensor, _ end: Tensor, weight: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record("LerpBackward1", [start, end, weight]) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
 }

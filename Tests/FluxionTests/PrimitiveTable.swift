@@ -266,6 +266,12 @@ private let reductionRows: [PrimitiveCase] = [
         let dim = s.cycling(shape.count) - (s.bool() ? shape.count : 0)
         return PrimitiveInstance(args: [v.array(shape, in: -2...2)], wrt: [0], f: { $0[0].cumsum(dim: dim) })
     },
+    PrimitiveCase("Argsort", "distinct values, argsort along each axis in turn, ascending or descending; zero derivative", .zero) { s, v in
+        let shape = s.shape(ranks: 1...3)
+        let dim = s.cycling(shape.count) - (s.bool() ? shape.count : 0)
+        let descending = s.bool()
+        return PrimitiveInstance(args: [v.distinctArray(shape)], wrt: [0], f: { $0[0].argsort(dim: dim, descending: descending).to(.float64) })
+    },
 ]
 
 private let shapeRows: [PrimitiveCase] = [
@@ -334,6 +340,12 @@ private let shapeRows: [PrimitiveCase] = [
         return PrimitiveInstance(args: [v.array(shape, in: -2...2), v.array(other, in: -2...2)], wrt: [0, 1], f: { x in
             concat([x[0], x[1]], dim: negative ? dim - shape.count : dim)
         })
+    },
+    PrimitiveCase("Flip", "[-2, 2], rank 1–3 with sizes 2–4, a non-empty set of axes, negative or not") { s, v in
+        let shape = s.shape(ranks: 1...3).map { Swift.max($0, 2) }
+        let chosen = s.shuffled(Array(0..<shape.count)).prefix(s.int(in: 1...shape.count))
+        let axes = chosen.map { s.bool() ? $0 - shape.count : $0 }
+        return PrimitiveInstance(args: [v.array(shape, in: -2...2)], wrt: [0], f: { $0[0].flip(dims: axes) })
     },
 ]
 

@@ -172,14 +172,6 @@ extension NDArray {
     public func sigmoid() -> NDArray { FluxionCore.sigmoid(self) }
     public func relu() -> NDArray { FluxionCore.relu(self) }
     public func pow(_ exponent: Double) -> NDArray { FluxionCore.pow(self, exponent) }
-
-    /// Each element limited to [min, max] (either bound may be omitted).
-    public func clamp(min: Double? = nil, max: Double? = nil) -> NDArray {
-        var y = self
-        if let min { y = maximum(y, y.scalarLike(min)) }
-        if let max { y = minimum(y, y.scalarLike(max)) }
-        return y
-    }
 }
 
 // MARK: - Comparisons and masks

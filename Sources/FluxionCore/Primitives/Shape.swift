@@ -1,8 +1,8 @@
 // Primitives that rearrange elements. Reshape (when the layout allows), broadcast, transpose and
-// slice are views: they cost no copy. Pad, concatenation and update build new arrays. All are
-// linear; each cotangent rule is the adjoint rearrangement (broadcast ↔ sum, slice ↔ update of
-// zeros, pad ↔ slice, concatenate ↔ split). Batching puts the batch axis first and prepends it
-// to the parameters.
+// slice are views: they cost no copy. Pad, concatenation, update and flip build new arrays. All
+// are linear; each cotangent rule is the adjoint rearrangement (broadcast ↔ sum, slice ↔ update
+// of zeros, pad ↔ slice, concatenate ↔ split, flip ↔ flip). Batching puts the batch axis first
+// and prepends it to the parameters (flip keeps it in place and shifts its axes instead).
 
 import FluxionKernels
 
@@ -154,5 +154,27 @@ public struct Concat: Primitive, LinearPrimitive {
     }
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
         (bind(Concat(axis: axis + 1), zip(inputs, axes).map { $0.batchFirst($1, size: size) }), [0])
+    }
+}
+
+// MARK: - Flip
+
+/// The elements in reverse order along each of `axes` (`torch.flip`). A copy, since strides
+/// are never negative; a permutation of the elements, so it is its own transpose.
+public struct Flip: UnaryPrimitive, LinearPrimitive {
+    public let axes: [Int]
+    public var name: String { "flip" }
+    public func evaluate(_ x: StridedArray) -> StridedArray {
+        var flipped = [Bool](repeating: false, count: x.rank)
+        for a in axes { flipped[a] = true }
+        return Copy.flip(x, flipped: flipped)
+    }
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        [cotangents[0].map { bind(self, $0) }]
+    }
+    /// The batch axis stays where it is; the flipped axes at or after it move one place on.
+    public func batch(_ inputs: [NDArray], axes batchAxes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        let b = batchAxes[0]!
+        return ([bind(Flip(axes: axes.map { $0 >= b ? $0 + 1 : $0 }), inputs[0])], [b])
     }
 }
