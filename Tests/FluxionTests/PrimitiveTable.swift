@@ -216,6 +216,19 @@ private let binaryRows: [PrimitiveCase] = [
             return mask.to(.float64) * 2
         })
     },
+    PrimitiveCase("Clamp", "x, lo, hi on interleaved grids (no ties), array or number bounds, either may be absent, broadcasting") { s, v in
+        let shapes = s.broadcastShapes(3)
+        let (lower, upper, numbers) = (s.bool(), s.bool(), s.bool())
+        let x = v.gridArray(shapes[0], offset: 0)
+        if numbers {
+            let (lo, hi) = (s.element([-1.05, -0.45, 0.15]), s.element([0.45, 1.05, 1.65]))
+            return PrimitiveInstance(args: [x], wrt: [0], f: { $0[0].clamp(min: lower ? lo : nil, max: upper ? hi : nil) })
+        }
+        let lo = v.gridArray(shapes[1], offset: 0.1), hi = v.gridArray(shapes[2], offset: 0.2)
+        return PrimitiveInstance(args: [x, lo, hi], wrt: [0, 1, 2], f: { a in
+            a[0].clamp(min: lower ? a[1] : nil, max: upper || !lower ? a[2] : nil)
+        })
+    },
     PrimitiveCase("Select", "bool condition, branches in [-2, 2], all three broadcasting") { s, v in
         let shapes = s.broadcastShapes(3)
         let condition = v.array(shapes[0], in: -1...1) .> 0

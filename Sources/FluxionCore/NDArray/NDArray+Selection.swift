@@ -1,21 +1,8 @@
 // Elementwise selection: clamping to bounds (numbers or broadcast arrays), masked fill, and the
-// masks that find NaN and infinite elements. All are composites of comparisons and `where`.
-//
-// Clamping is written with `where`, not with `maximum`/`minimum`, for its derivative at the
-// bounds. PyTorch passes the gradient to x where lo ≤ x ≤ hi, bounds included (clamp(x, min: 0)
-// at x = 0 has derivative 1), and gives a bound array the gradient only where that bound is the
-// value selected (x strictly outside); `maximum` would split a tie in half.
-//
-// ```
-// clamp(x, lo, hi) = where(y > hi, hi, y),   y = where(x < lo, lo, x)
-// ∂/∂x  = 1 where lo ≤ x ≤ hi, else 0
-// ∂/∂lo = 1 where x < lo ≤ hi, else 0
-// ∂/∂hi = 1 where x > hi, or where lo > hi (every element is then hi), else 0
-// ```
-//
-// This is PyTorch's rule, except for a NaN x (its gradient here is 1, PyTorch's 0; the value
-// is NaN either way) and for lo = hi with x < lo (the gradient goes to lo here, to neither
-// bound in PyTorch).
+// masks that find NaN and infinite elements. Masked fill is `where`; clamping is its own
+// primitive (`Clamp`, Binary.swift) because PyTorch's derivative at the bounds is not that of
+// any composition of `maximum`, `minimum` and `where`: with number bounds an element at a
+// bound gets no derivative, with array bounds the element and the bound share it.
 
 import FluxionKernels
 
@@ -25,50 +12,50 @@ extension NDArray {
     /// Each element limited to [min, max] (`torch.clamp`); either bound may be omitted.
     ///
     /// ```
-    /// clamp(x) = min(max(x, min), max)      ∂/∂x = 1 where min ≤ x ≤ max (bounds included), else 0
+    /// clamp(x) = min(max(x, min), max)      ∂/∂x = 1 where min < x < max, else 0
     /// ```
     ///
     /// As PyTorch: with min > max every element becomes max; NaN stays NaN; an integer array
     /// with a fractional bound gives float32.
     public func clamp(min: Double? = nil, max: Double? = nil) -> NDArray {
-        var y = self
-        if let min { y = NDArray.where(y .< min, y.scalarLike(min), y) }
-        if let max { y = NDArray.where(y .> max, y.scalarLike(max), y) }
-        return y
+        var x = self
+        if !dtype.isFloatingPoint, [min, max].contains(where: { $0.map { $0 != $0.rounded() } ?? false }) { x = to(.float32) }
+        let bounds = [min, max].compactMap { $0.map(x.scalarLike) }
+        guard !bounds.isEmpty else { return self }
+        return bind(Clamp(hasLower: min != nil, hasUpper: max != nil, numberBounds: true), [x] + bounds)[0]
     }
 
     /// Each element limited by bound arrays that broadcast with it (`torch.clamp` with tensor
     /// bounds); either may be omitted. The result has the broadcast shape and promoted dtype.
     ///
     /// ```
-    /// ∂/∂x = 1 where min ≤ x ≤ max;  ∂/∂min = 1 where x < min ≤ max;  ∂/∂max = 1 where x > max or min > max
+    /// ∂/∂x = 1 where min < x < max, ½ where x equals a bound;  ∂/∂min = 1 where x < min, ½ at the tie;
+    /// ∂/∂max = 1 where x > max, ½ at the tie;  where min > max, max takes the whole derivative
     /// ```
     ///
     /// Each bound's gradient is summed over the elements it was broadcast to.
     public func clamp(min: NDArray? = nil, max: NDArray? = nil, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         checkBounds("clamp", [min, max], file, line)
-        var y = self
-        if let min { y = NDArray.where(y .< min, min, y, file: file, line: line) }
-        if let max { y = NDArray.where(y .> max, max, y, file: file, line: line) }
-        return y
+        let given = [self, min, max].compactMap { $0 }
+        guard given.count > 1 else { return self }
+        let dtype = given.dropFirst().reduce(self.dtype) { DType.promoted($0, $1.dtype) }
+        return bind(Clamp(hasLower: min != nil, hasUpper: max != nil, numberBounds: false), given.map { $0.to(dtype) })[0]
     }
 
-    /// Each element raised to at least `min` (`torch.clamp_min`); derivative 1 where x ≥ min.
+    /// Each element raised to at least `min` (`torch.clamp_min`); derivative 1 where x > min.
     public func clampMin(_ min: Double) -> NDArray { clamp(min: min) }
 
     /// Each element raised to at least the broadcast `min` (`torch.clamp_min` with a tensor).
     public func clampMin(_ min: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        checkBounds("clampMin", [min], file, line)
-        return NDArray.where(self .< min, min, self, file: file, line: line)
+        clamp(min: min, max: nil, file: file, line: line)
     }
 
-    /// Each element lowered to at most `max` (`torch.clamp_max`); derivative 1 where x ≤ max.
+    /// Each element lowered to at most `max` (`torch.clamp_max`); derivative 1 where x < max.
     public func clampMax(_ max: Double) -> NDArray { clamp(max: max) }
 
     /// Each element lowered to at most the broadcast `max` (`torch.clamp_max` with a tensor).
     public func clampMax(_ max: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        checkBounds("clampMax", [max], file, line)
-        return NDArray.where(self .> max, max, self, file: file, line: line)
+        clamp(min: nil, max: max, file: file, line: line)
     }
 
     /// `clamp(min:max:)` (`torch.clip`, its alias).

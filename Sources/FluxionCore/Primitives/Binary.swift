@@ -195,3 +195,99 @@ public struct Select: Primitive {
         (bind(self, alignElementwise(inputs, axes)), [0])
     }
 }
+
+// MARK: - Clamp
+
+/// `x` limited to [lo, hi] elementwise; inputs (x, lo, hi), each bound present or not, all
+/// broadcasting together. The derivatives follow PyTorch, whose rule depends on whether the
+/// bounds are numbers or arrays:
+///
+/// ```
+/// number bounds:  ∂/∂x = 1 where lo < x < hi (strictly), else 0
+/// array bounds:   ∂/∂x = 1 where lo < x < hi, ½ where x meets a bound (lo < hi), 0 outside
+///                 ∂/∂lo = 1 where x < lo, ½ at the tie;  ∂/∂hi = 1 where x > hi, ½ at the tie
+///                 lo > hi: every element is hi, which takes the whole derivative
+/// ```
+///
+/// A NaN x stays NaN and takes the derivative, as PyTorch's array-bound rule has it.
+public struct Clamp: Primitive {
+    public let hasLower: Bool
+    public let hasUpper: Bool
+    /// Whether the bounds were numbers (PyTorch's scalar rule: no derivative at a tie).
+    public let numberBounds: Bool
+    public var name: String { "clamp" }
+
+    public init(hasLower: Bool, hasUpper: Bool, numberBounds: Bool) {
+        self.hasLower = hasLower
+        self.hasUpper = hasUpper
+        self.numberBounds = numberBounds
+    }
+
+    /// The bounds among `inputs` (after x).
+    func bounds<T>(_ inputs: [T]) -> (lower: T?, upper: T?) {
+        (hasLower ? inputs[1] : nil, hasUpper ? inputs[hasLower ? 2 : 1] : nil)
+    }
+
+    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
+        evaluate(arrays: inputs.map(NDArray.init)).map(\.base)
+    }
+
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
+        let (lower, upper) = bounds(inputs)
+        var y = inputs[0]
+        if let lower { y = NDArray.where(y .< lower, lower, y) }
+        if let upper { y = NDArray.where(y .> upper, upper, y) }
+        return [y.broadcast(to: inputs.map(\.shape).reduce([]) { Shape.broadcast($0, $1)! })]
+    }
+
+    /// The share of the derivative each input takes, elementwise (piecewise constant).
+    func weights(_ inputs: [NDArray]) -> [NDArray] {
+        let x = inputs[0], (lower, upper) = bounds(inputs)
+        let one = NDArray.onesLike(x), zero = NDArray.zerosLike(x), half = NDArray.fullLike(x, 0.5)
+        func mask(_ m: NDArray) -> NDArray { m.to(x.dtype) }
+        if numberBounds {
+            var inside = NDArray.full(x.shape, 1, dtype: .bool)
+            if let lower { inside = inside .& (x .> lower) }
+            if let upper { inside = inside .& (x .< upper) }
+            return [mask(inside)] + [lower, upper].compactMap { $0.map(NDArray.zerosLike) }
+        }
+        switch (lower, upper) {
+        case let (lo?, hi?):
+            let ordered = lo .< hi, reversed = lo .> hi
+            let tieLow = (x .== lo) .& ordered, tieHigh = (x .== hi) .& ordered
+            let wx = NDArray.where(reversed, mask(x .!= x),
+                                   NDArray.where((x .< lo) .| (x .> hi), zero, NDArray.where(tieLow .| tieHigh, half, one)))
+            let wlo = NDArray.where(reversed, zero, NDArray.where(x .< lo, one, NDArray.where(tieLow, half, zero)))
+            let whi = NDArray.where(reversed, one, NDArray.where(x .> hi, one, NDArray.where(tieHigh, half, zero)))
+            return [wx, wlo, whi]
+        case let (lo?, nil):
+            return [NDArray.where(x .< lo, zero, NDArray.where(x .== lo, half, one)),
+                    NDArray.where(x .> lo, zero, NDArray.where(x .== lo, half, one))]
+        case let (nil, hi?):
+            return [NDArray.where(x .> hi, zero, NDArray.where(x .== hi, half, one)),
+                    NDArray.where(x .< hi, zero, NDArray.where(x .== hi, half, one))]
+        case (nil, nil):
+            return [one]
+        }
+    }
+
+    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+        guard tangents.contains(where: { $0 != nil }) else { return [nil] }
+        let w = weights(primals)
+        var t: NDArray?
+        for (tangent, weight) in zip(tangents, w) {
+            if let tangent { t = addTangents(t, mulStrongZero(tangent, weight)) }
+        }
+        return [t!.broadcast(to: outputs[0].shape)]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return primals.map { _ in nil } }
+        let w = weights(primals)
+        return primals.indices.map { i in needs[i] ? mulStrongZero(ct, w[i]).unbroadcast(to: primals[i].shape) : nil }
+    }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        (bind(self, alignElementwise(inputs, axes)), [0])
+    }
+}
