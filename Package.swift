@@ -47,7 +47,12 @@ let package = Package(
         .executableTarget(name: "GradientPenalty", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/GradientPenalty"),
         .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Training"),
-        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", .product(name: "PropertyBased", package: "swift-property-based")]),
+        // Misuse that must stop with its message, run by the test suite and, from an optimised
+        // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
+        .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),
+        .executableTarget(name: "FluxionReleaseChecks", dependencies: ["Fluxion", "MisuseCases"], path: "Tests/ReleaseChecks"),
+        .testTarget(name: "FluxionTests", dependencies: ["Fluxion", "FluxionKernels", "FluxionCheck", "MisuseCases",
+                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionNNTests", dependencies: ["FluxionNN", "Fluxion"]),
     ]

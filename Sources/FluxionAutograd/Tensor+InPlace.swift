@@ -14,7 +14,21 @@ extension Tensor {
         if isLeaf && requiresGrad && isGradEnabled {
             throw AutogradError.inPlaceOnLeaf(operation: operation, file: "\(file)", line: line)
         }
-        assign(result())
+        var updated = result()
+        // As PyTorch: the operands broadcast to this tensor, never the other way, and the result
+        // keeps this tensor's dtype (a floating result cannot go into an integer tensor).
+        guard updated.shape == shape else {
+            fail(operation, "the result has shape \(describe(updated.shape)), but an in-place operation cannot change the tensor's shape \(describe(shape))",
+                 fix: "use the out-of-place operation, or operands that broadcast to \(describe(shape))", file: file, line: line)
+        }
+        if updated.dtype != dtype {
+            guard dtype.isFloatingPoint || !updated.dtype.isFloatingPoint else {
+                fail(operation, "the result is \(updated.dtype), which cannot be stored in this \(dtype) tensor",
+                     fix: "convert the tensor first (x.to(.float32)), or use the out-of-place operation", file: file, line: line)
+            }
+            updated = updated.to(dtype)
+        }
+        assign(updated)
         return self
     }
 
@@ -83,11 +97,11 @@ extension Tensor {
 
     /// Operators that update in place: `w -= lr * g` (refused, like `sub_`, on a leaf that
     /// requires grad while grad mode is on — stopping the program, since operators cannot throw).
-    public static func -= (a: Tensor, b: Tensor) { a.mustUpdate { try a.sub_(b) } }
-    public static func += (a: Tensor, b: Tensor) { a.mustUpdate { try a.add_(b) } }
-    public static func *= (a: Tensor, b: Double) { a.mustUpdate { try a.mul_(b) } }
+    public static func -= (a: Tensor, b: Tensor) { a.mustUpdate("-=") { try a.sub_(b) } }
+    public static func += (a: Tensor, b: Tensor) { a.mustUpdate("+=") { try a.add_(b) } }
+    public static func *= (a: Tensor, b: Double) { a.mustUpdate("*=") { try a.mul_(b) } }
 
-    private func mustUpdate(_ body: () throws -> Tensor) {
-        do { _ = try body() } catch { preconditionFailure("Fluxion: \(error)") }
+    private func mustUpdate(_ operation: String, _ body: () throws -> Tensor) {
+        do { _ = try body() } catch { fail(operation, "\(error)", fix: "use the throwing form (sub_, add_, mul_) to handle the error", file: #fileID, line: #line) }
     }
 }

@@ -16,6 +16,19 @@
 // an operation on the transform's values is not recorded on the tape, and `backward` or
 // `Autograd.grad` from its result throws `AutogradError.backwardInsideTransform`; there the
 // transforms themselves differentiate (as `torch.func` code does).
+//
+// Threads. Arrays are immutable values, and transforms and grad modes keep their state per
+// thread, so these are safe from any number of threads at once: operations on shared tensors
+// (each records onto the shared tape), `backward()` and `Autograd.grad` on separate graphs,
+// and backward passes on several threads that accumulate into the same leaves (`.grad` is
+// updated under a lock, as PyTorch's is). Not safe, as in PyTorch: changing one tensor from
+// two threads at once (in-place operations, `requiresGrad_`, `detach_`, `retainGrad`),
+// registering or removing hooks while another thread runs a backward pass through them, and
+// two backward passes through one shared graph at once unless both pass `retainGraph: true`
+// (the first to finish would free what the other is reading). Modules may run `forward` on
+// several threads while nothing changes them (`train()`/`eval()`, hooks, assignments);
+// `functionalCall` is safe on several threads; an optimizer belongs to one thread, and its
+// `step()` must not overlap a backward pass into its parameters.
 
 import FluxionCore
 import FluxionKernels

@@ -20,6 +20,7 @@
 // N×M and N×N: turn them off through `checks` for large N.
 
 import Fluxion
+import FluxionCore
 import Testing
 
 /// The comparisons `checkDerivatives` makes.
@@ -94,7 +95,9 @@ public func derivativeReport<T: ArrayTree, R: ArrayTree>(
     _ f: @escaping (T) throws -> R, at x: T, order: Int = 2, eps: Double? = nil, atol: Double? = nil, rtol: Double? = nil, precision: DType? = nil,
     checks: DerivativeChecks = .all, seed: UInt64 = 0, file: String = #fileID, line: UInt = #line
 ) throws -> GradcheckReport {
-    precondition((1...3).contains(order), "checkDerivatives: order must be 1, 2 or 3, not \(order)")
+    if !(1...3).contains(order) {
+        fail("checkDerivatives", "order \(order) is not checked", fix: "pass order 1, 2 or 3", at: CallSite(file: file, line: line))
+    }
     let function = try FlatFunction(f, at: x)
     let precision = precision ?? function.precision
     let tolerance = CheckTolerance.derived(for: precision).overriding(eps: eps, atol: atol, rtol: rtol)

@@ -31,6 +31,7 @@
 // difference, or lie between the one-sided derivatives of a point where they differ.
 
 import Fluxion
+import FluxionCore
 
 /// A direction in input space: one element of one input, or a vector over all inputs.
 enum Direction: Hashable {
@@ -208,7 +209,9 @@ struct NumericComparison {
     /// `place(entry)` names each entry's input and output positions.
     mutating func compare(along d: Direction, readout: Readout, analytic: [Double], place: (Int) -> Mismatch.Place) throws {
         let numeric = try differences.stencil(d).reading(readout).central
-        precondition(numeric.count == analytic.count, "FluxionCheck: \(analytic.count) analytic entries for \(numeric.count) numeric ones")
+        if numeric.count != analytic.count {
+            fail("FluxionCheck", "\(analytic.count) analytic entries for \(numeric.count) numeric ones", fix: "report this: the readouts disagree", file: #fileID, line: #line)
+        }
         for (j, (a, n)) in zip(analytic, numeric).enumerated() {
             compared += 1
             let entry = Mismatch(at: place(j), analytic: a, expected: n, allowed: tolerance.allowed(n))

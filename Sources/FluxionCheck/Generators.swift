@@ -20,6 +20,7 @@
 // the domain; arrays larger than the pool reuse it cyclically.
 
 import Fluxion
+import FluxionCore
 import Foundation
 import PropertyBased
 
@@ -30,8 +31,8 @@ public struct Domain: Sendable, CustomStringConvertible {
     public let description: String
 
     /// The values in `intervals`; they must not overlap.
-    public init(_ intervals: [ClosedRange<Double>], description: String) {
-        precondition(!intervals.isEmpty, "Domain: at least one interval")
+    public init(_ intervals: [ClosedRange<Double>], description: String, file: StaticString = #fileID, line: UInt = #line) {
+        if intervals.isEmpty { fail("Domain", "no interval was given", fix: "pass at least one interval", file: file, line: line) }
         self.intervals = intervals.sorted { $0.lowerBound < $1.lowerBound }
         self.description = description
     }

@@ -34,7 +34,7 @@ public enum Copy {
     /// Writes `source`, broadcast to `destination.shape`, into the strided region `destination`.
     /// The destination's storage must be a fresh block nobody else has seen yet.
     public static func assign(_ source: StridedArray, into destination: StridedArray) {
-        precondition(source.dtype == destination.dtype)
+        guard source.dtype == destination.dtype else { kernelFailure("assign: a \(source.dtype) source into a \(destination.dtype) destination") }
         switch source.dtype {
         case .float32: assign(source, into: destination, Float.self)
         case .float64: assign(source, into: destination, Double.self)
@@ -95,7 +95,7 @@ public enum Copy {
         let n = index.count
         let out = Storage.allocate(T.dtype, count: n)
         let o = out.pointer(T.self), src = x.pointer(T.self)
-        forEachIndexed(index, dim: dim, size: x.shape[dim]) { i, position, target in
+        forEachIndexed("gather", index, dim: dim, size: x.shape[dim]) { i, position, target in
             o[i] = src[offset(of: position, strides: x.strides, replacing: dim, with: target)]
         }
         return StridedArray(contiguous: out, shape: index.shape)
@@ -108,7 +108,7 @@ public enum Copy {
         case .float32: scatterAdd(shape, dim, index, source, Float.self)
         case .float64: scatterAdd(shape, dim, index, source, Double.self)
         case .int64: scatterAdd(shape, dim, index, source, Int64.self)
-        case .bool: preconditionFailure("scatterAdd is not defined for bool")
+        case .bool: kernelFailure("scatterAdd is not defined for bool")
         }
     }
 
@@ -121,7 +121,7 @@ public enum Copy {
         let values = Elementwise.broadcast(source, to: index.shape).contiguous()
         withExtendedLifetime(values) {
             let src = values.pointer(T.self)
-            forEachIndexed(index, dim: dim, size: shape[dim]) { i, position, target in
+            forEachIndexed("scatterAdd", index, dim: dim, size: shape[dim]) { i, position, target in
                 o[offset(of: position, strides: whole.strides, replacing: dim, with: target)] += src[i]
             }
         }
@@ -131,7 +131,7 @@ public enum Copy {
     /// Visits every element of the int64 array `index` in row-major order with its flat number,
     /// its multi-index and its value, checking the value lies in `0..<size`.
     @inlinable
-    static func forEachIndexed(_ index: StridedArray, dim: Int, size: Int, _ body: (Int, [Int], Int) -> Void) {
+    static func forEachIndexed(_ operation: String, _ index: StridedArray, dim: Int, size: Int, _ body: (Int, [Int], Int) -> Void) {
         let indices = index.contiguous()
         defer { withExtendedLifetime(indices) {} }
         let idx = indices.pointer(Int64.self)
@@ -139,8 +139,9 @@ public enum Copy {
         var position = [Int](repeating: 0, count: index.rank)
         for i in 0..<n {
             let target = Int(idx[i])
-            precondition(target >= 0 && target < size,
-                         "index \(target) is out of bounds for dimension \(dim) with size \(size)")
+            guard target >= 0 && target < size else {
+                kernelFailure("\(operation): index \(target) is out of range for dimension \(dim) of size \(size). Fix: use indices in 0..<\(size)")
+            }
             body(i, position, target)
             var d = index.rank - 1
             while d >= 0 {
@@ -171,7 +172,9 @@ public enum Copy {
         region[dim] = 1
         for j in 0..<idx.count {
             let i = Int(ip[j])
-            precondition(i >= 0 && i < x.shape[dim], "index \(i) is out of bounds for dimension \(dim) with size \(x.shape[dim])")
+            guard i >= 0 && i < x.shape[dim] else {
+                kernelFailure("indexSelect: index \(i) is out of range for dimension \(dim) of size \(x.shape[dim]). Fix: use indices in 0..<\(x.shape[dim])")
+            }
             assign(x.view(shape: region, strides: x.strides, offset: x.offset + i * x.strides[dim]),
                    into: whole.view(shape: region, strides: whole.strides, offset: j * whole.strides[dim]))
         }

@@ -372,10 +372,10 @@ public enum Elementwise {
             case .relu: return map(x, Kernel.IntegerRelu())
             case .floor, .ceil, .round: return x.contiguous()
             case .pow(let e): return map(x, Kernel.IntegerPower(e))
-            default: preconditionFailure("\(f) is not defined for int64")
+            default: kernelFailure("\(f) is not defined for int64")
             }
         case .bool:
-            precondition(f == .logicalNot, "\(f) is not defined for bool")
+            guard f == .logicalNot else { kernelFailure("\(f) is not defined for bool") }
             return map(x, Kernel.Not())
         }
     }
@@ -419,13 +419,15 @@ public enum Elementwise {
             case 0.5: return map(x, Kernel.Sqrt<T>())
             default: return map(x, Kernel.PowConstant<T>(T(e)), cost: 16)
             }
-        case .logicalNot: preconditionFailure("logicalNot is defined for bool only")
+        case .logicalNot: kernelFailure("logicalNot is defined for bool only")
         }
     }
 
     @inlinable
     static func integerPower(_ x: Int64, _ e: Double) -> Int64 {
-        precondition(e >= 0 && e == e.rounded(), "an int64 array can only be raised to a non-negative integer power")
+        guard e >= 0 && e == e.rounded() else {
+            kernelFailure("pow: an int64 array can only be raised to a non-negative integral power, not \(e). Fix: convert it to floating point first, e.g. x.to(.float32) ** p")
+        }
         var result: Int64 = 1, base = x, n = Int(e)
         while n > 0 {
             if n & 1 == 1 { result = result &* base }
@@ -465,7 +467,7 @@ public enum Elementwise {
 
     /// `f` applied to `a` and `b` broadcast to `shape`. Both must already have the same dtype.
     public static func binary(_ f: BinaryFunction, _ a: StridedArray, _ b: StridedArray, shape: [Int]) -> StridedArray {
-        precondition(a.dtype == b.dtype, "binary kernels need operands of one dtype")
+        guard a.dtype == b.dtype else { kernelFailure("\(f): operands of one dtype were expected, got \(a.dtype) and \(b.dtype)") }
         switch a.dtype {
         case .float32: return binaryFloating(f, a, b, shape, Float.self)
         case .float64: return binaryFloating(f, a, b, shape, Double.self)
@@ -477,13 +479,13 @@ public enum Elementwise {
             case .maximum: return zip(a, b, shape, Kernel.Larger<Int64>())
             case .minimum: return zip(a, b, shape, Kernel.Smaller<Int64>())
             case .pow: return zip(a, b, shape, Kernel.IntegerPow())
-            default: preconditionFailure("\(f) is not defined for int64")
+            default: kernelFailure("\(f) is not defined for int64")
             }
         case .bool:
             switch f {
             case .logicalAnd, .mul, .minimum: return zip(a, b, shape, Kernel.And())
             case .logicalOr, .add, .maximum: return zip(a, b, shape, Kernel.Or())
-            default: preconditionFailure("\(f) is not defined for bool")
+            default: kernelFailure("\(f) is not defined for bool")
             }
         }
     }
@@ -502,7 +504,7 @@ public enum Elementwise {
         case .maximum: return zip(a, b, shape, Kernel.Maximum<T>())
         case .minimum: return zip(a, b, shape, Kernel.Minimum<T>())
         case .atan2: return zip(a, b, shape, Kernel.Atan2<T>(), cost: 16)
-        case .logicalAnd, .logicalOr: preconditionFailure("\(f) is defined for bool only")
+        case .logicalAnd, .logicalOr: kernelFailure("\(f) is defined for bool only")
         }
     }
 

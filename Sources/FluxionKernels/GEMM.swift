@@ -40,7 +40,7 @@ public enum GEMM {
     public static func matmul(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
         BLASCheck.done
         let r = a.rank
-        precondition(r >= 2 && b.rank == r && a.dtype == b.dtype)
+        guard r >= 2 && b.rank == r && a.dtype == b.dtype else { kernelFailure("matmul: batched operands of shapes \(a.shape) and \(b.shape) (\(a.dtype), \(b.dtype)) reached the GEMM kernel unaligned") }
         let m = a.shape[r - 2], k = a.shape[r - 1], n = b.shape[r - 1]
         let batchShape = Array(a.shape[..<(r - 2)])
         let outShape = batchShape + [m, n]
@@ -98,7 +98,7 @@ public enum GEMM {
                         ob.array.pointer(Double.self), ob.leadingDimension,
                         0, c.assumingMemoryBound(to: Double.self), n32)
         default:
-            preconditionFailure("BLAS takes float32 and float64 only")
+            kernelFailure("BLAS takes float32 and float64 only")
         }
     }
 

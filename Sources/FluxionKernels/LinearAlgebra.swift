@@ -57,7 +57,7 @@ public enum LinearAlgebra {
         switch dtype {
         case .float32: body(Float.self)
         case .float64: body(Double.self)
-        default: preconditionFailure("\(op) needs a float32 or float64 matrix, got \(dtype)")
+        default: kernelFailure("\(op) needs a float32 or float64 matrix, got \(dtype)")
         }
     }
 

@@ -66,7 +66,7 @@ public enum RandomKernels {
             let top = high.nextDown
             return StridedArray(contiguous: Storage.make((0..<n).map { Swift.min(low + (high - low) * unit64(words[2 * $0], words[2 * $0 + 1]), top) }), shape: shape)
         default:
-            preconditionFailure("uniform needs a floating dtype, got \(dtype)")
+            kernelFailure("uniform needs a floating dtype, got \(dtype)")
         }
     }
 
@@ -87,7 +87,7 @@ public enum RandomKernels {
         switch dtype {
         case .float32: return StridedArray(contiguous: Storage.make(values.map { Float($0) }), shape: shape)
         case .float64: return StridedArray(contiguous: Storage.make(values), shape: shape)
-        default: preconditionFailure("normal needs a floating dtype, got \(dtype)")
+        default: kernelFailure("normal needs a floating dtype, got \(dtype)")
         }
     }
 

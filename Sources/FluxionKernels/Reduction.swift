@@ -36,7 +36,7 @@ public enum Reduction {
             case .max: return fold(x, reduced, Int64.min) { Swift.max($0, $1) }
             case .min: return fold(x, reduced, Int64.max) { Swift.min($0, $1) }
             }
-        case .bool: preconditionFailure("reduce bool arrays as int64")
+        case .bool: kernelFailure("reduce bool arrays as int64")
         }
     }
 
@@ -93,7 +93,7 @@ public enum Reduction {
     /// The index along `dim` of the largest (`largest`) or smallest element, int64, with `dim`
     /// kept at size 1.
     public static func argExtreme(_ x: StridedArray, dim: Int, largest: Bool) -> StridedArray {
-        precondition(x.shape[dim] > 0, "argmax/argmin of an empty dimension")
+        guard x.shape[dim] > 0 else { kernelFailure("argmax/argmin of the empty dimension \(dim) of shape \(x.shape)") }
         switch x.dtype {
         case .float32: return argExtreme(x, dim, Float.self) { largest ? ($0 > $1 || ($0.isNaN && !$1.isNaN)) : ($0 < $1 || ($0.isNaN && !$1.isNaN)) }
         case .float64: return argExtreme(x, dim, Double.self) { largest ? ($0 > $1 || ($0.isNaN && !$1.isNaN)) : ($0 < $1 || ($0.isNaN && !$1.isNaN)) }

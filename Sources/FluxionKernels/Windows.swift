@@ -70,7 +70,7 @@ public enum Windows {
         case .float32: col2im(columns, shape, g, Float.self)
         case .float64: col2im(columns, shape, g, Double.self)
         case .int64: col2im(columns, shape, g, Int64.self)
-        case .bool: preconditionFailure("col2im is not defined for bool")
+        case .bool: kernelFailure("col2im is not defined for bool")
         }
     }
 

@@ -19,6 +19,7 @@
 // ignored indices and label smoothing are left out.
 
 import Fluxion
+import FluxionCore
 
 /// How a loss combines its per-element values.
 public enum Reduction: Sendable {
@@ -73,14 +74,27 @@ private func classDim(_ input: NDArray) -> Int { input.rank >= 2 ? 1 : 0 }
 /// int64 class indices `target` `[N]`, reduced (`nll_loss`).
 public func nllLoss(_ input: NDArray, _ target: NDArray, reduction: Reduction = .mean,
                     file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+    negativeLogLikelihood(input, target, reduction: reduction, operation: "nllLoss", file: file, line: line)
+}
+
+/// `nllLoss`, its misuse named as `operation` (the loss the user called).
+private func negativeLogLikelihood(_ input: NDArray, _ target: NDArray, reduction: Reduction, operation: String,
+                                   file: StaticString, line: UInt) -> NDArray {
     guard target.dtype == .int64 else {
-        fatalError("FluxionNN: nllLoss: targets must be int64 class indices, got \(target.dtype) (called at \(file):\(line)). Fix: convert them with .to(.int64)")
+        fail(operation, "targets must be int64 class indices, got \(target.dtype)", fix: "convert them with .to(.int64)", file: file, line: line)
     }
     let d = classDim(input)
     var expected = input.shape
     expected.remove(at: d)
     guard target.shape == expected else {
-        fatalError("FluxionNN: nllLoss: targets of shape \(target.shape) do not fit scores of shape \(input.shape) (expected \(expected)) (called at \(file):\(line)). Fix: one class index per example")
+        fail(operation, "targets of shape \(describe(target.shape)) do not fit scores of shape \(describe(input.shape)) (expected \(describe(expected)))",
+             fix: "give one class index per example", file: file, line: line)
+    }
+    let classes = input.shape[d]
+    // Labels inside vmap are not readable here; the gather kernel checks those.
+    if let bad = target.firstIndex(outside: 0..<classes) {
+        fail(operation, "class index \(bad) is out of range for \(classes) classes (scores of shape \(describe(input.shape)))",
+             fix: "use class indices in 0..<\(classes), or give the scores one column per class", file: file, line: line)
     }
     let picked = input.gather(dim: d, index: target.unsqueeze(d), file: file, line: line).squeeze(dim: d)
     return (-picked).reduced(reduction)
@@ -105,7 +119,7 @@ public func crossEntropy(_ input: NDArray, _ target: NDArray, reduction: Reducti
     if target.dtype.isFloatingPoint {
         return probabilityCrossEntropy(logProbabilities, target, reduction: reduction, file: file, line: line)
     }
-    return nllLoss(logProbabilities, target, reduction: reduction, file: file, line: line)
+    return negativeLogLikelihood(logProbabilities, target, reduction: reduction, operation: "crossEntropy", file: file, line: line)
 }
 
 /// The cross-entropy on tensors: `nllLoss(logSoftmax(input))`, two nodes as in PyTorch
@@ -125,7 +139,8 @@ public func crossEntropy(_ input: Tensor, _ target: Tensor, reduction: Reduction
 private func probabilityCrossEntropy(_ logProbabilities: NDArray, _ target: NDArray, reduction: Reduction,
                                      file: StaticString, line: UInt) -> NDArray {
     guard target.shape == logProbabilities.shape else {
-        fatalError("FluxionNN: crossEntropy: probability targets of shape \(target.shape) differ from scores of shape \(logProbabilities.shape) (called at \(file):\(line)). Fix: pass int64 class indices, or probabilities of the scores' shape")
+        fail("crossEntropy", "probability targets of shape \(describe(target.shape)) differ from scores of shape \(describe(logProbabilities.shape))",
+             fix: "pass int64 class indices, or probabilities of the scores' shape", file: file, line: line)
     }
     return (-(target * logProbabilities).sum(dim: classDim(logProbabilities))).reduced(reduction)
 }

@@ -332,3 +332,19 @@ private let dimSets: [[Int]] = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]
         #expect(empty.all().bools == [true])
     }
 }
+
+/// Softmax and its relatives on empty dimensions, as PyTorch: an empty result, not a stop.
+@Suite struct EmptySoftmaxTests {
+    @Test func softmaxOverAnEmptyDimensionIsEmpty() throws {
+        let x = NDArray.zeros([2, 0], dtype: .float64)
+        #expect(softmax(x, dim: 1).shape == [2, 0])
+        #expect(logSoftmax(x, dim: -1).shape == [2, 0])
+        #expect(softmax(x, dim: 0).shape == [2, 0])
+        let g = try grad { (x: NDArray) in logSoftmax(x, dim: 1).sum() }(x)
+        #expect(g.shape == [2, 0])
+        // Non-empty rows are unaffected by the change.
+        let y = NDArray([[1.0, 2.0, 3.0]], dtype: .float64)
+        let e = [1.0, 2.0, 3.0].map(Foundation.exp)
+        expectClose(softmax(y, dim: 1), e.map { $0 / e.reduce(0, +) }, rtol: 1e-15, atol: 0)
+    }
+}

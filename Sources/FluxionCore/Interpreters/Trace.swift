@@ -49,7 +49,9 @@ public class Tracer: @unchecked Sendable {
 
     /// The concrete value this tracer stands for, when it has one.
     func concreteValue() -> StridedArray {
-        preconditionFailure("Fluxion: a \(trace.transform) value has no single concrete value. Fix: read values outside the transform, or return them from it")
+        fail("reading elements", "a value inside \(trace.transform) (shape \(describe(shape))) stands for a whole batch of values, not one",
+             fix: "compute with array operations inside the transform (NDArray.where instead of an if on a value), or return the value and read it outside",
+             file: #fileID, line: #line)
     }
 }
 
@@ -130,7 +132,7 @@ package func throwingReported<R>(_ body: () throws -> R) throws -> R {
 /// when no transform is running.
 func report(_ error: any Error) {
     let state = ThreadState.current
-    guard state.catchers > 0 else { preconditionFailure("Fluxion: \(error)") }
+    guard state.catchers > 0 else { fatalError("Fluxion: \(error)") }
     if state.pendingError == nil { state.pendingError = error }
 }
 

@@ -18,9 +18,15 @@
 import FluxionKernels
 
 extension NDArray {
-    /// The largest element along `dim`, kept, as a constant for the derivatives.
-    fileprivate func stableShift(_ dim: Int, file: StaticString, line: UInt) -> NDArray {
-        stopGradient(self.max(dim: dim, keepDim: true, file: file, line: line))
+    /// The largest element along `dim` (already normalized), kept, as a constant for the
+    /// derivatives; 0 for an empty dimension, whose softmax is empty.
+    fileprivate func stableShift(_ dim: Int) -> NDArray {
+        if shape[dim] == 0 {
+            var kept = shape
+            kept[dim] = 1
+            return NDArray.zeros(kept, dtype: dtype)
+        }
+        return stopGradient(self.max(dim: dim, keepDim: true))
     }
 
     fileprivate var floating: NDArray { dtype.isFloatingPoint ? self : to(.float32) }
@@ -33,8 +39,9 @@ extension NDArray {
 /// ```
 public func softmax(_ x: NDArray, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     let x = x.floating
-    let e = exp(x - x.stableShift(dim, file: file, line: line))
-    return e / e.sum(dim: dim, keepDim: true)
+    let d = x.normalized(dim, "softmax", file: file, line: line)
+    let e = exp(x - x.stableShift(d))
+    return e / e.sum(dim: d, keepDim: true)
 }
 
 /// The logarithm of `softmax` along `dim`, computed without forming the softmax
@@ -45,8 +52,9 @@ public func softmax(_ x: NDArray, dim: Int, file: StaticString = #fileID, line: 
 /// ```
 public func logSoftmax(_ x: NDArray, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     let x = x.floating
-    let shifted = x - x.stableShift(dim, file: file, line: line)
-    return shifted - log(exp(shifted).sum(dim: dim, keepDim: true))
+    let d = x.normalized(dim, "logSoftmax", file: file, line: line)
+    let shifted = x - x.stableShift(d)
+    return shifted - log(exp(shifted).sum(dim: d, keepDim: true))
 }
 
 /// The Gaussian error linear unit x·Φ(x) (`torch.nn.functional.gelu`); with `approximate`,

@@ -174,6 +174,20 @@ extension NDArray {
         }
     }
 
+    /// The first element of this int64 array outside `range`, when its values can be read
+    /// (not inside `vmap`, where the kernel that reads them checks instead).
+    package func firstIndex(outside range: Range<Int>) -> Int? {
+        guard isConcrete else { return nil }
+        return ints.first { !range.contains($0) }
+    }
+
+    /// Stops when a concrete index lies outside `0..<size`.
+    func checkIndexRange(_ index: NDArray, _ op: String, size: Int, dim: Int, _ file: StaticString, _ line: UInt) {
+        guard let bad = index.firstIndex(outside: 0..<size) else { return }
+        fail(op, "index \(bad) is out of range for dimension \(dim) of size \(size) (shape \(describe(shape)))",
+             fix: "use indices in 0..<\(size)", file: file, line: line)
+    }
+
     /// `out[i][j] = x[index[i][j]][j]` along `dim`, as `torch.gather`; `index` is int64 of the
     /// same rank, no larger than this array outside `dim`.
     public func gather(dim: Int, index: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
@@ -183,6 +197,7 @@ extension NDArray {
             fail("gather", "index of shape \(describe(index.shape)) does not fit input \(describe(shape)) along dimension \(d)",
                  fix: "give the index the input's rank and sizes no larger than the input's outside dimension \(d)", file: file, line: line)
         }
+        checkIndexRange(index, "gather", size: shape[d], dim: d, file, line)
         return bind(Gather(dim: d), self, index)
     }
 
@@ -196,6 +211,7 @@ extension NDArray {
                  fix: "give index the input's rank, sizes no larger than the input's outside dimension \(d), and a source of the index's shape",
                  file: file, line: line)
         }
+        checkIndexRange(index, "scatterAdd", size: shape[d], dim: d, file, line)
         return self + bind(ScatterAdd(dim: d, shape: shape), index, source.to(dtype).broadcast(to: index.shape))
     }
 
@@ -206,6 +222,7 @@ extension NDArray {
             fail("indexSelect", "index must be 1-d, got shape \(describe(index.shape))", fix: "flatten the index", file: file, line: line)
         }
         let d = normalized(dim, "indexSelect", file: file, line: line)
+        checkIndexRange(index, "indexSelect", size: shape[d], dim: d, file, line)
         return bind(IndexSelect(dim: d), self, index.reshape([-1]))
     }
 }
@@ -218,7 +235,7 @@ public func oneHot(_ indices: NDArray, numClasses: Int, dtype: DType = .int64,
     }
     checkShape(indices.shape + [numClasses], "oneHot", from: [indices.shape], file: file, line: line)
     // Concrete indices are checked, as PyTorch does; indices inside a vmap are not readable.
-    if indices.isConcrete, let bad = indices.ints.first(where: { $0 < 0 || $0 >= numClasses }) {
+    if let bad = indices.firstIndex(outside: 0..<numClasses) {
         fail("oneHot", "class \(bad) is outside 0..<\(numClasses)", fix: "pass numClasses larger than every index", file: file, line: line)
     }
     return (indices.unsqueeze(-1) .== NDArray.arange(0, Double(numClasses))).to(dtype)

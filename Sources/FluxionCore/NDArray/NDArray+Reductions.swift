@@ -200,7 +200,14 @@ extension NDArray {
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let x = dtype.isFloatingPoint ? self : to(.float32)
-        if p == .infinity { return FluxionCore.abs(x).max(dims: dims, keepDim: keepDim, file: file, line: line) }
+        let dims = x.normalized(dims, "norm", file: file, line: line)
+        if p == .infinity {
+            if let empty = dims.first(where: { shape[$0] == 0 }) {
+                fail("norm", "the ∞-norm of the empty dimension \(empty) of shape \(describe(shape)) is undefined (a maximum of nothing)",
+                     fix: "use p: 2 or p: 1 (which are 0 there), or reduce a non-empty dimension", file: file, line: line)
+            }
+            return FluxionCore.abs(x).max(dims: dims, keepDim: keepDim, file: file, line: line)
+        }
         if p == 1 { return FluxionCore.abs(x).sum(dims: dims, keepDim: keepDim, file: file, line: line) }
         // The root of a zero sum has an infinite derivative; taking it of 1 instead and then
         // selecting 0 keeps the gradient at the zero vector finite (0), as PyTorch's.

@@ -13,6 +13,11 @@ public struct CallSite: Sendable {
         self.file = "\(file)"
         self.line = line
     }
+    /// A location given as a `#fileID` string.
+    public init(file: String, line: UInt) {
+        self.file = file
+        self.line = line
+    }
 }
 
 /// A function recorded on a tape at some inputs.

@@ -7,6 +7,7 @@
 // drawing follows the vmap's `randomness` argument: pass `.different` for a mask per example.
 
 import Fluxion
+import FluxionCore
 import Synchronization
 
 /// Zeroes elements with probability `p` in training mode, scaling the rest by 1/(1 − p).
@@ -15,8 +16,10 @@ public final class Dropout: Module {
     private let stream: Mutex<RandomKey?>
 
     /// - Parameter key: the layer's own key stream (default: the process-wide stream).
-    public init(p: Double = 0.5, key: RandomKey? = nil) {
-        precondition((0...1).contains(p), "FluxionNN: Dropout: p = \(p) is not a probability. Fix: pass p in 0...1")
+    public init(p: Double = 0.5, key: RandomKey? = nil, file: StaticString = #fileID, line: UInt = #line) {
+        if !(0...1).contains(p) {
+            fail("Dropout", "p = \(p) is not a probability", fix: "pass the probability of zeroing an element, in 0...1", file: file, line: line)
+        }
         self.p = p
         stream = Mutex(key)
     }

@@ -3,6 +3,7 @@
 // of index-select).
 
 import Fluxion
+import FluxionCore
 import FluxionKernels
 
 /// Rows of a learned `[numEmbeddings, embeddingDim]` table, looked up by int64 indices of
@@ -35,7 +36,12 @@ public func embedding(_ indices: Tensor, weight: Tensor, file: StaticString = #f
 /// The rows of `weight` at the int64 `indices`, on arrays.
 public func embedding(_ indices: NDArray, weight: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     guard indices.dtype == .int64 else {
-        fatalError("FluxionNN: embedding: indices must be int64, got \(indices.dtype) (called at \(file):\(line)). Fix: convert them with .to(.int64)")
+        fail("embedding", "indices must be int64, got \(indices.dtype)", fix: "convert them with .to(.int64)", file: file, line: line)
+    }
+    let rowCount = weight.shape[0]
+    if let bad = indices.firstIndex(outside: 0..<rowCount) {
+        fail("embedding", "index \(bad) is out of range for a table of \(rowCount) rows",
+             fix: "use indices in 0..<\(rowCount), or make the table larger (numEmbeddings)", file: file, line: line)
     }
     let rows = weight.indexSelect(dim: 0, index: indices.reshape([-1]), file: file, line: line)
     return rows.reshape(indices.shape + [weight.shape[1]])

@@ -8,6 +8,7 @@
 // The variance is the biased one (divided by n), as PyTorch's.
 
 import Fluxion
+import FluxionCore
 import FluxionKernels
 
 /// Normalises over the trailing `normalizedShape` dimensions, with a learned elementwise
@@ -60,7 +61,8 @@ public func layerNorm(_ input: NDArray, normalizedShape: [Int], weight: NDArray?
                       file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     let k = normalizedShape.count
     guard input.rank >= k, Array(input.shape.suffix(k)) == normalizedShape else {
-        fatalError("FluxionNN: layerNorm: input of shape \(input.shape) does not end in \(normalizedShape) (called at \(file):\(line)). Fix: normalise over the input's last dimensions")
+        fail("layerNorm", "input of shape \(describe(input.shape)) does not end in \(describe(normalizedShape))",
+             fix: "normalise over the input's last dimensions", file: file, line: line)
     }
     let dims = Array((input.rank - k)..<input.rank)
     let mean = input.mean(dims: dims, keepDim: true)

@@ -4,6 +4,7 @@
 // and a sequence batch `[B, T, in]` take the same path.
 
 import Fluxion
+import FluxionCore
 import FluxionKernels
 
 /// y = x·Wᵀ + b for inputs `[..., inFeatures]`; W is `[outFeatures, inFeatures]`, b `[outFeatures]`.
@@ -48,7 +49,8 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, file: S
 public func linear(_ input: NDArray, weight: NDArray, bias: NDArray? = nil, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     let features = weight.shape[weight.rank - 1]
     guard input.rank >= 1, input.shape[input.rank - 1] == features else {
-        fatalError("FluxionNN: linear: input of shape \(input.shape) does not end in \(features) features (weight \(weight.shape)) (called at \(file):\(line)). Fix: pass inputs of shape [..., \(features)]")
+        fail("linear", "input of shape \(describe(input.shape)) does not end in \(features) features (weight \(describe(weight.shape)))",
+             fix: "pass inputs of shape [..., \(features)]", file: file, line: line)
     }
     let rows = input.rank == 2 ? input : input.reshape([-1, features])
     var y = matmul(rows, weight.mT)

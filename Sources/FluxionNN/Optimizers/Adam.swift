@@ -50,7 +50,7 @@ public class Adam: Optimizer {
     public func step() {
         let (beta1, beta2) = betas
         for (i, p) in parameters.enumerated() {
-            guard let grad = p.grad else { continue }
+            guard let grad = gradient(of: p, at: i, in: decoupled ? "AdamW" : "Adam") else { continue }
             var theta = p.value
             var g = grad.value
             if weightDecay != 0 {

@@ -6,6 +6,7 @@
 // CosineAnnealingLR  η_t = η_min + (η₀ − η_min) · (1 + cos(π·t / T_max)) / 2
 // ```
 
+import FluxionCore
 import Foundation
 
 /// A schedule for an optimizer's learning rate.
@@ -24,8 +25,10 @@ public final class StepLR: LRScheduler {
     public let baseLR: Double
     public private(set) var epoch = 0
 
-    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
-        precondition(stepSize > 0, "FluxionNN: StepLR: stepSize must be positive")
+    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1, file: StaticString = #fileID, line: UInt = #line) {
+        guard stepSize > 0 else {
+            fail("StepLR", "stepSize is \(stepSize), but the rate decays every stepSize epochs", fix: "pass a stepSize of at least 1", file: file, line: line)
+        }
         self.optimizer = optimizer
         self.stepSize = stepSize
         self.gamma = gamma
@@ -50,8 +53,10 @@ public final class CosineAnnealingLR: LRScheduler {
     public let baseLR: Double
     public private(set) var epoch = 0
 
-    public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0) {
-        precondition(tMax > 0, "FluxionNN: CosineAnnealingLR: tMax must be positive")
+    public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0, file: StaticString = #fileID, line: UInt = #line) {
+        guard tMax > 0 else {
+            fail("CosineAnnealingLR", "tMax is \(tMax), but the cosine spans tMax epochs", fix: "pass a tMax of at least 1", file: file, line: line)
+        }
         self.optimizer = optimizer
         self.tMax = tMax
         self.etaMin = etaMin

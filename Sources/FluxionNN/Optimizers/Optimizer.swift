@@ -8,6 +8,7 @@
 // schedule does this).
 
 import Fluxion
+import FluxionCore
 
 /// Updates parameters from their gradients.
 public protocol Optimizer: AnyObject {
@@ -26,13 +27,25 @@ extension Optimizer {
     }
 }
 
+/// The gradient of parameter `index` for `optimizer`'s step, or nil when it has none; stops
+/// when its shape is not the parameter's (a parameter replaced after its gradient was taken).
+func gradient(of parameter: Tensor, at index: Int, in optimizer: String) -> Tensor? {
+    guard let g = parameter.grad else { return nil }
+    guard g.shape == parameter.shape else {
+        fail("\(optimizer).step", "parameter \(index) has shape \(describe(parameter.shape)) but its gradient has shape \(describe(g.shape))",
+             fix: "give each parameter a gradient of its own shape (zeroGrad() after replacing a parameter's value)", file: #fileID, line: #line)
+    }
+    return g
+}
+
 /// Writes `value` into `parameter` without recording.
 func update(_ parameter: Tensor, to value: NDArray) {
     noGrad {
         do {
             try parameter.copy_(Tensor(value))
         } catch {
-            preconditionFailure("FluxionNN: updating a parameter failed: \(error)")
+            fail("optimizer step", "updating a parameter of shape \(describe(parameter.shape)) failed: \(error)",
+                 fix: "update parameters that are leaves of their own", file: #fileID, line: #line)
         }
     }
 }

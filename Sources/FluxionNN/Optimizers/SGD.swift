@@ -10,6 +10,7 @@
 // ```
 
 import Fluxion
+import FluxionCore
 
 /// Gradient descent with optional momentum (`torch.optim.SGD`).
 public final class SGD: Optimizer {
@@ -23,9 +24,11 @@ public final class SGD: Optimizer {
     public private(set) var momentumBuffers: [NDArray?]
 
     public init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
-                nesterov: Bool = false) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0),
-                     "FluxionNN: SGD: Nesterov momentum requires a momentum and zero dampening")
+                nesterov: Bool = false, file: StaticString = #fileID, line: UInt = #line) {
+        if nesterov && !(momentum > 0 && dampening == 0) {
+            fail("SGD", "Nesterov momentum needs a positive momentum and zero dampening (got momentum \(momentum), dampening \(dampening))",
+                 fix: "pass momentum > 0 and dampening: 0, or nesterov: false", file: file, line: line)
+        }
         self.parameters = parameters
         self.lr = lr
         self.momentum = momentum
@@ -37,7 +40,7 @@ public final class SGD: Optimizer {
 
     public func step() {
         for (i, p) in parameters.enumerated() {
-            guard let grad = p.grad else { continue }
+            guard let grad = gradient(of: p, at: i, in: "SGD") else { continue }
             let theta = p.value
             var d = grad.value
             if weightDecay != 0 { d = d + weightDecay * theta }

@@ -1,0 +1,118 @@
+// A catalogue of misuse that stops the program, each case with the message fragments it must
+// print. The debug test suite runs every case as an exit test (MisuseMessageTests.swift); the
+// FluxionReleaseChecks executable runs them again from an optimised build, where Swift's
+// `precondition` would have dropped its message, so that both configurations are held to the
+// same words.
+
+import Fluxion
+import FluxionCheck
+import FluxionNN
+
+/// One misuse: what it runs and what its message must contain.
+public struct MisuseCase: Sendable {
+    public let name: String
+    /// Fragments the message must contain, in any order.
+    public let expected: [String]
+    let body: @Sendable () throws -> Void
+
+    init(_ name: String, _ expected: [String], _ body: @escaping @Sendable () throws -> Void) {
+        self.name = name
+        self.expected = expected
+        self.body = body
+    }
+}
+
+/// Runs the case named `name` (which should stop the program); returns if it does not.
+public func runMisuseCase(named name: String) {
+    guard let misuse = misuseCases.first(where: { $0.name == name }) else {
+        print("no misuse case named \(name)")
+        return
+    }
+    do { try misuse.body() } catch { print("threw instead of stopping: \(error)") }
+}
+
+public let misuseCases: [MisuseCase] = MisuseCase.inPlace + [
+    MisuseCase("crossEntropy label out of range",
+               ["Fluxion: crossEntropy: class index 5 is out of range for 3 classes", "MisuseCases.swift:", "Fix: use class indices in 0..<3"]) {
+        _ = crossEntropy(NDArray.zeros([2, 3]), NDArray([0, 5]))
+    },
+    MisuseCase("nllLoss label out of range", ["Fluxion: nllLoss: class index -1 is out of range for 3 classes"]) {
+        _ = nllLoss(NDArray.zeros([2, 3]), NDArray([-1, 0]))
+    },
+    MisuseCase("gather index out of range",
+               ["Fluxion: gather: index 3 is out of range for dimension 1 of size 3", "MisuseCases.swift:", "Fix: use indices in 0..<3"]) {
+        _ = NDArray.zeros([2, 3]).gather(dim: 1, index: NDArray([[3], [0]]))
+    },
+    MisuseCase("gather index out of range inside vmap", ["Fluxion: gather: index 4 is out of range for dimension", "of size 3"]) {
+        let table = NDArray.zeros([3])
+        _ = try vmap { (i: NDArray) in table.gather(dim: 0, index: i.unsqueeze(0)) }(NDArray([0, 4]))
+    },
+    MisuseCase("indexSelect index out of range", ["Fluxion: indexSelect: index 2 is out of range for dimension 0 of size 2"]) {
+        _ = NDArray.zeros([2, 3]).indexSelect(dim: 0, index: NDArray([2]))
+    },
+    MisuseCase("embedding index out of range", ["Fluxion: embedding: index 10 is out of range for a table of 4 rows"]) {
+        _ = embedding(NDArray([1, 10]), weight: NDArray.zeros([4, 2]))
+    },
+    MisuseCase("Dropout probability", ["Fluxion: Dropout: p = 1.5 is not a probability", "MisuseCases.swift:", "Fix: "]) {
+        _ = Dropout(p: 1.5)
+    },
+    MisuseCase("StepLR step size", ["Fluxion: StepLR: stepSize is 0", "MisuseCases.swift:"]) {
+        _ = StepLR(SGD([], lr: 0.1), stepSize: 0)
+    },
+    MisuseCase("CosineAnnealingLR period", ["Fluxion: CosineAnnealingLR: tMax is 0"]) {
+        _ = CosineAnnealingLR(SGD([], lr: 0.1), tMax: 0)
+    },
+    MisuseCase("SGD Nesterov without momentum", ["Fluxion: SGD: Nesterov momentum needs a positive momentum"]) {
+        _ = SGD([], lr: 0.1, nesterov: true)
+    },
+    MisuseCase("gradient of another shape", ["Fluxion: grad: a gradient of shape [2] was assigned to a tensor of shape [3]"]) {
+        let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        w.grad = try Tensor([1.0, 2.0])
+    },
+    MisuseCase("in-place operator on a leaf", ["Fluxion: -=:", "leaf tensor that requires grad"]) {
+        let w = try Tensor([1.0, 2.0], requiresGrad: true)
+        w -= try Tensor([1.0, 1.0])
+    },
+    MisuseCase("softmax dimension", ["Fluxion: softmax: dimension 2 is out of range for an array of shape [2, 2]", "MisuseCases.swift:"]) {
+        _ = softmax(NDArray.zeros([2, 2]), dim: 2)
+    },
+    MisuseCase("shape overflow", ["Fluxion: full: the result would have shape [4294967296, 4294967296]", "more than an array can hold"]) {
+        _ = NDArray.ones([1 << 32, 1 << 32])
+    },
+    MisuseCase("integer to a negative power", ["Fluxion: pow: an int64 array can only be raised to a non-negative integral power"]) {
+        _ = NDArray([2, 3]) ** NDArray([-1, 1])
+    },
+    MisuseCase("matmul shapes", ["Fluxion: matmul: shapes [2, 3] and [4, 5] cannot be multiplied", "MisuseCases.swift:", "Fix: "]) {
+        _ = matmul(NDArray.zeros([2, 3]), NDArray.zeros([4, 5]))
+    },
+    MisuseCase("reading a value inside vmap", ["Fluxion: reading elements: a value inside vmap (shape []) stands for a whole batch of values"]) {
+        _ = try vmap { (x: NDArray) in x * x.item() }(NDArray.zeros([3]))
+    },
+    MisuseCase("a traced value used after its transform", ["Fluxion:", "belongs to a grad that has already returned"]) {
+        nonisolated(unsafe) var leaked: NDArray?
+        _ = try grad { (x: NDArray) in
+            leaked = x
+            return x.sum()
+        }(NDArray.ones([2]))
+        _ = leaked! + 1
+    },
+    MisuseCase("checkDerivatives order", ["Fluxion: checkDerivatives: order 4 is not checked", "Fix: pass order 1, 2 or 3"]) {
+        try checkDerivatives({ (x: NDArray) in x.sum() }, at: NDArray.ones([2], dtype: .float64), order: 4)
+    },
+]
+
+extension MisuseCase {
+    /// Cases found in the facade's in-place operations.
+    static let inPlace: [MisuseCase] = [
+        MisuseCase("in-place operation that would grow the tensor",
+                   ["Fluxion: add_: the result has shape [2, 3], but an in-place operation cannot change the tensor's shape [3]"]) {
+            let t = try Tensor([1.0, 2.0, 3.0])
+            try t.add_(Tensor([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]))
+        },
+        MisuseCase("in-place operation storing floats in an integer tensor",
+                   ["Fluxion: add_: the result is float32, which cannot be stored in this int64 tensor"]) {
+            let t = Tensor(NDArray([1, 2]))
+            try t.add_(0.5)
+        },
+    ]
+}
