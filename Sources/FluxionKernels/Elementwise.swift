@@ -19,10 +19,15 @@ public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
     static func loopExp(_ x: Self) -> Self
     /// tanh x, in a form loops can vectorise where one exists.
     static func loopTanh(_ x: Self) -> Self
+    /// The eight elements at `p` (unaligned), widened to float64.
+    static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double>
 }
 
 extension Float: FloatingElement {
     @inlinable public static func cPow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inlinable public static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double> {
+        SIMD8<Double>(p.loadUnaligned(as: SIMD8<Float>.self))
+    }
 
     /// eˣ without branches, so a loop of it vectorises (Cephes' expf: Cody–Waite reduction
     /// x = n·ln2 + r, a degree-6 polynomial for eʳ, and 2ⁿ built in the exponent bits; within
@@ -73,6 +78,7 @@ extension Double: FloatingElement {
     // Qualified: inside this extension an unqualified `pow` is RealModule's `Double.pow`, which
     // is NaN for every negative base.
     @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    @inlinable public static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double> { p.loadUnaligned(as: SIMD8<Double>.self) }
     @inlinable public static func loopExp(_ x: Double) -> Double { Double.exp(x) }
     @inlinable public static func loopTanh(_ x: Double) -> Double { Double.tanh(x) }
 }

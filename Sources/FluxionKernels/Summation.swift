@@ -46,31 +46,18 @@ public enum Summation {
     /// At most one block, in eight lanes combined pairwise.
     @inlinable
     static func blockSum<T: FloatingElement>(_ p: UnsafePointer<T>, _ n: Int, _ s: Int) -> Double {
-        var l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0, l4 = 0.0, l5 = 0.0, l6 = 0.0, l7 = 0.0
+        var lanes = SIMD8<Double>()
         var k = 0
         if s == 1 {
             while k &+ 8 <= n {
-                l0 += p[k].doubleValue
-                l1 += p[k &+ 1].doubleValue
-                l2 += p[k &+ 2].doubleValue
-                l3 += p[k &+ 3].doubleValue
-                l4 += p[k &+ 4].doubleValue
-                l5 += p[k &+ 5].doubleValue
-                l6 += p[k &+ 6].doubleValue
-                l7 += p[k &+ 7].doubleValue
+                lanes += T.widen(UnsafeRawPointer(p + k))
                 k &+= 8
             }
         } else {
             while k &+ 8 <= n {
                 let q = p + k &* s
-                l0 += q[0].doubleValue
-                l1 += q[s].doubleValue
-                l2 += q[2 &* s].doubleValue
-                l3 += q[3 &* s].doubleValue
-                l4 += q[4 &* s].doubleValue
-                l5 += q[5 &* s].doubleValue
-                l6 += q[6 &* s].doubleValue
-                l7 += q[7 &* s].doubleValue
+                lanes += SIMD8(q[0].doubleValue, q[s].doubleValue, q[2 &* s].doubleValue, q[3 &* s].doubleValue,
+                               q[4 &* s].doubleValue, q[5 &* s].doubleValue, q[6 &* s].doubleValue, q[7 &* s].doubleValue)
                 k &+= 8
             }
         }
@@ -79,7 +66,8 @@ public enum Summation {
             tail += p[k &* s].doubleValue
             k &+= 1
         }
-        return (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))) + tail
+        let pairs = lanes.lowHalf + lanes.highHalf
+        return ((pairs[0] + pairs[2]) + (pairs[1] + pairs[3])) + tail
     }
 
     /// Adds `x` to the compensated sum (`sum`, `error`): TwoSum keeps the rounding error of the
