@@ -12,14 +12,25 @@ import FluxionKernels
 /// The value of a scalar function and its reverse-mode gradient, flat.
 func valueAndGradFlat(_ f: ([NDArray]) throws -> NDArray, at primals: [NDArray], transform: String,
                       site: CallSite) throws -> (NDArray, [NDArray]) {
-    let recording = try record({ [try f($0)] }, at: primals, transform: transform, site: site)
+    let (y, g, _) = try valueGradAndAuxFlat({ [try f($0)] }, at: primals, transform: transform, site: site)
+    return (y, g)
+}
+
+/// `f`'s first output (a scalar), its gradient, and its other outputs — auxiliary values,
+/// recorded on the tape but not differentiated, and returned as values of the enclosing level,
+/// so that an enclosing transform can differentiate or batch them like any other value.
+func valueGradAndAuxFlat(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transform: String,
+                         site: CallSite) throws -> (value: NDArray, grad: [NDArray], aux: [NDArray]) {
+    let recording = try record(f, at: primals, transform: transform, site: site)
     let y = recording.outputs[0]
     // A 0-d output only, as JAX and torch.func require: a one-element [1] or [1, 1] output is
     // usually a shape mistake, and its gradient would hide it.
     guard y.rank == 0 else {
         throw TransformError.nonScalarOutput(transform: transform, shape: y.shape, file: site.file, line: site.line)
     }
-    return (y, try recording.pullback([NDArray.onesLike(y.dtype.isFloatingPoint ? y : y.to(.float32))]))
+    let seed = NDArray.onesLike(y.dtype.isFloatingPoint ? y : y.to(.float32))
+    let g = try recording.pullback([seed] + recording.outputs.dropFirst().map { _ in nil })
+    return (y, g, Array(recording.outputs.dropFirst()))
 }
 
 // MARK: - grad
@@ -59,7 +70,22 @@ public func grad<T: ArrayTree, U, V>(_ f: @escaping (T, U, V) throws -> NDArray,
     }
 }
 
-/// The gradient of a function that also returns auxiliary data, which is passed through.
+/// The gradient of a function that also returns auxiliary arrays (JAX's `has_aux`): `f` returns
+/// (loss, aux) and `grad(hasAux: f)(x)` returns (∇loss, aux). The auxiliary arrays are not
+/// differentiated by this `grad`, but they leave it as ordinary values: an enclosing `grad`,
+/// `jvp` or `vmap` differentiates or batches them like any other result.
+public func grad<T: ArrayTree, Aux: ArrayTree>(hasAux f: @escaping (T) throws -> (NDArray, Aux),
+                                               file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> (T, Aux) {
+    let transformed = valueAndGrad(hasAux: f, file: file, line: line)
+    return { x in
+        let (_, g, aux) = try transformed(x)
+        return (g, aux)
+    }
+}
+
+/// The gradient of a function that also returns auxiliary data of any other type, passed
+/// through unchanged (auxiliary arrays should be an `ArrayTree`, so that they leave the
+/// transform as values enclosing transforms can use).
 public func grad<T: ArrayTree, Aux>(hasAux f: @escaping (T) throws -> (NDArray, Aux),
                                     file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> (T, Aux) {
     let site = CallSite(file: file, line: line)
@@ -106,6 +132,23 @@ public func valueAndGrad<T: ArrayTree, U, V>(_ f: @escaping (T, U, V) throws -> 
     }
 }
 
+/// The value, the gradient and the auxiliary arrays of a function returning (loss, aux)
+/// (JAX's `value_and_grad(has_aux=True)`); see `grad(hasAux:)`.
+public func valueAndGrad<T: ArrayTree, Aux: ArrayTree>(hasAux f: @escaping (T) throws -> (NDArray, Aux),
+                                                       file: StaticString = #fileID, line: UInt = #line)
+    -> (T) throws -> (value: NDArray, grad: T, aux: Aux) {
+    let site = CallSite(file: file, line: line)
+    return { x in
+        var structure: Aux?
+        let (y, g, aux) = try valueGradAndAuxFlat({ leaves in
+            let (y, a) = try f(x.rebuilt(with: leaves))
+            structure = a
+            return [y] + a.leaves
+        }, at: x.leaves, transform: "valueAndGrad", site: site)
+        return (y, x.rebuilt(with: g), structure!.rebuilt(with: aux))
+    }
+}
+
 // MARK: - vjp
 
 /// The value of `f` at `x` and its pullback: the vector-Jacobian product u ↦ uᵀ·∂f/∂x, which
@@ -122,6 +165,32 @@ public func vjp<T: ArrayTree, R: ArrayTree>(_ f: (T) throws -> R, at x: T,
     }, at: x.leaves, transform: "vjp", site: site)
     let value = shape!.rebuilt(with: recording.outputs)
     return (value, { u in x.rebuilt(with: try recording.pullback(u.leaves)) })
+}
+
+/// `vjp` of a function that also returns auxiliary arrays (JAX's `vjp(has_aux=True)`): the
+/// value, the pullback of the value alone, and the auxiliary arrays as values of the enclosing
+/// level.
+public func vjp<T: ArrayTree, R: ArrayTree, Aux: ArrayTree>(hasAux f: (T) throws -> (R, Aux), at x: T,
+                                                            file: StaticString = #fileID, line: UInt = #line)
+    throws -> (value: R, pullback: (R) throws -> T, aux: Aux) {
+    let site = CallSite(file: file, line: line)
+    var structure: (R, Aux)?
+    let recording = try record({ leaves in
+        let (y, a) = try f(x.rebuilt(with: leaves))
+        structure = (y, a)
+        return y.leaves + a.leaves
+    }, at: x.leaves, transform: "vjp", site: site)
+    let (r, a) = structure!
+    let n = r.leaves.count
+    let value = r.rebuilt(with: Array(recording.outputs[..<n]))
+    let aux = a.rebuilt(with: Array(recording.outputs[n...]))
+    return (value, { u in
+        guard u.leaves.count == n else {
+            throw TransformError.cotangentShapeMismatch(transform: "vjp", expected: value.leaves.map(\.shape),
+                                                        got: u.leaves.map(\.shape), file: site.file, line: site.line)
+        }
+        return x.rebuilt(with: try recording.pullback(u.leaves + aux.leaves.map { _ in nil }))
+    }, aux)
 }
 
 // MARK: - stopGradient
