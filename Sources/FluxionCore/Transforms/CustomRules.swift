@@ -27,7 +27,16 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     let site: CallSite
 
     func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        attempt { try function(inputs.map(NDArray.init)) }.map(\.base)
+        evaluate(arrays: inputs.map(NDArray.init)).map(\.base)
+    }
+
+    /// The function on values of the level below. Its outputs may be values of an enclosing
+    /// transform that the function captured (an array a surrounding `vmap` maps, or `grad`
+    /// differentiates): they are returned as they are, so the enclosing transform carries on
+    /// with them, and derivatives with respect to captured values are those of the function's
+    /// own operations (JAX converts such captured values into inputs; the effect is the same).
+    func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
+        attempt { try function(inputs) }
     }
 
     /// `body`'s result, or (after recording the error for the enclosing transform) nil.
@@ -151,8 +160,13 @@ package func customFunction<T: ArrayTree, R: ArrayTree>(
             },
             rule: { xs, ys, vs in try rule(template.rebuilt(with: xs), structure!.rebuilt(with: ys), vs) },
             site: site)
-        let outputs = bind(primitive, x.leaves)
-        guard let structure else { throw TransformError.customRuleMismatch(name: name, expected: [], got: [], file: site.file, line: site.line) }
+        // An error the function or a rule reported while being applied is thrown here, by the
+        // call that caused it.
+        let outputs = try throwingReported { bind(primitive, x.leaves) }
+        guard let structure, outputs.count == structure.leaves.count else {
+            throw TransformError.customRuleMismatch(name: name, expected: structure.map { $0.leaves.map(\.shape) } ?? [],
+                                                    got: outputs.map(\.shape), file: site.file, line: site.line)
+        }
         return structure.rebuilt(with: outputs)
     }
 }
