@@ -165,7 +165,8 @@ public enum Kernel {
     }
     public struct SignOf<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : (x.isNaN ? x : 0)) }
+        /// −1, 0 or 1; 0 for NaN, as PyTorch's `sign`.
+        @inlinable public func callAsFunction(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : 0) }
     }
     public struct IntegerSign: UnaryKernel {
         @inlinable public init() {}
@@ -422,7 +423,9 @@ public enum Elementwise {
             case 2: return map(x, Kernel.Square<T>())
             case 3: return map(x, Kernel.Cube<T>())
             case -1: return map(x, Kernel.Reciprocal<T>())
+            // As PyTorch: x^½ and x^−½ are sqrt and rsqrt, so −0 and −∞ give what those give.
             case 0.5: return map(x, Kernel.Sqrt<T>())
+            case -0.5: return map(x, Kernel.Rsqrt<T>())
             default: return map(x, Kernel.PowConstant<T>(T(e)), cost: 16)
             }
         case .logicalNot: kernelFailure("logicalNot is defined for bool only")

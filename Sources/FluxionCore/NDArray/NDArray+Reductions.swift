@@ -189,10 +189,15 @@ extension NDArray {
         variance(dims: dim.map { [$0] }, correction: correction, keepDim: keepDim, file: file, line: line)
     }
 
-    /// The standard deviation over `dim` (all elements when nil), unbiased by default.
+    /// The standard deviation over `dim` (all elements when nil), unbiased by default. Its
+    /// derivative where every element is equal (σ = 0) is 0, as PyTorch's, not the NaN of
+    /// differentiating √ at 0.
     public func std(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                     file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        FluxionCore.sqrt(variance(dims: dim.map { [$0] }, correction: correction, keepDim: keepDim, file: file, line: line))
+        let v = variance(dims: dim.map { [$0] }, correction: correction, keepDim: keepDim, file: file, line: line)
+        let nonzero = v .!= 0
+        let root = FluxionCore.sqrt(NDArray.where(nonzero, v, NDArray.onesLike(v)))
+        return NDArray.where(nonzero, root, NDArray.zerosLike(v))
     }
 
     /// The p-norm over `dims` (all when nil): (Σ |x|ᵖ)^(1/p); p = ∞ gives max |x|. Its
@@ -212,10 +217,11 @@ extension NDArray {
         // The root of a zero sum has an infinite derivative; taking it of 1 instead and then
         // selecting 0 keeps the gradient at the zero vector finite (0), as PyTorch's.
         let total = (p == 2 ? x * x : FluxionCore.pow(FluxionCore.abs(x), p)).sum(dims: dims, keepDim: keepDim, file: file, line: line)
-        let positive = total .> 0
-        let safe = NDArray.where(positive, total, NDArray.onesLike(total))
+        // NaN counts as nonzero, so that a NaN element gives a NaN norm.
+        let nonzero = total .!= 0
+        let safe = NDArray.where(nonzero, total, NDArray.onesLike(total))
         let root = p == 2 ? FluxionCore.sqrt(safe) : FluxionCore.pow(safe, 1 / p)
-        return NDArray.where(positive, root, NDArray.zerosLike(total))
+        return NDArray.where(nonzero, root, NDArray.zerosLike(total))
     }
 
     /// The p-norm over `dim` (all elements when nil).

@@ -4,9 +4,10 @@
 // partial derivatives; the family applies them, and unbroadcasts cotangents to each operand.
 //
 // Conventions: maximum and minimum split the gradient equally between tied operands, as
-// PyTorch does; d(aᵇ)/db is taken as 0 where a = 0 (the limit along b > 0). Partials multiply
-// (co)tangents with `mulStrongZero`, so a zero (co)tangent stays zero where a partial is
-// infinite (Tangents.swift).
+// PyTorch does (a NaN operand takes the whole derivative, as in PyTorch); d(aᵇ)/db is taken
+// as 0 where a = 0 and b ≥ 0, and d(aᵇ)/da as 0 where b = 0, as PyTorch's rules mask them;
+// atan2's partials are 0 at the origin. Division, pow and atan2 multiply (co)tangents with strong
+// zeros (Tangents.swift).
 
 import FluxionKernels
 
@@ -15,10 +16,19 @@ public protocol BinaryElementwise: BinaryPrimitive {
     var function: BinaryFunction { get }
     /// ∂out/∂a and ∂out/∂b elementwise (broadcastable to the output), nil for zero.
     func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?)
+    /// Whether a partial can be infinite or undefined at the edge of the domain: the chain
+    /// rule then multiplies with strong zeros (Tangents.swift).
+    var partialsMayBeInfinite: Bool { get }
 }
 
 extension BinaryElementwise {
     public var name: String { "\(function)" }
+    public var partialsMayBeInfinite: Bool { false }
+
+    /// `t · partial`, with strong zeros where a partial may be infinite.
+    func chain(_ t: NDArray, _ partial: NDArray) -> NDArray {
+        partialsMayBeInfinite ? mulStrongZero(t, partial) : t * partial
+    }
 
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
         Elementwise.binary(function, a, b, shape: Shape.broadcast(a.shape, b.shape)!)
@@ -28,8 +38,8 @@ extension BinaryElementwise {
         guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
         let (da, db) = partials(primals[0], primals[1], outputs[0])
         var t: NDArray?
-        if let ta = tangents[0], let da { t = mulStrongZero(ta, da) }
-        if let tb = tangents[1], let db { t = addTangents(t, mulStrongZero(tb, db)) }
+        if let ta = tangents[0], let da { t = chain(ta, da) }
+        if let tb = tangents[1], let db { t = addTangents(t, chain(tb, db)) }
         return [t.map { $0.broadcast(to: outputs[0].shape) }]
     }
 
@@ -37,8 +47,8 @@ extension BinaryElementwise {
         guard let ct = cotangents[0] else { return [nil, nil] }
         let (da, db) = partials(primals[0], primals[1], outputs[0])
         return [
-            needs[0] ? da.map { mulStrongZero(ct, $0).unbroadcast(to: primals[0].shape) } : nil,
-            needs[1] ? db.map { mulStrongZero(ct, $0).unbroadcast(to: primals[1].shape) } : nil,
+            needs[0] ? da.map { chain(ct, $0).unbroadcast(to: primals[0].shape) } : nil,
+            needs[1] ? db.map { chain(ct, $0).unbroadcast(to: primals[1].shape) } : nil,
         ]
     }
 
@@ -90,48 +100,64 @@ public struct Mul: BinaryElementwise {
 /// order keep the convention.
 public struct MulStrongZero: BinaryElementwise {
     public var function: BinaryFunction { .mulStrongZero }
+    public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (b, a) }
 }
 
 public struct Div: BinaryElementwise {
     public var function: BinaryFunction { .div }
+    public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (1 / b, -(out / b)) }
 }
 
 public struct Pow: BinaryElementwise {
     public var function: BinaryFunction { .pow }
+    public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
-        let safeLog = NDArray.where(a .== 0, NDArray.zerosLike(a), log(NDArray.where(a .== 0, NDArray.onesLike(a), a)))
-        return (b * a ** (b - 1), out * safeLog)
+        // ∂/∂b = aᵇ·log a, taken as 0 where a = 0 and b ≥ 0 (its limit along a → 0⁺), with the
+        // logarithm of the masked elements taken at 1 so that no branch of the mask holds NaN.
+        let masked = (a .== 0) .& (b .>= 0)
+        let logA = log(NDArray.where(masked, NDArray.onesLike(a), a))
+        return (mulStrongZero(b, a ** (b - 1)), NDArray.where(masked, NDArray.zerosLike(out), out * logA))
     }
 }
 
 // MARK: - Extremes
 
+/// The share of the derivative each operand of maximum (`larger`) or minimum takes: 1 for the
+/// selected operand, ½ each at a tie, and 1 each where an operand is NaN (as PyTorch's rule,
+/// which zeroes an operand only where the other is strictly better).
+private func extremeShares(_ a: NDArray, _ b: NDArray, _ out: NDArray, larger: Bool) -> (NDArray, NDArray) {
+    let tie = (a .== b).to(out.dtype) * 0.5
+    let (aLoses, bLoses) = larger ? (a .< b, b .< a) : (a .> b, b .> a)
+    return ((.!aLoses).to(out.dtype) - tie, (.!bLoses).to(out.dtype) - tie)
+}
+
 public struct Maximum: BinaryElementwise {
     public var function: BinaryFunction { .maximum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
-        let tie = (a .== b).to(out.dtype) * 0.5
-        return ((a .> b).to(out.dtype) + tie, (b .> a).to(out.dtype) + tie)
+        extremeShares(a, b, out, larger: true)
     }
 }
 
 public struct Minimum: BinaryElementwise {
     public var function: BinaryFunction { .minimum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
-        let tie = (a .== b).to(out.dtype) * 0.5
-        return ((a .< b).to(out.dtype) + tie, (b .< a).to(out.dtype) + tie)
+        extremeShares(a, b, out, larger: false)
     }
 }
 
 // MARK: - Angles
 
-/// atan2(y, x): ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²).
+/// atan2(y, x): ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²); both 0 at the origin, as PyTorch.
 public struct Atan2: BinaryElementwise {
     public var function: BinaryFunction { .atan2 }
+    public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
         let r2 = a * a + b * b
-        return (b / r2, -a / r2)
+        let origin = r2 .== 0
+        let safe = NDArray.where(origin, NDArray.onesLike(r2), r2), zero = NDArray.zerosLike(r2)
+        return (NDArray.where(origin, zero, b / safe), NDArray.where(origin, zero, -a / safe))
     }
 }
 

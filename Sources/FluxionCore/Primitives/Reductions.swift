@@ -101,7 +101,7 @@ public struct ReduceProd: AxesReduction {
         for (a, b, length) in tree(x) {
             if length % 2 == 1 { dp = dp.pad([(0, 1)], value: 0) }
             let h = (length + 1) / 2
-            dp = mulStrongZero(dp.narrow(dim: -1, start: 0, length: h), b) + mulStrongZero(a, dp.narrow(dim: -1, start: h, length: h))
+            dp = dp.narrow(dim: -1, start: 0, length: h) * b + a * dp.narrow(dim: -1, start: h, length: h)
         }
         return [dp.reshape(outputs[0].shape)]
     }
@@ -113,7 +113,7 @@ public struct ReduceProd: AxesReduction {
         // Down the tree: a pair's product sends each half the cotangent times the other half.
         var g = ct.reshape(Array(x.shape.dropLast()) + [1])
         for (a, b, length) in tree(x).reversed() {
-            let both = concat([mulStrongZero(g, b), mulStrongZero(g, a)], dim: -1)
+            let both = concat([g * b, g * a], dim: -1)
             g = length % 2 == 1 ? both.narrow(dim: -1, start: 0, length: length) : both
         }
         return [unmerged(g, to: primals[0].shape)]

@@ -1,12 +1,15 @@
 // Tangent algebra in one place: symbolic zeros (nil), sums, the unbroadcast rule, and the axis
 // moves batching rules share.
 //
-// The chain rule multiplies a tangent or cotangent by a partial derivative with
-// `mulStrongZero` (Binary.swift), for which 0 · ∞ = 0 · NaN = 0: a zero (co)tangent — the
-// untaken branch of `where`, a masked-out element — contributes exactly nothing, even where the
-// derivative it would multiply is infinite or undefined (sqrt, log or a division at 0, or
-// outside their domain). Because the derivative of `mulStrongZero` is again `mulStrongZero`,
-// the convention holds at every order and in both modes.
+// Strong zeros. A primitive whose derivative is infinite or undefined at the edge of its domain
+// (log, sqrt, rsqrt, asin, acos, powers below 1, division, pow, atan2 at the origin) applies
+// its chain rule with `mulStrongZero` (Binary.swift), for which 0 · ∞ = 0 · NaN = 0: a zero
+// (co)tangent — the untaken branch of `where`, a masked-out element — contributes exactly
+// nothing there, where plain multiplication would turn it into NaN. Those primitives write
+// their derivatives with the same operations (division, mulStrongZero), and the derivative of
+// `mulStrongZero` is again `mulStrongZero`, so the convention holds at every order and in both
+// modes. Every other primitive multiplies plainly, so an overflow still shows: the derivative
+// of exp at +∞ times a cotangent that underflowed to 0 is NaN, as in PyTorch, not a wrong 0.
 //
 // Unbroadcast: when an input of shape s was broadcast to the output's shape, its cotangent is
 // the output cotangent summed over the broadcast dimensions (the leading ones it lacked and

@@ -16,21 +16,30 @@ public protocol UnaryElementwise: UnaryPrimitive {
     var function: UnaryFunction { get }
     /// dy/dx elementwise, or nil where the function is piecewise constant.
     func derivative(_ x: NDArray, _ y: NDArray) -> NDArray?
+    /// Whether the derivative can be infinite or undefined at the edge of the domain: the
+    /// chain rule then multiplies with strong zeros (Tangents.swift).
+    var derivativeMayBeInfinite: Bool { get }
 }
 
 extension UnaryElementwise {
     public var name: String { "\(function)" }
+    public var derivativeMayBeInfinite: Bool { false }
+
+    /// `t · dy/dx`, with strong zeros where the derivative may be infinite.
+    func chain(_ t: NDArray, _ d: NDArray) -> NDArray {
+        derivativeMayBeInfinite ? mulStrongZero(t, d) : t * d
+    }
 
     public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.unary(function, x) }
 
     public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
         guard let t = tangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [mulStrongZero(t, d)]
+        return [chain(t, d)]
     }
 
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
         guard let ct = cotangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [mulStrongZero(ct, d)]
+        return [chain(ct, d)]
     }
 
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
@@ -67,11 +76,13 @@ public struct Exp: UnaryElementwise {
 
 public struct Log: UnaryElementwise {
     public var function: UnaryFunction { .log }
+    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / x }
 }
 
 public struct Log1p: UnaryElementwise {
     public var function: UnaryFunction { .log1p }
+    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (x + 1) }
 }
 
@@ -84,18 +95,22 @@ public struct Expm1: UnaryElementwise {
 
 public struct Sqrt: UnaryElementwise {
     public var function: UnaryFunction { .sqrt }
+    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 0.5 / y }
 }
 
 public struct Rsqrt: UnaryElementwise {
     public var function: UnaryFunction { .rsqrt }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -0.5 * y * y * y }
+    public var derivativeMayBeInfinite: Bool { true }
+    /// −y³/2, its products strong so that its own derivatives keep the convention.
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { mulStrongZero(mulStrongZero(-0.5 * y, y), y) }
 }
 
 /// `x ** exponent` for a constant exponent.
 public struct PowScalar: UnaryElementwise {
     public let exponent: Double
     public var function: UnaryFunction { .pow(exponent) }
+    public var derivativeMayBeInfinite: Bool { exponent < 1 }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? {
         switch exponent {
         case 0: nil
@@ -125,11 +140,13 @@ public struct Tan: UnaryElementwise {
 
 public struct Asin: UnaryElementwise {
     public var function: UnaryFunction { .asin }
+    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { rsqrt(1 - x * x) }
 }
 
 public struct Acos: UnaryElementwise {
     public var function: UnaryFunction { .acos }
+    public var derivativeMayBeInfinite: Bool { true }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -rsqrt(1 - x * x) }
 }
 
@@ -160,10 +177,10 @@ public struct Sigmoid: UnaryElementwise {
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y * (1 - y) }
 }
 
-/// relu'(0) = 0.
+/// relu'(0) = 0; at NaN the derivative is 1, as PyTorch's (its rule zeroes where x ≤ 0).
 public struct Relu: UnaryElementwise {
     public var function: UnaryFunction { .relu }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (x .> 0).to(x.dtype) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (.!(x .<= 0)).to(x.dtype) }
 }
 
 public struct Softplus: UnaryElementwise {
