@@ -99,3 +99,51 @@ public enum RandomKernels {
         Double((UInt64(a) << 21) ^ UInt64(b >> 11)) * 0x1p-53
     }
 }
+
+// MARK: - Key arrays
+
+extension Threefry {
+    /// Key `index` of those split from (k0, k1).
+    @inlinable
+    public static func split(_ k0: UInt32, _ k1: UInt32, index: Int) -> (UInt32, UInt32) {
+        hash(k0, k1, 0x5EED_5EED, UInt32(truncatingIfNeeded: index))
+    }
+}
+
+extension RandomKernels {
+    /// The keys of an int64 key array `[..., 2]` (each element a 32-bit word).
+    static func keys(_ keys: StridedArray) -> [(UInt32, UInt32)] {
+        let c = keys.contiguous()
+        return withExtendedLifetime(c) {
+            let p = c.pointer(Int64.self)
+            return (0..<(c.count / 2)).map { (UInt32(truncatingIfNeeded: p[2 * $0]), UInt32(truncatingIfNeeded: p[2 * $0 + 1])) }
+        }
+    }
+
+    /// `count` new keys from each key of `keys`: `[..., 2]` → `[..., count, 2]`.
+    public static func split(keys: StridedArray, count: Int) -> StridedArray {
+        let words = RandomKernels.keys(keys).flatMap { key in
+            (0..<count).flatMap { i -> [Int64] in
+                let (a, b) = Threefry.split(key.0, key.1, index: i)
+                return [Int64(a), Int64(b)]
+            }
+        }
+        return StridedArray(contiguous: Storage.make(words), shape: Array(keys.shape.dropLast()) + [count, 2])
+    }
+
+    /// `draw(key)` for each key of `keys` (`[..., 2]`), each of `shape`, side by side: `[...] + shape`.
+    public static func perKey(_ keys: StridedArray, shape: [Int], dtype: DType,
+                              _ draw: ((UInt32, UInt32)) -> StridedArray) -> StridedArray {
+        let lead = Array(keys.shape.dropLast())
+        let all = RandomKernels.keys(keys)
+        if all.count == 1 { return draw(all[0]).view(shape: lead + shape, strides: Shape.contiguousStrides(lead + shape)) }
+        let n = Shape.count(shape)
+        let out = Storage.allocate(dtype, count: all.count * n)
+        let whole = StridedArray(contiguous: out, shape: [all.count, n])
+        for (i, key) in all.enumerated() {
+            let sample = draw(key)
+            Copy.assign(sample.view(shape: [1, n], strides: [n, 1]), into: whole.view(shape: [1, n], strides: [n, 1], offset: i * n))
+        }
+        return StridedArray(contiguous: out, shape: lead + shape)
+    }
+}

@@ -79,19 +79,26 @@ struct GradientCheckTable {
         }
     }
 
-    @Test("random primitives bind without inputs, repeat for a key, and carry no derivative",
+    @Test("random primitives take a key array, repeat for a key, batch over keys, and carry no derivative",
           arguments: primitiveTable.filter { $0.derivative == .none })
     func randomPrimitive(_ row: PrimitiveCase) throws {
-        let f = row.instance(draw: 0).f
-        let sample = try f([])
+        let instance = row.instance(draw: 0)
+        let (f, key) = (instance.f, instance.args)
+        let sample = try f(key)
         #expect(sample.shape == [2, 3] && sample.dtype == .float64)
-        #expect(try f([]).doubles == sample.doubles, "the same key must give the same samples")
+        #expect(try f(key).doubles == sample.doubles, "the same key must give the same samples")
         // Sampling inside grad and jvp: the sample is a constant, so d/dx Σ x·s = s and the
         // tangent of s alone is zero.
         let x = float64([0.5, -1, 2, 0.25, 1, -0.5], [2, 3])
-        let g = try grad { (x: NDArray) in (x * (try f([]))).sum() }(x)
+        let g = try grad { (x: NDArray) in (x * (try f(key))).sum() }(x)
         #expect(g.doubles == sample.doubles)
-        let t = try jvp({ (x: NDArray) in try f([]) + 0 * x }, at: x, tangents: NDArray.onesLike(x)).tangent
+        let t = try jvp({ (x: NDArray) in try f(key) + 0 * x }, at: x, tangents: NDArray.onesLike(x)).tangent
         #expect(t.doubles.allSatisfy { $0 == 0 })
+        // vmap over a batch of keys equals a loop over them, and an empty batch is empty.
+        let keys = stack([RandomKey(seed: 1), RandomKey(seed: 2), RandomKey(seed: 3)].map(\.array))
+        let batched = try vmap { (k: NDArray) in try f([k]) }(keys)
+        let loop = stack(try (0..<3).map { try f([keys[$0]]) })
+        #expect(batched.shape == [3, 2, 3] && batched.doubles == loop.doubles)
+        #expect(try vmap { (k: NDArray) in try f([k]) }(keys.narrow(dim: 0, start: 0, length: 0)).shape == [0, 2, 3])
     }
 }

@@ -457,13 +457,17 @@ private let linearAlgebraRows: [PrimitiveCase] = [
 ]
 
 private let randomRows: [PrimitiveCase] = [
-    PrimitiveCase("RandomUniform", "no inputs", .none) { s, _ in
-        let key = s.nextKey()
-        return PrimitiveInstance(args: [], wrt: [], f: { _ in NDArray.uniform([2, 3], low: -1, high: 2, key: key, dtype: .float64) })
+    PrimitiveCase("RandomUniform", "an int64 key array; no derivative", .none) { s, _ in
+        let key = s.nextKey().array
+        return PrimitiveInstance(args: [key], wrt: [], f: { NDArray.uniform([2, 3], low: -1, high: 2, key: $0[0], dtype: .float64) })
     },
-    PrimitiveCase("RandomNormal", "no inputs", .none) { s, _ in
-        let key = s.nextKey()
-        return PrimitiveInstance(args: [], wrt: [], f: { _ in NDArray.normal([2, 3], key: key, dtype: .float64) })
+    PrimitiveCase("RandomNormal", "an int64 key array; no derivative", .none) { s, _ in
+        let key = s.nextKey().array
+        return PrimitiveInstance(args: [key], wrt: [], f: { NDArray.normal([2, 3], key: $0[0], dtype: .float64) })
+    },
+    PrimitiveCase("RandomSplit", "an int64 key array split in two, each key drawing 3 normals; no derivative", .none) { s, _ in
+        let key = s.nextKey().array
+        return PrimitiveInstance(args: [key], wrt: [], f: { NDArray.normal([3], key: splitKeys($0[0], into: 2), dtype: .float64) })
     },
 ]
 

@@ -150,3 +150,35 @@ private func correlation(_ a: [Double], _ b: [Double]) -> Double {
         #expect(NDArray.normal([16]).doubles != a)
     }
 }
+
+/// Keys as arrays: ordinary inputs that transforms carry (JAX's key arrays).
+@Suite struct KeyArrayTests {
+    @Test("a key array draws what its RandomKey draws; splitKeys splits as RandomKey.split")
+    func arraysAgreeWithKeys() {
+        let key = RandomKey(seed: 42)
+        #expect(NDArray.normal([4], key: key.array, dtype: .float64).doubles == NDArray.normal([4], key: key, dtype: .float64).doubles)
+        let split = splitKeys(key.array, into: 3)
+        #expect(split.shape == [3, 2] && split.dtype == .int64)
+        for (i, k) in key.split(into: 3).enumerated() {
+            #expect(split[i].ints == k.array.ints)
+        }
+        // Several keys at once: one draw per key, side by side.
+        let several = NDArray.uniform([2], key: split, dtype: .float64)
+        #expect(several.shape == [3, 2])
+        #expect(several[1].doubles == NDArray.uniform([2], key: key.split(into: 3)[1], dtype: .float64).doubles)
+    }
+
+    @Test("vmap over mapped keys draws with each key, whatever the randomness setting")
+    func mappedKeys() throws {
+        let keys = splitKeys(RandomKey(seed: 7).array, into: 4)
+        let f = { (k: NDArray) in NDArray.normal([2], key: k, dtype: .float64) }
+        let loop = stack((0..<4).map { f(keys[$0]) })
+        // The default .error setting does not apply: the keys are batched by the vmap itself.
+        #expect(try vmap(f)(keys).doubles == loop.doubles)
+        #expect(try vmap(f, randomness: .same)(keys).doubles == loop.doubles)
+        // Keys mapped at the outer level, a second split inside, an inner vmap over those.
+        let nested = try vmap({ (k: NDArray) in try vmap(f)(splitKeys(k, into: 2)) })(keys)
+        #expect(nested.shape == [4, 2, 2])
+        #expect(nested[2, 1].doubles == f(splitKeys(keys[2], into: 2)[1]).doubles)
+    }
+}

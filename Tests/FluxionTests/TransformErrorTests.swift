@@ -225,3 +225,52 @@ struct TransformBoundaryTests {
         }
     }
 }
+
+/// Errors reported inside operations are thrown by the scope they happened in, and by no other.
+@Suite struct ReportedErrorScopeTests {
+    struct Thrown: Error {}
+
+    @Test("an error reported before the body throws its own is the one thrown, and nothing is left behind")
+    func reportedThenThrown() throws {
+        var leaked: NDArray?
+        _ = try grad { (x: NDArray) in
+            leaked = x
+            return x.sum()
+        }(NDArray.ones([2], dtype: .float64))
+        let error = #expect(throws: TransformError.self) {
+            _ = try grad { (x: NDArray) -> NDArray in
+                _ = leaked! + x  // reported: an escaped tracer
+                throw Thrown()
+            }(NDArray.ones([2], dtype: .float64))
+        }
+        guard case .escapedTracer? = error else {
+            Issue.record("expected .escapedTracer, got \(String(describing: error))")
+            return
+        }
+        // The next transform on this thread is clean.
+        #expect(try grad { (x: NDArray) in (x * x).sum() }(NDArray([3.0], dtype: .float64)).doubles == [6])
+    }
+
+    @Test("an inner transform that ends cleanly does not throw an enclosing one's error, which the enclosing one throws")
+    func scopes() throws {
+        var leaked: NDArray?
+        _ = try grad { (x: NDArray) in
+            leaked = x
+            return x.sum()
+        }(NDArray.ones([2], dtype: .float64))
+        var innerResult: NDArray?
+        let error = #expect(throws: TransformError.self) {
+            _ = try grad { (x: NDArray) in
+                let y = leaked! * x  // reported in the outer grad
+                // An inner transform, whose errors the user handles, runs cleanly.
+                innerResult = try? grad { (z: NDArray) in (z * z).sum() }(NDArray([2.0], dtype: .float64))
+                return (y + x).sum()
+            }(NDArray.ones([2], dtype: .float64))
+        }
+        #expect(innerResult?.doubles == [4])
+        guard case .escapedTracer? = error else {
+            Issue.record("expected .escapedTracer from the outer grad, got \(String(describing: error))")
+            return
+        }
+    }
+}

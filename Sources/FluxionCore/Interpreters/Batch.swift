@@ -6,7 +6,8 @@
 //
 // A primitive whose rule cannot handle a case may fall back to a loop over batch elements:
 // `fallback: .loop` runs it per element and reports the primitive and the call site once;
-// `.error` throws. Random primitives follow the `randomness` policy of the vmap.
+// `.error` throws. Random draws whose key the vmap does not batch follow its `randomness`
+// setting (see `keyFollowingVmaps`).
 
 import FluxionKernels
 import Synchronization
@@ -117,32 +118,42 @@ final class BatchTracer: Tracer, @unchecked Sendable {
 
 // MARK: - Random sampling under vmap
 
-/// Draws the samples of `primitive`, batched as the running `vmap`s' randomness settings ask
-/// (`bind` sends every draw made while a `vmap` runs here). Draws evaluate directly: a
-/// sample has no inputs, so no other interpreter has anything to do with it.
-func bindRandom<P: RandomPrimitive>(_ primitive: P) -> NDArray {
-    let traces = ThreadState.current.batchTraces.filter { $0.isActive }
-    if let strict = traces.first(where: { $0.randomness == .error }) {
-        report(TransformError.randomnessUnderVmap(operation: primitive.name, level: strict.level))
-    }
-    let different = traces.filter { $0.randomness == .different }
-    guard !different.isEmpty else { return NDArray(primitive.evaluate([])[0]) }
-    // One concrete block with a leading axis per batching trace (outermost first), element
-    // [i, j, …] drawn with the key split i-th, then j-th, … as nested loops would.
-    func draw(_ key: RandomKey, _ depth: Int) -> NDArray {
-        guard depth < different.count else { return NDArray(primitive.with(key: key, shape: primitive.shape).evaluate([])[0]) }
-        let trace = different[depth]
-        let keys = key.split(into: trace.total)[trace.offset..<(trace.offset + trace.size)]
-        guard !keys.isEmpty else {
-            // An empty batch: the block's other dimensions and dtype from one inner draw.
-            let probe = draw(key, depth + 1)
-            return NDArray.zeros([0] + probe.shape, dtype: probe.dtype)
+extension BatchTrace {
+    /// Whether `x` (a value of some level) carries this trace's batch axis.
+    func batches(_ x: NDArray) -> Bool {
+        var tracer = x.tracer
+        while let t = tracer {
+            if t.trace === self { return true }
+            // Keys are integers, so only batch tracers ever carry them.
+            guard let batched = t as? BatchTracer else { return false }
+            tracer = batched.value.tracer
         }
-        return stack(keys.map { draw($0, depth + 1) })
+        return false
     }
-    var result = draw(primitive.key, 0)
-    for trace in different { result = trace.lift(result, axis: 0) }
-    return result
+
+    /// One key per batch element, split from `key` as a loop over the whole mapped axis would
+    /// split it (so the draws do not depend on `chunkSize`): `[..., 2]` → batched `[..., 2]`.
+    func splitPerElement(_ key: NDArray) -> NDArray {
+        let keys = bind(RandomSplit(count: total), key)
+        return lift(keys.narrow(dim: keys.rank - 2, start: offset, length: size), axis: keys.rank - 2)
+    }
+}
+
+/// The key a draw uses inside the running vmaps. A vmap that already batches the key draws
+/// once per key; for each other vmap (outermost first) its `randomness` decides: `.different`
+/// gives each batch element its own key (element [i, j] of nested vmaps draws with the key
+/// split i-th, then j-th, as nested loops would), `.same` keeps the key for every element, and
+/// `.error` reports `randomnessUnderVmap`.
+func keyFollowingVmaps(_ key: NDArray, operation: String) -> NDArray {
+    var key = key
+    for case let trace as BatchTrace in ThreadState.current.traces where !trace.batches(key) {
+        switch trace.randomness {
+        case .error: report(TransformError.randomnessUnderVmap(operation: operation, level: trace.level))
+        case .same: continue
+        case .different: key = trace.splitPerElement(key)
+        }
+    }
+    return key
 }
 
 // MARK: - The loop fallback

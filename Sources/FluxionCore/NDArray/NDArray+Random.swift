@@ -1,6 +1,8 @@
 // Random arrays from explicit keys (JAX style): a key determines the values, `split` derives
-// independent keys. For convenience a process-wide seeded key stream is used when no key is
-// given; `RandomKey.seed(_:)` resets it (like `torch.manual_seed`).
+// independent keys. A key is a `RandomKey` value, or as an array (`key.array`, int64 `[2]`) an
+// ordinary input that transforms carry: `vmap` over an array of keys `[n, 2]` draws with each.
+// For convenience a process-wide seeded key stream is used when no key is given;
+// `RandomKey.seed(_:)` resets it (like `torch.manual_seed`).
 
 import FluxionKernels
 import Synchronization
@@ -18,7 +20,13 @@ public struct RandomKey: Sendable, Hashable, CustomStringConvertible {
 
     /// `count` new keys, independent of each other and of this one.
     public func split(into count: Int) -> [RandomKey] {
-        (0..<count).map { i in RandomKey(words: Threefry.hash(words.0, words.1, 0x5EED_5EED, UInt32(truncatingIfNeeded: i))) }
+        (0..<count).map { i in RandomKey(words: Threefry.split(words.0, words.1, index: i)) }
+    }
+
+    /// The key as an array: int64 `[2]`, the two words (what `splitKeys` and the draw
+    /// functions taking `key: NDArray` use, and what a `vmap` can map over when stacked).
+    public var array: NDArray {
+        NDArray(StridedArray(contiguous: Storage.make([Int64(words.0), Int64(words.1)]), shape: [2]))
     }
 
     /// Two new keys.
@@ -52,15 +60,28 @@ extension NDArray {
     /// Standard normal samples (mean 0, variance 1).
     public static func normal(_ shape: [Int], key: RandomKey? = nil, dtype: DType = .float32,
                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        checkRandom("normal", shape, dtype, file, line)
-        return bind(RandomNormal(key: key ?? .next(), shape: shape, dtype: dtype), [])[0]
+        normal(shape, key: (key ?? .next()).array, dtype: dtype, file: file, line: line)
+    }
+
+    /// Standard normal samples of `shape` for each key of the int64 key array `key` (`[2]`, or
+    /// `[..., 2]` for several keys, giving `[...] + shape`).
+    public static func normal(_ shape: [Int], key: NDArray, dtype: DType = .float32,
+                              file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        checkRandom("normal", shape, dtype, key, file, line)
+        return bind(RandomNormal(shape: shape, dtype: dtype), keyFollowingVmaps(key, operation: "normal"))
     }
 
     /// Uniform samples in [low, high).
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, key: RandomKey? = nil,
                                dtype: DType = .float32, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        checkRandom("uniform", shape, dtype, file, line)
-        return bind(RandomUniform(key: key ?? .next(), shape: shape, dtype: dtype, low: low, high: high), [])[0]
+        uniform(shape, low: low, high: high, key: (key ?? .next()).array, dtype: dtype, file: file, line: line)
+    }
+
+    /// Uniform samples in [low, high) of `shape` for each key of the int64 key array `key`.
+    public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, key: NDArray,
+                               dtype: DType = .float32, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        checkRandom("uniform", shape, dtype, key, file, line)
+        return bind(RandomUniform(shape: shape, dtype: dtype, low: low, high: high), keyFollowingVmaps(key, operation: "uniform"))
     }
 
     /// Samples that are 1 with probability `p` and 0 otherwise.
@@ -73,10 +94,27 @@ extension NDArray {
         return (u .< NDArray(p, dtype: u.dtype)).to(dtype)
     }
 
-    private static func checkRandom(_ op: String, _ shape: [Int], _ dtype: DType, _ file: StaticString, _ line: UInt) {
+    private static func checkRandom(_ op: String, _ shape: [Int], _ dtype: DType, _ key: NDArray, _ file: StaticString, _ line: UInt) {
         guard dtype.isFloatingPoint else {
             fail(op, "samples must be float32 or float64, not \(dtype)", fix: "sample floats and convert with .to(\(dtype))", file: file, line: line)
         }
         checkShape(shape, op, file: file, line: line)
+        checkKey(key, op, file, line)
     }
+
+    fileprivate static func checkKey(_ key: NDArray, _ op: String, _ file: StaticString, _ line: UInt) {
+        guard key.dtype == .int64, key.shape.last == 2 else {
+            fail(op, "a key array must be int64 of shape [..., 2], got \(key.dtype) \(describe(key.shape))",
+                 fix: "pass RandomKey(seed:).array, or keys made by splitKeys", file: file, line: line)
+        }
+    }
+}
+
+/// `count` new keys from each key of the int64 key array `key` (`[2]` → `[count, 2]`, or
+/// `[..., 2]` → `[..., count, 2]`), as `jax.random.split`; the same keys as
+/// `RandomKey.split(into:)`.
+public func splitKeys(_ key: NDArray, into count: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+    NDArray.checkKey(key, "splitKeys", file, line)
+    checkShape(key.shape.dropLast() + [count, 2], "splitKeys", from: [key.shape], file: file, line: line)
+    return bind(RandomSplit(count: count), key)
 }

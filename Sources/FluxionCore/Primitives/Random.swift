@@ -1,22 +1,25 @@
-// Random sampling from an explicit key: the same key always gives the same values. Samples
-// have no inputs and so no derivatives; under `vmap` the batch interpreter decides, by its
-// `randomness` setting, whether each batch element gets the same samples or its own.
+// Random sampling from explicit keys (JAX's key arrays): a key is an int64 array `[2]` holding
+// the two 32-bit words of a Threefry key, and the same key always gives the same values. Keys
+// are ordinary inputs of the draw, so under `vmap` a batched key is a batch of draws (one per
+// key), and a program that draws takes its keys as inputs. Samples have no derivatives.
+//
+// What a draw does inside a `vmap` whose keys are not batched (a key closed over from outside)
+// is the vmap's `randomness` setting; the draw functions apply it before binding
+// (`keyFollowingVmaps`, Batch.swift).
 
 import FluxionKernels
 
-/// A primitive that draws samples of `shape` from `key`.
-public protocol RandomPrimitive: Primitive {
-    var key: RandomKey { get }
+/// A primitive that draws samples of `shape` for each key of its one input, an int64 key
+/// array `[..., 2]`; its output is `[...] + shape`.
+public protocol RandomPrimitive: UnaryPrimitive, PiecewiseConstant {
+    /// The samples' shape for one key.
     var shape: [Int] { get }
-    /// The same draw with another key and shape.
-    func with(key: RandomKey, shape: [Int]) -> Self
 }
 
 extension RandomPrimitive {
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] { [nil] }
-    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { [] }
+    /// One batch of draws, with the batch of keys first.
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
-        (bind(self, []), [nil])
+        ([bind(self, inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }
 
@@ -24,17 +27,15 @@ extension RandomPrimitive {
 
 /// Uniform samples in [low, high).
 public struct RandomUniform: RandomPrimitive {
-    public let key: RandomKey
     public let shape: [Int]
     public let dtype: DType
     public let low: Double
     public let high: Double
     public var name: String { "uniform" }
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        [RandomKernels.uniform(key: key.words, shape: shape, dtype: dtype, low: low, high: high)]
-    }
-    public func with(key: RandomKey, shape: [Int]) -> RandomUniform {
-        RandomUniform(key: key, shape: shape, dtype: dtype, low: low, high: high)
+    public func evaluate(_ keys: StridedArray) -> StridedArray {
+        RandomKernels.perKey(keys, shape: shape, dtype: dtype) {
+            RandomKernels.uniform(key: $0, shape: shape, dtype: dtype, low: low, high: high)
+        }
     }
 }
 
@@ -42,14 +43,22 @@ public struct RandomUniform: RandomPrimitive {
 
 /// Standard normal samples.
 public struct RandomNormal: RandomPrimitive {
-    public let key: RandomKey
     public let shape: [Int]
     public let dtype: DType
     public var name: String { "normal" }
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        [RandomKernels.normal(key: key.words, shape: shape, dtype: dtype)]
+    public func evaluate(_ keys: StridedArray) -> StridedArray {
+        RandomKernels.perKey(keys, shape: shape, dtype: dtype) { RandomKernels.normal(key: $0, shape: shape, dtype: dtype) }
     }
-    public func with(key: RandomKey, shape: [Int]) -> RandomNormal {
-        RandomNormal(key: key, shape: shape, dtype: dtype)
+}
+
+// MARK: - Split
+
+/// `count` new keys from each key: `[..., 2]` → `[..., count, 2]` (`jax.random.split`).
+public struct RandomSplit: UnaryPrimitive, PiecewiseConstant {
+    public let count: Int
+    public var name: String { "splitKeys" }
+    public func evaluate(_ keys: StridedArray) -> StridedArray { RandomKernels.split(keys: keys, count: count) }
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }

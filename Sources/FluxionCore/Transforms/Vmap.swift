@@ -33,9 +33,6 @@ func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes:
         let slices = zip(inputs, axes).map { x, a in a.map { x.narrow(dim: $0, start: start, length: size) } ?? x }
         pieces.append(try withNewTrace({ BatchTrace(level: $0, size: size, randomness: randomness, fallback: fallback,
                                                    site: site, offset: start, total: total) }) { trace in
-            let state = ThreadState.current
-            state.batchTraces.append(trace)
-            defer { state.batchTraces.removeLast() }
             let lifted = zip(slices, axes).map { x, a in a.map { trace.lift(x, axis: $0) } ?? x }
             return try f(lifted).map { y in
                 let rank = y.rank + 1
