@@ -1,0 +1,81 @@
+// The floating element types and the elementary functions their loops use. exp, tanh and
+// sigmoid of float32 use branch-free polynomial forms (within 2 ulp) so that loops of them
+// vectorise; float64 uses the C library through swift-numerics, except `pow`, which is C's
+// (finite for a negative base with an integral exponent).
+
+import RealModule
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A floating element type with the elementary functions.
+public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
+    /// C's `pow`: finite for a negative base with an integral exponent.
+    static func cPow(_ x: Self, _ y: Self) -> Self
+    /// eˣ, in a form loops can vectorise where one exists.
+    static func loopExp(_ x: Self) -> Self
+    /// tanh x, in a form loops can vectorise where one exists.
+    static func loopTanh(_ x: Self) -> Self
+    /// The eight elements at `p` (unaligned), widened to float64.
+    static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double>
+}
+
+extension Float: FloatingElement {
+    @inlinable public static func cPow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inlinable public static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double> {
+        SIMD8<Double>(p.loadUnaligned(as: SIMD8<Float>.self))
+    }
+
+    /// eˣ without branches, so a loop of it vectorises (Cephes' expf: Cody–Waite reduction
+    /// x = n·ln2 + r, a degree-6 polynomial for eʳ, and 2ⁿ built in the exponent bits; within
+    /// 2 ulp of the correctly rounded result). Below −87.3 it flushes to 0 instead of
+    /// returning subnormals.
+    @inlinable @inline(__always) public static func loopExp(_ x: Float) -> Float {
+        let clamped = Swift.min(Swift.max(x, -87.33654), 88.72283)
+        // Adding and removing 1.5·2²³ rounds to the nearest integer without a rint call (which
+        // baseline x86-64 lacks an instruction for); n stays in the low mantissa bits.
+        let shifted = clamped * 1.442695041 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let y = p * r * r + r + 1
+        // 2ⁿ (n in [−126, 128]) applied as two normal powers of two so that neither end of the
+        // range overflows.
+        let k = Int32(bitPattern: shifted.bitPattern &- 0x4B40_0000)
+        let k1 = k &>> 1, k2 = k &- k1
+        let s1 = Float(bitPattern: UInt32(bitPattern: (k1 &+ 127) &<< 23))
+        let s2 = Float(bitPattern: UInt32(bitPattern: (k2 &+ 127) &<< 23))
+        let result = y * s1 * s2
+        return x.isNaN ? x : (x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : result))
+    }
+
+    /// tanh x without branches (Cephes' tanhf: an odd polynomial below |x| = 0.625, and
+    /// 1 − 2/(e²ˣ + 1) above).
+    @inlinable @inline(__always) public static func loopTanh(_ x: Float) -> Float {
+        let z = Swift.abs(x)
+        let s = x * x
+        var p: Float = -5.70498872745e-3
+        p = p * s + 2.06390887954e-2
+        p = p * s - 5.37397155531e-2
+        p = p * s + 1.33314422036e-1
+        p = p * s - 3.33332819422e-1
+        let small = p * s * x + x
+        let large = 1 - 2 / (loopExp(2 * z) + 1)
+        // copysign keeps tanh(−0) = −0 (the polynomial would add +0 to it).
+        return Float(signOf: x, magnitudeOf: z > 0.625 ? large : small)
+    }
+}
+
+extension Double: FloatingElement {
+    // Qualified: inside this extension an unqualified `pow` is RealModule's `Double.pow`, which
+    // is NaN for every negative base.
+    @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    @inlinable public static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double> { p.loadUnaligned(as: SIMD8<Double>.self) }
+    @inlinable public static func loopExp(_ x: Double) -> Double { Double.exp(x) }
+    @inlinable public static func loopTanh(_ x: Double) -> Double { Double.tanh(x) }
+}
