@@ -6,6 +6,10 @@
 //
 // A tensor passed into a transform keeps its place in the facade's graph: a transformed
 // function of tensors that require grad can itself be differentiated by `backward()`.
+//
+// The gradient overloads are disfavoured: where a function reference fits both the array and
+// the tensor forms (`grad(tanh)`, `tanh` being defined for both), the array form is meant, as
+// in JAX's first example; a closure over tensors still selects these.
 
 import FluxionCore
 import FluxionKernels
@@ -16,24 +20,28 @@ extension Tensor: ArrayTree {
 }
 
 /// The gradient of a scalar function of a tensor (or of any tree).
+@_disfavoredOverload
 public func grad<T: ArrayTree>(_ f: @escaping (T) throws -> Tensor,
                                file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> T {
     FluxionCore.grad({ (x: T) in try f(x).engineValue }, file: file, line: line)
 }
 
 /// The gradient with respect to the first argument of a two-argument scalar function.
+@_disfavoredOverload
 public func grad<T: ArrayTree, U>(_ f: @escaping (T, U) throws -> Tensor,
                                   file: StaticString = #fileID, line: UInt = #line) -> (T, U) throws -> T {
     FluxionCore.grad({ (x: T, u: U) in try f(x, u).engineValue }, file: file, line: line)
 }
 
 /// The gradient with respect to the first argument of a three-argument scalar function.
+@_disfavoredOverload
 public func grad<T: ArrayTree, U, V>(_ f: @escaping (T, U, V) throws -> Tensor,
                                      file: StaticString = #fileID, line: UInt = #line) -> (T, U, V) throws -> T {
     FluxionCore.grad({ (x: T, u: U, v: V) in try f(x, u, v).engineValue }, file: file, line: line)
 }
 
 /// The value and the gradient of a scalar function of a tensor (or of any tree).
+@_disfavoredOverload
 public func valueAndGrad<T: ArrayTree>(_ f: @escaping (T) throws -> Tensor,
                                        file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> (value: Tensor, grad: T) {
     let transformed = FluxionCore.valueAndGrad({ (x: T) in try f(x).engineValue }, file: file, line: line)

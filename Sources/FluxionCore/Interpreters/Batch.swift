@@ -96,6 +96,14 @@ final class BatchTrace: Trace, @unchecked Sendable {
         NDArray(tracer: BatchTracer(trace: self, value: x, axis: axis))
     }
 
+    /// The value of `y`, which must be the same for every batch element: `y` itself when it
+    /// is not batched, else its first element (its values along the batch agree).
+    func unbatchedValue(_ y: NDArray) -> NDArray {
+        guard let t = y.tracer as? BatchTracer, t.trace === self else { return y }
+        guard size > 0 else { return NDArray.zeros(t.shape, dtype: t.dtype) }
+        return t.value.narrow(dim: t.axis, start: 0, length: 1).squeeze(dim: t.axis)
+    }
+
     /// The value of `y` with its batch axis moved to `axis` (unbatched values are broadcast).
     func unbatch(_ y: NDArray, to axis: Int) -> NDArray {
         if let t = y.tracer as? BatchTracer, t.trace === self { return t.value.moveAxis(from: t.axis, to: axis) }

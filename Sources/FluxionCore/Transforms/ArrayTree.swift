@@ -82,3 +82,49 @@ extension ArrayStruct {
         return copy
     }
 }
+
+// MARK: - Flattening functions
+
+/// Two trees as one: the leaves of `first`, then those of `second` (a function's value and its
+/// auxiliary outputs, two arguments).
+struct TreePair<First: ArrayTree, Second: ArrayTree>: ArrayTree {
+    var first: First
+    var second: Second
+
+    var leaves: [NDArray] { first.leaves + second.leaves }
+    func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> TreePair {
+        TreePair(first: first.rebuilt(from: &leaves), second: second.rebuilt(from: &leaves))
+    }
+}
+
+/// A function of trees as a function of flat lists of arrays, which remembers the structure of
+/// its output (autodidax's `flatten_fun`): each transform is written once over flat lists, runs
+/// the flattened function, and rebuilds its results with the structure of `input` (for
+/// gradients and tangents of the input) and of the output.
+final class Flattened<T: ArrayTree, R: ArrayTree> {
+    let input: T
+    private let body: (T) throws -> R
+    /// The output of the last call.
+    private(set) var output: R?
+
+    init(_ body: @escaping (T) throws -> R, at input: T) {
+        self.body = body
+        self.input = input
+    }
+
+    /// The input's leaves, where the transform starts.
+    var inputLeaves: [NDArray] { input.leaves }
+
+    /// `body` on the input's structure filled with `leaves`, as leaves.
+    func callAsFunction(_ leaves: [NDArray]) throws -> [NDArray] {
+        let y = try body(input.rebuilt(with: leaves))
+        output = y
+        return y.leaves
+    }
+
+    /// The output's structure holding `leaves` (after a call).
+    func outputTree(_ leaves: [NDArray]) -> R { output!.rebuilt(with: leaves) }
+
+    /// The input's structure holding `leaves`.
+    func inputTree(_ leaves: [NDArray]) -> T { input.rebuilt(with: leaves) }
+}

@@ -8,8 +8,9 @@
 
 import FluxionKernels
 
-/// The flat core: `f` over `inputs` mapped along `inAxes`, outputs batched along `outAxis`.
-func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes: [Int?], outAxis: Int,
+/// The flat core: `f` over `inputs` mapped along `inAxes`; output k is batched along
+/// `outAxis(k)`, or (nil) returned as it is, which it must be for every example alike.
+func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes: [Int?], outAxis: (Int) -> Int?,
               chunkSize: Int?, randomness: Randomness, fallback: BatchFallback, site: CallSite) throws -> [NDArray] {
     var axes: [Int?] = []
     var sizes: [Int] = []
@@ -28,31 +29,43 @@ func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes:
     }
     let chunk = max(1, min(chunkSize ?? total, total))
     var pieces: [[NDArray]] = []
+    var positions: [Int?] = []
     for start in stride(from: 0, to: max(total, 1), by: chunk) {
         let size = min(chunk, total - start)
         let slices = zip(inputs, axes).map { x, a in a.map { x.narrow(dim: $0, start: start, length: size) } ?? x }
         pieces.append(try withNewTrace({ BatchTrace(level: $0, size: size, randomness: randomness, fallback: fallback,
                                                    site: site, offset: start, total: total) }) { trace in
             let lifted = zip(slices, axes).map { x, a in a.map { trace.lift(x, axis: $0) } ?? x }
-            return try f(lifted).map { y in
+            return try f(lifted).enumerated().map { k, y in
+                guard let axis = outAxis(k) else {
+                    if positions.count <= k { positions.append(nil) }
+                    return trace.unbatchedValue(y)
+                }
                 let rank = y.rank + 1
-                let a = outAxis < 0 ? outAxis + rank : outAxis
+                let a = axis < 0 ? axis + rank : axis
                 guard a >= 0 && a < rank else {
-                    throw TransformError.axisOutOfRange(axis: outAxis, shape: y.shape, file: site.file, line: site.line)
+                    throw TransformError.axisOutOfRange(axis: axis, shape: y.shape, file: site.file, line: site.line)
                 }
                 if Shape.checkedExtent([total] + y.shape) == nil {
                     throw TransformError.resultTooLarge(transform: "vmap", shape: [total] + y.shape, file: site.file, line: site.line)
                 }
+                if positions.count <= k { positions.append(a) }
                 return trace.unbatch(y, to: a)
             }
         })
     }
     guard pieces.count > 1 else { return pieces[0] }
     return pieces[0].indices.map { k in
-        let y = pieces[0][k]
-        let a = outAxis < 0 ? outAxis + y.rank : outAxis
+        guard let a = positions[k] else { return pieces[0][k] }
         return concat(pieces.map { $0[k] }, dim: a)
     }
+}
+
+/// `vmapFlat` with every output batched along `outAxis`.
+func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes: [Int?], outAxis: Int,
+              chunkSize: Int?, randomness: Randomness, fallback: BatchFallback, site: CallSite) throws -> [NDArray] {
+    try vmapFlat(f, inputs, inAxes: inAxes, outAxis: { _ in outAxis }, chunkSize: chunkSize,
+                 randomness: randomness, fallback: fallback, site: site)
 }
 
 /// `f` mapped over the first axis (or `inAxes`) of its argument.
@@ -63,15 +76,10 @@ public func vmap<A: ArrayTree, R: ArrayTree>(
 ) -> (A) throws -> R {
     let site = CallSite(file: file, line: line)
     return { a in
-        var shape: R?
-        let leaves = a.leaves
-        let out = try vmapFlat({ xs in
-            let r = try f(a.rebuilt(with: xs))
-            shape = r
-            return r.leaves
-        }, leaves, inAxes: leaves.map { _ in inAxes }, outAxis: outAxes, chunkSize: chunkSize,
-           randomness: randomness, fallback: fallback, site: site)
-        return shape!.rebuilt(with: out)
+        let flat = Flattened(f, at: a)
+        let leaves = flat.inputLeaves
+        return flat.outputTree(try vmapFlat(flat.callAsFunction, leaves, inAxes: leaves.map { _ in inAxes }, outAxis: outAxes,
+                                            chunkSize: chunkSize, randomness: randomness, fallback: fallback, site: site))
     }
 }
 
@@ -83,15 +91,10 @@ public func vmap<A: ArrayTree, B: ArrayTree, R: ArrayTree>(
 ) -> (A, B) throws -> R {
     let site = CallSite(file: file, line: line)
     return { a, b in
-        var shape: R?
-        let (la, lb) = (a.leaves, b.leaves)
-        let axes = la.map { _ in inAxes.0 } + lb.map { _ in inAxes.1 }
-        let out = try vmapFlat({ xs in
-            let r = try f(a.rebuilt(with: Array(xs[..<la.count])), b.rebuilt(with: Array(xs[la.count...])))
-            shape = r
-            return r.leaves
-        }, la + lb, inAxes: axes, outAxis: outAxes, chunkSize: chunkSize, randomness: randomness, fallback: fallback, site: site)
-        return shape!.rebuilt(with: out)
+        let flat = Flattened({ (p: TreePair<A, B>) in try f(p.first, p.second) }, at: TreePair(first: a, second: b))
+        let axes = a.leaves.map { _ in inAxes.0 } + b.leaves.map { _ in inAxes.1 }
+        return flat.outputTree(try vmapFlat(flat.callAsFunction, flat.inputLeaves, inAxes: axes, outAxis: outAxes,
+                                            chunkSize: chunkSize, randomness: randomness, fallback: fallback, site: site))
     }
 }
 
@@ -104,16 +107,10 @@ public func vmap<A: ArrayTree, B: ArrayTree, C: ArrayTree, R: ArrayTree>(
 ) -> (A, B, C) throws -> R {
     let site = CallSite(file: file, line: line)
     return { a, b, c in
-        var shape: R?
-        let (la, lb, lc) = (a.leaves, b.leaves, c.leaves)
-        let axes = la.map { _ in inAxes.0 } + lb.map { _ in inAxes.1 } + lc.map { _ in inAxes.2 }
-        let out = try vmapFlat({ xs in
-            let r = try f(a.rebuilt(with: Array(xs[..<la.count])),
-                          b.rebuilt(with: Array(xs[la.count..<(la.count + lb.count)])),
-                          c.rebuilt(with: Array(xs[(la.count + lb.count)...])))
-            shape = r
-            return r.leaves
-        }, la + lb + lc, inAxes: axes, outAxis: outAxes, chunkSize: chunkSize, randomness: randomness, fallback: fallback, site: site)
-        return shape!.rebuilt(with: out)
+        let flat = Flattened({ (p: TreePair<A, TreePair<B, C>>) in try f(p.first, p.second.first, p.second.second) },
+                             at: TreePair(first: a, second: TreePair(first: b, second: c)))
+        let axes = a.leaves.map { _ in inAxes.0 } + b.leaves.map { _ in inAxes.1 } + c.leaves.map { _ in inAxes.2 }
+        return flat.outputTree(try vmapFlat(flat.callAsFunction, flat.inputLeaves, inAxes: axes, outAxis: outAxes,
+                                            chunkSize: chunkSize, randomness: randomness, fallback: fallback, site: site))
     }
 }
