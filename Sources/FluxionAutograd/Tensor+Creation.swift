@@ -20,8 +20,17 @@ extension Tensor {
     }
     public static func zerosLike(_ x: Tensor) -> Tensor { Tensor(NDArray.zerosLike(x.value)) }
     public static func onesLike(_ x: Tensor) -> Tensor { Tensor(NDArray.onesLike(x.value)) }
+    /// `torch.arange` with floating bounds: float32 unless a dtype is given.
     public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType? = nil) -> Tensor {
         Tensor(NDArray.arange(start, end, step: step, dtype: dtype))
+    }
+    /// `torch.arange` with integer bounds: int64 unless a dtype is given.
+    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType? = nil) -> Tensor {
+        Tensor(NDArray.arange(start, end, step: step, dtype: dtype))
+    }
+    /// Random integers in `low..<high` (`torch.randint`), from `key` or the default generator.
+    public static func randint(low: Int = 0, high: Int, _ shape: [Int], key: RandomKey? = nil) -> Tensor {
+        Tensor(NDArray.randint(low: low, high: high, shape, key: key))
     }
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) -> Tensor {
         Tensor(NDArray.linspace(start, end, count: count, dtype: dtype))

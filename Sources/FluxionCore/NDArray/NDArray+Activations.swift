@@ -84,6 +84,10 @@ public func leakyRelu(_ x: NDArray, negativeSlope: Double = 0.01) -> NDArray {
 }
 
 extension NDArray {
+    public func gelu(approximate: Bool = false) -> NDArray { FluxionCore.gelu(self, approximate: approximate) }
+    public func silu() -> NDArray { FluxionCore.silu(self) }
+    public func logSigmoid() -> NDArray { FluxionCore.logSigmoid(self) }
+    public func leakyRelu(negativeSlope: Double = 0.01) -> NDArray { FluxionCore.leakyRelu(self, negativeSlope: negativeSlope) }
     public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         FluxionCore.softmax(self, dim: dim, file: file, line: line)
     }

@@ -179,10 +179,23 @@ extension NDArray {
     /// `value` with the shape and dtype of `x`.
     public static func fullLike(_ x: NDArray, _ value: Double) -> NDArray { full(x.shape, value, dtype: x.dtype) }
 
-    /// `start, start + step, …` up to but excluding `end`. Integer bounds and step give `int64`
-    /// unless a dtype is given, as `torch.arange`.
+    /// `start, start + step, …` up to but excluding `end`: floating bounds give float32 unless
+    /// a dtype is given, as `torch.arange(0.0, 3.0)` and `jnp.arange(3.0)` (integer bounds take the
+    /// `Int` form, which gives int64).
     public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType? = nil,
                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        range(start, end, step: step, dtype: dtype ?? .float32, file: file, line: line)
+    }
+
+    /// `start, start + step, …` up to but excluding `end`, as int64 unless a dtype is given
+    /// (`torch.arange(0, 3)`).
+    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType? = nil,
+                              file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        range(Double(start), Double(end), step: Double(step), dtype: dtype ?? .int64, file: file, line: line)
+    }
+
+    private static func range(_ start: Double, _ end: Double, step: Double, dtype: DType,
+                              file: StaticString, line: UInt) -> NDArray {
         guard step != 0 else {
             fail("arange", "step is 0", fix: "use a non-zero step", file: file, line: line)
         }
@@ -192,13 +205,18 @@ extension NDArray {
                  fix: "use finite bounds and a larger step", file: file, line: line)
         }
         let count = Swift.max(0, Int(steps))
-        let integral = [start, end, step].allSatisfy { $0 == $0.rounded() }
         let values = (0..<count).map { start + Double($0) * step }
-        return NDArray(shape: [count], scalars: values, dtype: dtype ?? (integral ? .int64 : .float32))
+        return NDArray(shape: [count], scalars: values, dtype: dtype)
     }
 
-    /// `0, 1, …, end − 1` (int64 for an integral end), as `torch.arange(end)`.
+    /// `0, 1, …, end − 1`: float32 for a floating `end` (`jnp.arange(3.0)`), unless a dtype is
+    /// given.
     public static func arange(_ end: Double, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        arange(0, end, dtype: dtype, file: file, line: line)
+    }
+
+    /// `0, 1, …, end − 1` as int64 unless a dtype is given (`torch.arange(3)`).
+    public static func arange(_ end: Int, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         arange(0, end, dtype: dtype, file: file, line: line)
     }
 

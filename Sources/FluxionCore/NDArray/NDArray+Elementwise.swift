@@ -154,24 +154,43 @@ public func minimum(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(Minimum
 ///                     = a · b    elsewhere
 /// ```
 ///
-/// The chain rule of every elementwise primitive multiplies with it, so that a zero cotangent
-/// (the untaken branch of `where`) contributes nothing at any order of differentiation; use it
-/// in custom rules for the same guarantee.
+/// The chain rule of the primitives whose derivative is infinite at the edge of their domain
+/// (log, sqrt, division, pow, …) multiplies with it, so that a zero cotangent (the untaken
+/// branch of `where`) contributes nothing there at any order of differentiation; use it in
+/// custom rules for the same guarantee.
 public func mulStrongZero(_ a: NDArray, _ b: NDArray) -> NDArray { elementwise(MulStrongZero(), a, b) }
 /// The angle of (x, y) in (−π, π].
 public func atan2(_ y: NDArray, _ x: NDArray) -> NDArray { elementwise(Atan2(), y, x, floating: true) }
 
+/// Every elementwise function has both spellings, as PyTorch's (`torch.exp(x)` and `x.exp()`):
+/// the free function and this method.
 extension NDArray {
     public func abs() -> NDArray { FluxionCore.abs(self) }
+    public func sign() -> NDArray { FluxionCore.sign(self) }
     public func exp() -> NDArray { FluxionCore.exp(self) }
     public func log() -> NDArray { FluxionCore.log(self) }
+    public func log1p() -> NDArray { FluxionCore.log1p(self) }
+    public func expm1() -> NDArray { FluxionCore.expm1(self) }
     public func sqrt() -> NDArray { FluxionCore.sqrt(self) }
+    public func rsqrt() -> NDArray { FluxionCore.rsqrt(self) }
     public func sin() -> NDArray { FluxionCore.sin(self) }
     public func cos() -> NDArray { FluxionCore.cos(self) }
+    public func tan() -> NDArray { FluxionCore.tan(self) }
+    public func asin() -> NDArray { FluxionCore.asin(self) }
+    public func acos() -> NDArray { FluxionCore.acos(self) }
+    public func atan() -> NDArray { FluxionCore.atan(self) }
+    public func sinh() -> NDArray { FluxionCore.sinh(self) }
+    public func cosh() -> NDArray { FluxionCore.cosh(self) }
     public func tanh() -> NDArray { FluxionCore.tanh(self) }
     public func sigmoid() -> NDArray { FluxionCore.sigmoid(self) }
     public func relu() -> NDArray { FluxionCore.relu(self) }
+    public func softplus() -> NDArray { FluxionCore.softplus(self) }
+    public func erf() -> NDArray { FluxionCore.erf(self) }
+    public func floor() -> NDArray { FluxionCore.floor(self) }
+    public func ceil() -> NDArray { FluxionCore.ceil(self) }
+    public func round() -> NDArray { FluxionCore.round(self) }
     public func pow(_ exponent: Double) -> NDArray { FluxionCore.pow(self, exponent) }
+    public func pow(_ exponent: NDArray) -> NDArray { FluxionCore.pow(self, exponent) }
 }
 
 // MARK: - Comparisons and masks

@@ -238,5 +238,5 @@ public func oneHot(_ indices: NDArray, numClasses: Int, dtype: DType = .int64,
     if let bad = indices.firstIndex(outside: 0..<numClasses) {
         fail("oneHot", "class \(bad) is outside 0..<\(numClasses)", fix: "pass numClasses larger than every index", file: file, line: line)
     }
-    return (indices.unsqueeze(-1) .== NDArray.arange(0, Double(numClasses))).to(dtype)
+    return (indices.unsqueeze(-1) .== NDArray.arange(numClasses)).to(dtype)
 }

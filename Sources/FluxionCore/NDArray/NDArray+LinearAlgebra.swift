@@ -1,5 +1,5 @@
 // Products and linear algebra: matmul with PyTorch's rules for vectors and batches, outer, dot,
-// two-operand einsum, and solve, cholesky, triangularSolve, inverse, det, slogdet, eigh.
+// and solve, cholesky, triangularSolve, inverse, det, slogdet, eigh (einsum: NDArray+Einsum.swift).
 //
 // matmul: 1-d·1-d is a dot product; a 1-d left operand is a row (the added dimension removed
 // again), a 1-d right operand a column; leading batch dimensions broadcast. Batched operands
@@ -66,55 +66,6 @@ public func dot(_ a: NDArray, _ b: NDArray, file: StaticString = #fileID, line: 
              fix: "use matmul for matrices", file: file, line: line)
     }
     return matmul(a, b, file: file, line: line)
-}
-
-/// Einstein summation over two operands, e.g. `"ij,jk->ik"`, `"bij,bjk->bik"`, `"i,j->ij"`,
-/// `"ij,ij->i"`. Each letter is a dimension; letters in both inputs and not in the output are
-/// summed. Lowered to one batched matmul over (shared, left-only, right-only, summed) groups.
-public func einsum(_ equation: String, _ a: NDArray, _ b: NDArray, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-    let spec = equation.replacingOccurrences(of: " ", with: "")
-    let halves = spec.components(separatedBy: "->")
-    let inputs = halves[0].components(separatedBy: ",")
-    guard halves.count == 2, inputs.count == 2 else {
-        fail("einsum", "\"\(equation)\" is not of the form \"ab,bc->ac\"", fix: "give two operands and an explicit output", file: file, line: line)
-    }
-    let la = Array(inputs[0]), lb = Array(inputs[1]), lo = Array(halves[1])
-    guard la.count == a.rank, lb.count == b.rank, Set(la).count == la.count, Set(lb).count == lb.count,
-          Set(lo).isSubset(of: Set(la + lb)) else {
-        fail("einsum", "\"\(equation)\" does not match operand shapes \(describe(a.shape)) and \(describe(b.shape))",
-             fix: "use one distinct letter per dimension and only input letters in the output", file: file, line: line)
-    }
-    var size: [Character: Int] = [:]
-    for (l, s) in Array(zip(la, a.shape)) + Array(zip(lb, b.shape)) {
-        if let known = size[l], known != s {
-            fail("einsum", "dimension '\(l)' has sizes \(known) and \(s)", fix: "make dimensions with one letter agree", file: file, line: line)
-        }
-        size[l] = s
-    }
-    checkShape(lo.map { size[$0]! }, "einsum", from: [a.shape, b.shape], file: file, line: line)
-    // Letters in one operand only and absent from the output are summed away first.
-    var x = a, y = b
-    var xa = la, yb = lb
-    let dropA = la.indices.filter { !lb.contains(la[$0]) && !lo.contains(la[$0]) }
-    if !dropA.isEmpty { x = x.sum(dims: dropA); xa = la.enumerated().filter { !dropA.contains($0.offset) }.map(\.element) }
-    let dropB = lb.indices.filter { !la.contains(lb[$0]) && !lo.contains(lb[$0]) }
-    if !dropB.isEmpty { y = y.sum(dims: dropB); yb = lb.enumerated().filter { !dropB.contains($0.offset) }.map(\.element) }
-
-    let batch = xa.filter { yb.contains($0) && lo.contains($0) }
-    let contract = xa.filter { yb.contains($0) && !lo.contains($0) }
-    let left = xa.filter { !yb.contains($0) }
-    let right = yb.filter { !xa.contains($0) }
-    for group in [batch + left + contract, batch + contract + right, batch + left + right] {
-        checkShape(group.map { size[$0]! }, "einsum", from: [a.shape, b.shape], file: file, line: line)
-    }
-    func count(_ letters: [Character]) -> Int { Shape.count(letters.map { size[$0]! }) }
-    let xm = x.permute((batch + left + contract).map { xa.firstIndex(of: $0)! })
-        .reshape(batch.map { size[$0]! } + [count(left), count(contract)])
-    let ym = y.permute((batch + contract + right).map { yb.firstIndex(of: $0)! })
-        .reshape(batch.map { size[$0]! } + [count(contract), count(right)])
-    let product = matmul(xm, ym).reshape((batch + left + right).map { size[$0]! })
-    let order = batch + left + right
-    return product.permute(lo.map { order.firstIndex(of: $0)! })
 }
 
 // MARK: - Factorizations and solves

@@ -84,6 +84,25 @@ extension NDArray {
         return bind(RandomUniform(shape: shape, dtype: dtype, low: low, high: high), keyFollowingVmaps(key, operation: "uniform"))
     }
 
+    /// Random integers drawn uniformly from `low..<high`, int64 (`torch.randint`,
+    /// `jax.random.randint`): ⌊low + (high − low)·u⌋ for float64 uniforms u, exact for ranges up
+    /// to 2^52.
+    public static func randint(low: Int = 0, high: Int, _ shape: [Int], key: RandomKey? = nil,
+                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        randint(low: low, high: high, shape, key: (key ?? .next()).array, file: file, line: line)
+    }
+
+    /// Random integers in `low..<high` for each key of the int64 key array `key`.
+    public static func randint(low: Int = 0, high: Int, _ shape: [Int], key: NDArray,
+                               file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        guard high > low else {
+            fail("randint", "the range \(low)..<\(high) is empty", fix: "pass high greater than low", file: file, line: line)
+        }
+        let u = uniform(shape, low: Double(low), high: Double(high), key: key, dtype: .float64, file: file, line: line)
+        // The top of the range can round up to `high`: keep it below.
+        return FluxionCore.floor(u).clamp(max: Double(high - 1)).to(.int64)
+    }
+
     /// Samples that are 1 with probability `p` and 0 otherwise.
     public static func bernoulli(_ shape: [Int], p: Double, key: RandomKey? = nil, dtype: DType = .float32,
                                  file: StaticString = #fileID, line: UInt = #line) -> NDArray {

@@ -18,7 +18,7 @@ import FluxionKernels
 /// Ones where the triangle of an n×n matrix is read (lower or upper, with or without the
 /// diagonal), zeros elsewhere.
 func triangleMask(_ n: Int, lower: Bool, diagonal: Bool, dtype: DType) -> NDArray {
-    let rows = NDArray.arange(0, Double(n)).unsqueeze(1), cols = NDArray.arange(0, Double(n)).unsqueeze(0)
+    let rows = NDArray.arange(n).unsqueeze(1), cols = NDArray.arange(n).unsqueeze(0)
     let mask = lower ? (diagonal ? rows .>= cols : rows .> cols) : (diagonal ? rows .<= cols : rows .< cols)
     return mask.to(dtype)
 }
