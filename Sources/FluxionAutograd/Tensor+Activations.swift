@@ -99,3 +99,20 @@ public func fold(_ columns: Tensor, outputSize: (Int, Int), kernelSize: (Int, In
              file: file, line: line)
     }
 }
+
+// MARK: - Pooling
+
+/// The largest element of each window (`torch.nn.functional.max_pool2d`); see the `NDArray`
+/// method for the shapes.
+public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+                      dilation: (Int, Int) = (1, 1), file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("MaxPool2DWithIndicesBackward0") {
+        $0.maxPool2d(kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, file: file, line: line)
+    }
+}
+
+/// The mean of each window (`torch.nn.functional.avg_pool2d`).
+public func avgPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("AvgPool2DBackward0") { $0.avgPool2d(kernelSize: kernelSize, stride: stride, padding: padding, file: file, line: line) }
+}
