@@ -31,6 +31,14 @@ public enum Copy {
         return StridedArray(contiguous: s, shape: shape)
     }
 
+    /// The `rows`×`columns` identity: zeros with ones on the main diagonal.
+    public static func identity(rows: Int, columns: Int, dtype: DType) -> StridedArray {
+        let eye = full(0, shape: [rows, columns], dtype: dtype)
+        let diagonal = eye.view(shape: [Swift.min(rows, columns)], strides: [columns + 1])
+        assign(full(1, shape: [], dtype: dtype), into: diagonal)
+        return eye
+    }
+
     /// Writes `source`, broadcast to `destination.shape`, into the strided region `destination`.
     /// The destination's storage must be a fresh block nobody else has seen yet.
     public static func assign(_ source: StridedArray, into destination: StridedArray) {

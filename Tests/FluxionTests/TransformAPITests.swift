@@ -127,3 +127,20 @@ struct TransformAPITests {
         #expect(Swift.abs(third - (-2 * (1 - t * t) * (1 - 3 * t * t))) < 1e-14)
     }
 }
+
+@Suite("Model ensembles under vmap")
+struct EnsembleTests {
+    @Test("vmap over stacked weights of x·Wᵀ (one GEMM, no copy) equals a loop, with gradients")
+    func stackedWeights() throws {
+        let w = NDArray((0..<60).map { Foundation.sin(Double($0)) }, dtype: .float64).reshape([3, 4, 5])  // 3 models, 5 → 4
+        let x = NDArray((0..<10).map { Foundation.cos(Double($0)) }, dtype: .float64).reshape([2, 5])
+        let f = { (w: NDArray) in tanh(matmul(x, w.mT)) }
+        let batched = try vmap(f)(w)
+        let loop = stack((0..<3).map { f(w[$0]) })
+        #expect(batched.shape == [3, 2, 4])
+        expectClose(batched, loop.doubles, rtol: 1e-14, atol: 1e-15)
+        let g = try grad { (w: NDArray) in try vmap(f)(w).sum() }(w)
+        let gLoop = stack(try (0..<3).map { i in try grad { (v: NDArray) in f(v).sum() }(w[i]) })
+        expectClose(g, gLoop.doubles, rtol: 1e-13, atol: 1e-14)
+    }
+}

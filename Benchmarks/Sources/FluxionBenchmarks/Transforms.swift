@@ -58,3 +58,54 @@ func transformBenchmarks(batches: [Int]) -> [String] {
     rows.append(String(format: "| scalar chain, value and gradient | %8.3f µs per step | | |", w1.median * 1e6 / 100))
     return rows
 }
+
+// MARK: - Second-order Jacobians in every order of modes
+
+/// torch.func's Jacobians tutorial: predict(W, b, x) = tanh(W·x + b) with W [16, 16]; the
+/// Jacobian of the Jacobian with respect to W ([16, 16, 16, 16, 16]) in the four orders of
+/// modes. None of them may be far slower than the others.
+func jacobianOrderBenchmarks() -> [String] {
+    let key = RandomKey(seed: 12)
+    let (k1, k2) = key.split()
+    let w = NDArray.normal([16, 16], key: k1, dtype: .float32) * 0.25
+    let x = NDArray.normal([16], key: k2, dtype: .float32)
+    let b = NDArray.zeros([16])
+    let predict = { (w: NDArray) in tanh(matmul(w, x) + b) }
+    let orders: [(String, (NDArray) throws -> NDArray)] = [
+        ("jacrev(jacrev)", jacrev(jacrev(predict))), ("jacfwd(jacfwd)", jacfwd(jacfwd(predict))),
+        ("jacfwd(jacrev)", jacfwd(jacrev(predict))), ("jacrev(jacfwd)", jacrev(jacfwd(predict))),
+    ]
+    var rows: [String] = []
+    for (name, f) in orders {
+        let m = measure("jacobian-order", name, minRepetitions: 3, minSeconds: 0.3,
+                        checksum: { (try! f(w)).sum().item() }) { blackHole(try! f(w)) }
+        print(m.json)
+        rows.append(String(format: "| %@ | %.3f ms |", name, m.median * 1e3))
+    }
+    return rows
+}
+
+// MARK: - Model ensembling
+
+/// torch.func's model-ensembling tutorial: five MLPs 784-128-10 on one batch of 64, by `vmap`
+/// over the stacked parameters against a loop over the models.
+func ensembleBenchmarks() -> [String] {
+    let models = 5, batch = 64
+    let keys = RandomKey(seed: 21).split(into: 4)
+    let w1 = NDArray.normal([models, 128, 784], key: keys[0]) * 0.03, b1 = NDArray.zeros([models, 128])
+    let w2 = NDArray.normal([models, 10, 128], key: keys[1]) * 0.09, b2 = NDArray.zeros([models, 10])
+    let data = NDArray.normal([batch, 784], key: keys[2])
+    func mlp(_ p: [NDArray], _ x: NDArray) -> NDArray {
+        matmul(relu(matmul(x, p[0].mT) + p[1]), p[2].mT) + p[3]
+    }
+    let vmapped = vmap({ (p: [NDArray]) in mlp(p, data) })
+    let stacked = [w1, b1, w2, b2]
+    let loop = { stack((0..<models).map { i in mlp(stacked.map { $0[i] }, data) }) }
+    let mv = measure("ensemble-5x784-128-10-b64", "vmap", checksum: { (try! vmapped(stacked)).sum().item() }) {
+        blackHole(try! vmapped(stacked))
+    }
+    let ml = measure("ensemble-5x784-128-10-b64", "loop", checksum: { loop().sum().item() }) { blackHole(loop()) }
+    print(mv.json)
+    print(ml.json)
+    return [String(format: "| ensemble of 5, batch 64 | %.3f ms | %.3f ms | %.2f× |", mv.median * 1e3, ml.median * 1e3, ml.median / mv.median)]
+}

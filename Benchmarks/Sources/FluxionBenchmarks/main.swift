@@ -1,5 +1,5 @@
 // Runs the benchmarks and prints one JSON line per (workload, implementation), then tables.
-// `--only matmul,bandwidth,overhead,transforms` selects groups, `--only W1,W3` the suite's
+// `--only matmul,bandwidth,overhead,transforms,jacobians,ensemble` selects groups, `--only W1,W3` the suite's
 // workloads (Workloads.swift); both kinds mix, and nothing selected runs everything.
 // `--quick` uses the small sizes and few repetitions; `--batches 16,64` sets W3's batch sizes.
 
@@ -31,6 +31,12 @@ func run() {
     if selected("transforms") {
         tables.append(("| transform | vmap(grad) | loop of grad | speed-up |\n|---|---|---|---|",
                        transformBenchmarks(batches: quick ? [64] : [16, 64, 256])))
+    }
+    if selected("jacobians") {
+        tables.append(("| second-order Jacobian (tanh(W·x + b), W 16×16) | median |\n|---|---|", jacobianOrderBenchmarks()))
+    }
+    if selected("ensemble") {
+        tables.append(("| model ensemble | vmap | loop | speed-up |\n|---|---|---|---|", ensembleBenchmarks()))
     }
     var workloadRows: [String] = []
     if selected("W1") { w1ScalarChain(quick: quick, rows: &workloadRows) }

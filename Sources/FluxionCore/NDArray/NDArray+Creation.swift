@@ -234,8 +234,6 @@ extension NDArray {
                            file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let m = m ?? n
         checkShape([n, m], "eye", file: file, line: line)
-        var values = [Double](repeating: 0, count: n * m)
-        for i in 0..<Swift.min(n, m) { values[i * m + i] = 1 }
-        return NDArray(shape: [n, m], scalars: values, dtype: dtype)
+        return NDArray(Copy.identity(rows: n, columns: m, dtype: dtype))
     }
 }

@@ -36,6 +36,18 @@ public struct NDArray: @unchecked Sendable {
         return tracer.concreteValue()
     }
 
+    /// The layout of the elements when it can be known without reading a batch of values: the
+    /// array's own, or a forward or reverse tracer's primal's; nil inside `vmap`. For choosing
+    /// between equivalent ways to compute (a view or a copy), never for values.
+    var knownLayout: StridedArray? {
+        switch tracer {
+        case nil: header
+        case let t as ForwardTracer: t.primal.knownLayout
+        case let t as ReverseTracer: t.primal.knownLayout
+        default: nil
+        }
+    }
+
     /// The size of each dimension (empty for a 0-d scalar).
     @inlinable public var shape: [Int] { header.shape }
 

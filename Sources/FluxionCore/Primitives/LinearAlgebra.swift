@@ -60,7 +60,16 @@ public struct MatMul: BinaryPrimitive {
             return ([y.reshape(Array(x.shape.dropLast()) + [b.shape[1]])], [0])
         }
         if axes[0] == nil, let axis = axes[1], a.rank == 2, b.rank == 3 {
-            // b: [k, n] per element, batched along `axis` of its three dimensions.
+            // b: [k, n] per element, batched along `axis` of its three dimensions. When its
+            // transpose is laid out row by row ([B, n, k] contiguous, as the transpose of a
+            // batch of weights [B, n, k] is), the transposed product Bᵀ·aᵀ is one GEMM with no
+            // copy: [B·n, k]·[k, m], read back as [B, m, n] through a transposing view.
+            let bt = b.moveAxis(from: axis, to: 0).mT                   // [B, n, k]
+            if let layout = bt.knownLayout, layout.isContiguous {
+                let (n, k) = (bt.shape[1], bt.shape[2])
+                let y = bind(self, bt.reshape([size * n, k]), a.mT)      // [B·n, m]
+                return ([y.reshape([size, n, a.shape[0]]).mT], [0])
+            }
             let x = b.moveAxis(from: axis, to: 1)                       // [k, B, n]
             let (k, n) = (x.shape[0], x.shape[2])
             let y = bind(self, a, x.reshape([k, size * n]))             // [m, B·n]
