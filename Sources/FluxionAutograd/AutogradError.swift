@@ -28,6 +28,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case inputDoesNotRequireGrad(index: Int, file: String, line: UInt)
     /// An in-place operation on a leaf that requires grad while grad mode is on.
     case inPlaceOnLeaf(operation: String, file: String, line: UInt)
+    /// `backward(inputs: [])` or `Autograd.grad(outputs:inputs: [])`.
+    case emptyInputs(function: String, file: String, line: UInt)
     /// Exporting the elements of a tensor that requires grad.
     case exportRequiresGrad(operation: String, file: String, line: UInt)
     /// A tensor made in `inferenceMode` saved for a backward pass.
@@ -65,6 +67,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "one of the differentiated tensors (input \(index)) does not require grad (at \(file):\(line)). Fix: create it with requiresGrad: true, or leave it out of inputs"
         case let .inPlaceOnLeaf(operation, file, line):
             "a leaf tensor that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: update parameters inside noGrad { }, or use the out-of-place operation"
+        case let .emptyInputs(function, file, line):
+            "`inputs` argument to `\(function)` cannot be empty (at \(file):\(line)). Fix: pass the tensors to differentiate with respect to\(function == "backward()" ? ", or leave inputs out to accumulate into every leaf" : "")"
         case let .exportRequiresGrad(operation, file, line):
             "can't call \(operation) on a tensor that requires grad (at \(file):\(line)). Fix: use tensor.detach().\(operation) instead"
         case let .inferenceTensorInGraph(node):

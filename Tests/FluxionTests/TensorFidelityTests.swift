@@ -1,0 +1,116 @@
+// The facade against PyTorch's own autograd behaviour (measured with PyTorch 2.15 on this
+// machine; reference/special_values.md, "PyTorch autograd behaviours"): `Autograd.grad` and
+// `backward(inputs:)` stopping at their inputs, and second backward passes through freed
+// indices.
+
+import Foundation
+import Testing
+import Fluxion
+
+@Suite("Fidelity: backward passes stop at their inputs")
+struct StopAtInputsTests {
+    @Test("Autograd.grad with respect to an intermediate runs no hook beyond it")
+    func intermediate() throws {
+        nonisolated(unsafe) var calls: [String] = []
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        try x.registerHook { _ in calls.append("x"); return nil }
+        let z = x * 2
+        try z.registerHook { g in calls.append("z \(g.value.floats)"); return nil }
+        let y = (z * z).sum()
+        let gz = try #require(try Autograd.grad(outputs: [y], inputs: [z])[0])
+        #expect(gz.value.floats == [4, 8])
+        #expect(calls == ["z [4.0, 8.0]"])
+        #expect(x.grad == nil)
+        calls = []
+        _ = try Autograd.grad(outputs: [(x * 2 * x).sum()], inputs: [x])
+        #expect(calls == ["x"])
+        #expect(x.grad == nil)
+    }
+
+    @Test("backward(inputs:) stops there too, and fills a retained gradient once")
+    func backwardInputs() throws {
+        nonisolated(unsafe) var calls: [String] = []
+        let x = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        try x.registerHook { _ in calls.append("x"); return nil }
+        let z = x * 2
+        try z.retainGrad()
+        try (z * z).sum().backward(inputs: [z])
+        #expect(z.grad?.value.floats == [4, 8, 12])
+        #expect(x.grad == nil && calls.isEmpty)
+    }
+
+    @Test("what lies beyond the inputs is not freed: it can be swept again")
+    func notFreedBeyond() throws {
+        let x = try Tensor([0.5, 1.0], dtype: .float64, requiresGrad: true)
+        let z = sin(x)                      // saves x
+        let y = (z * z).sum()               // saves z
+        _ = try Autograd.grad(outputs: [y], inputs: [z])
+        try z.sum().backward()              // SinBackward0 was not swept, so not freed
+        expectClose(try #require(x.grad).value, [cos(0.5), cos(1.0)])
+        #expect(throws: AutogradError.self) { try y.backward() }   // MulBackward0 was
+    }
+
+    @Test("an intermediate input upstream of another is swept through")
+    func twoInputs() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        let z = x * 3
+        let grads = try Autograd.grad(outputs: [(z * x).sum()], inputs: [z, x])
+        #expect(grads[0]?.value.floats == [1, 2])
+        #expect(grads[1]?.value.floats == [6, 12])    // d(3x²)/dx, through z as well
+    }
+
+    @Test("empty inputs and inputs that do not require grad throw")
+    func emptyInputs() throws {
+        let x = try Tensor([1.0], requiresGrad: true)
+        let y = (x * 2).sum()
+        let line = #line + 1  // inside an expectation's closure #line is the expectation's line
+        #expect {
+            try y.backward(inputs: [])
+        } throws: { error in
+            error as? AutogradError == .emptyInputs(function: "backward()", file: "FluxionTests/TensorFidelityTests.swift", line: UInt(line))
+                && "\(error)".hasPrefix("`inputs` argument to `backward()` cannot be empty")
+        }
+        #expect {
+            try Autograd.grad(outputs: [y], inputs: [])
+        } throws: { "\($0)".hasPrefix("`inputs` argument to `grad()` cannot be empty") }
+        #expect(throws: AutogradError.inputDoesNotRequireGrad(index: 0, file: "FluxionTests/TensorFidelityTests.swift", line: #line)) {
+            try y.backward(retainGraph: true, inputs: [try Tensor([1.0])])
+        }
+        try y.backward(inputs: [x])
+        #expect(x.grad?.value.floats == [2])
+    }
+}
+@Suite("Fidelity: a second backward through freed indices")
+struct FreedIndexTests {
+    private func secondBackwardThrows(_ build: (Tensor) -> Tensor, node: String) throws {
+        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
+        let y = build(x)
+        try y.backward()
+        #expect {
+            try y.backward()
+        } throws: { error in
+            guard case let .graphFreed(name, _, _)? = error as? AutogradError else { return false }
+            return name == node
+        }
+    }
+
+    @Test("gather, indexSelect, scatterAdd and sort save their indices")
+    func indices() throws {
+        let idx = Tensor(NDArray([0, 2]))
+        try secondBackwardThrows({ $0.gather(dim: 0, index: idx).sum() }, node: "GatherBackward0")
+        try secondBackwardThrows({ $0.indexSelect(dim: 0, index: idx).sum() }, node: "IndexSelectBackward0")
+        try secondBackwardThrows({ Tensor.zeros([5]).scatterAdd(dim: 0, index: idx, source: $0[0..<2]).sum() },
+                                 node: "ScatterAddBackward0")
+        try secondBackwardThrows({ $0.sort().values.sum() }, node: "SortBackward0")
+        try secondBackwardThrows({ ($0 * 2).sum() }, node: "MulBackward0")
+    }
+
+    @Test("a basic slice saves only its bounds: a second backward accumulates, as in PyTorch")
+    func basicSlice() throws {
+        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
+        let y = x[1..<3].sum()
+        try y.backward()
+        try y.backward()
+        #expect(x.grad?.value.floats == [0, 2, 2, 0, 0])
+    }
+}
