@@ -115,12 +115,23 @@ func withNewTrace<T: Trace, R>(_ make: (Int) -> T, _ body: (T) throws -> R) thro
 }
 
 /// Runs `body` (a transform or a sweep over a recorded tape) and throws any error that
-/// operations recorded meanwhile.
+/// operations recorded meanwhile. When `body` throws too, the recorded error is thrown: it is
+/// the cause (a custom function whose forward threw leaves no output, which `body` then
+/// reports), and it must not stay pending for an unrelated later call.
 package func throwingReported<R>(_ body: () throws -> R) throws -> R {
     let state = ThreadState.current
     state.catchers += 1
     defer { state.catchers -= 1 }
-    let result = try body()
+    let result: R
+    do {
+        result = try body()
+    } catch {
+        if let pending = state.pendingError {
+            state.pendingError = nil
+            throw pending
+        }
+        throw error
+    }
     if let error = state.pendingError {
         state.pendingError = nil
         throw error
