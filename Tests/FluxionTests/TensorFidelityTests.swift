@@ -1,7 +1,7 @@
 // The facade against PyTorch's own autograd behaviour (measured with PyTorch 2.15 on this
 // machine; reference/special_values.md, "PyTorch autograd behaviours"): `Autograd.grad` and
-// `backward(inputs:)` stopping at their inputs, and second backward passes through freed
-// indices.
+// `backward(inputs:)` stopping at their inputs, second backward passes through freed
+// indices, and NumPy's advanced indexing, which the facade's subscripts forward to.
 
 import Foundation
 import Testing
@@ -112,5 +112,44 @@ struct FreedIndexTests {
         try y.backward()
         try y.backward()
         #expect(x.grad?.value.floats == [0, 2, 2, 0, 0])
+    }
+}
+
+@Suite("Fidelity: NDArray advanced indexing")
+struct NDArrayAdvancedIndexingTests {
+    @Test("reading and writing with int64 indices and bool masks")
+    func values() {
+        let x = NDArray([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        #expect(x[NDArray([2, -3])].floats == [5, 6, 1, 2])
+        #expect(x[NDArray([[0], [2]])].shape == [2, 1, 2])
+        #expect(x[x .> 2.5].floats == [3, 4, 5, 6])
+        #expect(x[NDArray([true, false, true])].floats == [1, 2, 5, 6])
+        var y = x
+        y[x .> 2.5] = NDArray(0.0)
+        #expect(y.floats == [1, 2, 0, 0, 0, 0] && x.floats == [1, 2, 3, 4, 5, 6])
+        y[NDArray([1, 0])] = NDArray([[7.0, 8.0], [9.0, 10.0]])
+        #expect(y.floats == [9, 10, 7, 8, 0, 0])
+        y[x .< 2.5] = NDArray([-1.0, -2.0])
+        #expect(y.floats == [-1, -2, 7, 8, 0, 0])
+        #expect(x[NDArray([false, false, false])].shape == [0, 2])
+    }
+
+    @Test("their derivatives: the overwritten elements none, the assigned values those of their places")
+    func derivatives() throws {
+        let x = NDArray([1.0, -2.0, 3.0], dtype: .float64)
+        let g = try grad { (x: NDArray) in
+            var y = x * x
+            y[x .< 0] = NDArray(0.0, dtype: .float64)
+            y[NDArray([0])] = x[NDArray([2])] * 10
+            return y.sum()
+        }(x)
+        expectClose(g, [0, 0, 16])
+        // Under vmap a mask filled with a number needs no positions.
+        let mapped = try vmap { (row: NDArray) in
+            var r = row
+            r[row .> 0] = NDArray(0.0)
+            return r
+        }(NDArray([[1.0, -1.0], [-2.0, 2.0]]))
+        #expect(mapped.floats == [0, -1, -2, 0])
     }
 }
