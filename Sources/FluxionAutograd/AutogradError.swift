@@ -38,8 +38,12 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case requiresGradOnInferenceTensor(file: String, line: UInt)
     /// A custom `Function`'s backward returned the wrong number of gradients.
     case wrongGradientCount(function: String, expected: Int, got: Int)
-    /// A custom `Function`'s backward returned a gradient of the wrong shape.
+    /// A custom `Function`'s backward returned a gradient of the wrong shape (`input` counts
+    /// the tensor arguments only, as PyTorch's index does).
     case wrongGradientShape(function: String, input: Int, expected: [Int], got: [Int])
+    /// A custom `Function`'s backward returned a gradient for an argument that is not a tensor
+    /// (`position` counts from 1, as PyTorch's does).
+    case gradientForNonTensor(function: String, position: Int)
     /// A tensor hook returned a gradient of another shape than the one it was given.
     case hookChangedShape(node: String, expected: [Int], got: [Int])
     /// `detectAnomaly` found a NaN or infinity produced by a backward node.
@@ -76,9 +80,11 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
         case let .requiresGradOnInferenceTensor(file, line):
             "setting requiresGrad on a tensor made inside inferenceMode is not allowed outside it (at \(file):\(line)). Fix: make the tensor outside inferenceMode, or use a copy made outside it, e.g. Tensor(t.value)"
         case let .wrongGradientCount(function, expected, got):
-            "function \(function) returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
+            "function \(function)Backward returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
         case let .wrongGradientShape(function, input, expected, got):
-            "function \(function) returned a gradient of shape \(got) for input \(input), whose shape is \(expected). Fix: return gradients with the shapes of the inputs"
+            "Function \(function)Backward returned an invalid gradient at index \(input) - got \(got) but expected shape compatible with \(expected). Fix: return each gradient with its input's shape (a gradient of a broadcast shape is summed down to it)"
+        case let .gradientForNonTensor(function, position):
+            "function \(function)Backward returned a gradient different than nil at position \(position), but the corresponding forward input was not a tensor. Fix: return nil for arguments of forward that are not tensors"
         case let .hookChangedShape(node, expected, got):
             "a hook on the tensor made by \(node) changed the gradient's shape from \(expected) to \(got). Fix: return a gradient of the shape the hook was given (or nil to keep it)"
         case let .anomaly(node, output, value, forward):

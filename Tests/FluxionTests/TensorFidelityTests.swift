@@ -1,11 +1,118 @@
 // The facade against PyTorch's own autograd behaviour (measured with PyTorch 2.15 on this
-// machine; reference/special_values.md, "PyTorch autograd behaviours"): `Autograd.grad` and
-// `backward(inputs:)` stopping at their inputs, second backward passes through freed
-// indices, and NumPy's advanced indexing, which the facade's subscripts forward to.
+// machine; reference/special_values.md, "PyTorch autograd behaviours"): custom functions that
+// return nil or odd gradients, `Autograd.grad` and `backward(inputs:)` stopping at their
+// inputs, second backward passes through freed indices, and NumPy's advanced indexing, which
+// the facade's subscripts forward to.
 
 import Foundation
 import Testing
 import Fluxion
+
+/// PyTorch's probe: forward `a * 2 + b * 3`, backward whatever `gradients` returns.
+enum Probe: Function {
+    nonisolated(unsafe) static var gradients: (Tensor) -> [Tensor?] = { [$0 * 2, $0 * 3] }
+    static func forward(_ ctx: FunctionContext, _ inputs: (Tensor, Tensor)) -> Tensor { inputs.0 * 2 + inputs.1 * 3 }
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] { gradients(gradOutput) }
+}
+
+/// A function with a number between its tensors; backward returns `gradients`.
+enum Scaled: Function {
+    nonisolated(unsafe) static var gradients: (Tensor) -> [Tensor?] = { [$0, nil, $0] }
+    static func forward(_ ctx: FunctionContext, _ inputs: (Tensor, Double, Tensor)) -> Tensor { inputs.0 * inputs.1 + inputs.2 }
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] { gradients(gradOutput) }
+}
+
+/// x ↦ x, with a gradient for x of nil: nothing flows back.
+enum Stop: Function {
+    static func forward(_ ctx: FunctionContext, _ x: Tensor) -> Tensor { x * 1 }
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] { [nil] }
+}
+
+/// A Probe run: both inputs ones([2]) requiring grad, `y.sum().backward()`.
+private func runProbe(_ gradients: @escaping (Tensor) -> [Tensor?], bRequiresGrad: Bool = true) throws -> (a: Tensor, b: Tensor) {
+    Probe.gradients = gradients
+    let a = try Tensor(NDArray.ones([2]), requiresGrad: true)
+    let b = try Tensor(NDArray.ones([2]), requiresGrad: bRequiresGrad)
+    try Probe.apply(a, b).sum().backward()
+    return (a, b)
+}
+
+@Suite("Fidelity: custom functions", .serialized)
+struct CustomFunctionFidelityTests {
+    @Test("a nil gradient leaves the input's grad nil; trailing nils are accepted")
+    func nilGradient() throws {
+        let (a, b) = try runProbe { [$0 * 2, nil] }
+        #expect(a.grad?.value.floats == [2, 2])
+        #expect(b.grad == nil)
+        let (a2, b2) = try runProbe { [$0 * 2, nil, nil] }
+        #expect(a2.grad?.value.floats == [2, 2] && b2.grad == nil)
+    }
+
+    @Test("extra gradients or too few throw PyTorch's incorrect number of gradients")
+    func counts() throws {
+        #expect(throws: AutogradError.wrongGradientCount(function: "Probe", expected: 2, got: 3)) {
+            try runProbe { [$0 * 2, $0 * 3, $0 * 4] }
+        }
+        #expect {
+            try runProbe { [$0 * 2] }
+        } throws: { "\($0)".hasPrefix("function ProbeBackward returned an incorrect number of gradients (expected 2, got 1)") }
+    }
+
+    @Test("a gradient of the wrong shape throws; a larger one sums down; another dtype is converted")
+    func shapes() throws {
+        #expect {
+            try runProbe { [$0, Tensor.ones([3])] }
+        } throws: {
+            "\($0)".hasPrefix("Function ProbeBackward returned an invalid gradient at index 1 - got [3] but expected shape compatible with [2]")
+        }
+        #expect(throws: AutogradError.wrongGradientShape(function: "Probe", input: 1, expected: [2], got: [1])) {
+            try runProbe { [$0, Tensor.ones([1])] }
+        }
+        #expect(throws: AutogradError.wrongGradientShape(function: "Probe", input: 1, expected: [2], got: [])) {
+            try runProbe { [$0, Tensor.ones([])] }
+        }
+        let (_, b) = try runProbe { [$0, Tensor.ones([4, 2])] }
+        #expect(b.grad?.value.floats == [4, 4])
+        let (_, b2) = try runProbe { [$0, Tensor.ones([2], dtype: .float64)] }
+        #expect(b2.grad?.dtype == .float32 && b2.grad?.value.floats == [1, 1])
+    }
+
+    @Test("a gradient for an input that needs none is dropped, unchecked")
+    func dropped() throws {
+        let (a, b) = try runProbe({ [$0 * 2, Tensor.ones([3])] }, bRequiresGrad: false)
+        #expect(a.grad?.value.floats == [2, 2] && b.grad == nil)
+    }
+
+    @Test("the index counts tensors; a gradient for a number throws, naming its position from 1")
+    func numbers() throws {
+        let a = try Tensor([1.0, 1.0], requiresGrad: true), b = try Tensor([1.0, 1.0], requiresGrad: true)
+        Scaled.gradients = { [$0, nil, Tensor.ones([3])] }
+        #expect(throws: AutogradError.wrongGradientShape(function: "Scaled", input: 1, expected: [2], got: [3])) {
+            try Scaled.apply(a, 2.0, b).sum().backward()
+        }
+        Scaled.gradients = { [$0, $0, $0] }
+        #expect {
+            try Scaled.apply(a, 2.0, b).sum().backward()
+        } throws: { error in
+            error as? AutogradError == .gradientForNonTensor(function: "Scaled", position: 2)
+                && "\(error)".hasPrefix("function ScaledBackward returned a gradient different than nil at position 2")
+        }
+        Scaled.gradients = { [$0, nil, $0] }
+    }
+
+    @Test("nil is a zero under the transforms: grad, vmap of grad, jacrev, and a second order")
+    func nilUnderTransforms() throws {
+        let x = Tensor(NDArray([1.0, 2.0], dtype: .float64))
+        let f = { (t: Tensor) in try (Stop.apply(t) + t * t).sum() }
+        expectClose(try grad(f)(x).value, [2, 4])
+        let rows = Tensor(NDArray([[1.0, 2.0], [3.0, 4.0]], dtype: .float64))
+        expectClose(try vmap(grad(f))(rows).value, [2, 4, 6, 8])
+        expectClose(try jacrev({ (t: Tensor) in try Stop.apply(t) })(x).value, [0, 0, 0, 0])
+        let w = try Tensor([3.0], dtype: .float64, requiresGrad: true)
+        let g = try #require(try Autograd.grad(outputs: [(try Stop.apply(w) * w).sum()], inputs: [w], createGraph: true)[0])
+        #expect(g.item() == 3)
+    }
+}
 
 @Suite("Fidelity: backward passes stop at their inputs")
 struct StopAtInputsTests {
