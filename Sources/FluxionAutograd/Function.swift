@@ -162,7 +162,7 @@ extension Function {
             return results
         }
         return try throwingReported {
-            try Tensor.record(name + "Backward", slots) { try primitive($0) }
+            try Tensor.record(name + "Backward", slots, file: file, line: line) { try primitive($0) }
         }
     }
 }

@@ -12,23 +12,25 @@ import FluxionKernels
 
 extension Tensor {
     /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a
-    /// node named `name` when it must be.
-    static func record(_ name: String, _ inputs: [Tensor?], _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+    /// node named `name` when it must be. `file` and `line` are the user's call, when the
+    /// operation is a function that knows it (operators cannot).
+    static func record(_ name: String, _ inputs: [Tensor?], file: StaticString = "", line: UInt = 0,
+                       _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
         var recording = false
         if inputs.contains(where: { $0?.requiresGrad == true }) { recording = AutogradState.current.gradEnabled }
         var values: [NDArray] = []
         values.reserveCapacity(inputs.count)
         for input in inputs { if let input { values.append(recording ? input.engineValue : input.value) } }
         let y = try operation(values)
-        return recording ? recorded(name, inputs, y) : Tensor(y)
+        return recording ? recorded(name, inputs, y, file: file, line: line) : Tensor(y)
     }
 
     /// The tensor for `y`, an operation's result on recorded values, with its node.
-    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray) -> Tensor {
+    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray, file: StaticString = "", line: UInt = 0) -> Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
-        let node = Node(name: name, ref: ref, inputs: inputs)
+        let node = Node(name: name, ref: ref, inputs: inputs, file: file, line: line)
         if inputs.contains(where: { $0?.isInference == true }) { node.error = .inferenceTensorInGraph(node: name) }
         result.tracked = y
         result.gradFn = node
@@ -38,20 +40,21 @@ extension Tensor {
     /// Whether an operation on this tensor is recorded.
     private var records: Bool { requiresGrad && AutogradState.current.gradEnabled }
 
-    func unary(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self], operation(tracked!)) : Tensor(operation(value))
+    func unary(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        records ? Tensor.recorded(name, [self], operation(tracked!), file: file, line: line) : Tensor(operation(value))
     }
 
-    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
+    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, file: StaticString = "", line: UInt = 0,
+                       _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
         guard (a.requiresGrad || b.requiresGrad) && AutogradState.current.gradEnabled else {
             return Tensor(operation(a.value, b.value))
         }
-        return recorded(name, [a, b], operation(a.engineValue, b.engineValue))
+        return recorded(name, [a, b], operation(a.engineValue, b.engineValue), file: file, line: line)
     }
 
     /// With a number on the right: the number is an input without history.
-    func withNumber(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self, nil], operation(tracked!)) : Tensor(operation(value))
+    func withNumber(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        records ? Tensor.recorded(name, [self, nil], operation(tracked!), file: file, line: line) : Tensor(operation(value))
     }
 }
 
@@ -157,13 +160,13 @@ extension Tensor {
     /// `a` where `condition` is true, else `b` (`torch.where`).
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor,
                                file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        record("WhereBackward0", [a, b]) { NDArray.where(condition.value, $0[0], $0[1], file: file, line: line) }
+        record("WhereBackward0", [a, b], file: file, line: line) { NDArray.where(condition.value, $0[0], $0[1], file: file, line: line) }
     }
 
     /// `a` where `condition` is true, else the number `b`.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Double,
                                file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        a.withNumber("WhereBackward0") { NDArray.where(condition.value, $0, b, file: file, line: line) }
+        a.withNumber("WhereBackward0", file: file, line: line) { NDArray.where(condition.value, $0, b, file: file, line: line) }
     }
 }
 
@@ -171,31 +174,31 @@ extension Tensor {
 
 extension Tensor {
     public func sum(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "SumBackward0" : "SumBackward1") { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "SumBackward0" : "SumBackward1", file: file, line: line) { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func sum(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         sum(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func mean(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MeanBackward0" : "MeanBackward1") { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MeanBackward0" : "MeanBackward1", file: file, line: line) { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func mean(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         mean(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func prod(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "ProdBackward0" : "ProdBackward1") { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "ProdBackward0" : "ProdBackward1", file: file, line: line) { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func max(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MaxBackward1" : "AmaxBackward0") { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MaxBackward1" : "AmaxBackward0", file: file, line: line) { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func max(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "MaxBackward1" : "MaxBackward0") { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "MaxBackward1" : "MaxBackward0", file: file, line: line) { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MinBackward1" : "AminBackward0") { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MinBackward1" : "AminBackward0", file: file, line: line) { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func min(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "MinBackward1" : "MinBackward0") { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "MinBackward1" : "MinBackward0", file: file, line: line) { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func argmax(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor(value.argmax(dim: dim, keepDim: keepDim, file: file, line: line))
@@ -204,32 +207,32 @@ extension Tensor {
         Tensor(value.argmin(dim: dim, keepDim: keepDim, file: file, line: line))
     }
     public func cumsum(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("CumsumBackward0") { $0.cumsum(dim: dim, file: file, line: line) }
+        unary("CumsumBackward0", file: file, line: line) { $0.cumsum(dim: dim, file: file, line: line) }
     }
     public func logSumExp(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("LogsumexpBackward0") { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary("LogsumexpBackward0", file: file, line: line) { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func logSumExp(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         logSumExp(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func variance(dims: [Int]?, correction: Int = 1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("VarBackward0") { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("VarBackward0", file: file, line: line) { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func `var`(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                       file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("VarBackward0") { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("VarBackward0", file: file, line: line) { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func std(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                     file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("StdBackward0") { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("StdBackward0", file: file, line: line) { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("NormBackward1") { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func norm(p: Double = 2, dim: Int?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("NormBackward1") { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
     }
 }
 
@@ -237,26 +240,26 @@ extension Tensor {
 
 extension Tensor {
     public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.reshape(shape, file: file, line: line) }
+        unary("ViewBackward0", file: file, line: line) { $0.reshape(shape, file: file, line: line) }
     }
     /// PyTorch's `view`: a reshape (Fluxion's reshapes are views whenever the layout allows).
     public func view(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         reshape(shape, file: file, line: line)
     }
     public func flatten(startDim: Int = 0, endDim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
+        unary("ViewBackward0", file: file, line: line) { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
     }
     public func squeeze(dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1") { $0.squeeze(dim: dim, file: file, line: line) }
+        unary(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1", file: file, line: line) { $0.squeeze(dim: dim, file: file, line: line) }
     }
     public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("UnsqueezeBackward0") { $0.unsqueeze(dim, file: file, line: line) }
+        unary("UnsqueezeBackward0", file: file, line: line) { $0.unsqueeze(dim, file: file, line: line) }
     }
     public func permute(_ dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0") { $0.permute(dims, file: file, line: line) }
+        unary("PermuteBackward0", file: file, line: line) { $0.permute(dims, file: file, line: line) }
     }
     public func transpose(_ dim0: Int, _ dim1: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TransposeBackward0") { $0.transpose(dim0, dim1, file: file, line: line) }
+        unary("TransposeBackward0", file: file, line: line) { $0.transpose(dim0, dim1, file: file, line: line) }
     }
     /// The dimensions reversed.
     public var T: Tensor { unary("PermuteBackward0") { $0.T } }
@@ -265,22 +268,22 @@ extension Tensor {
     /// The matrix transpose of a tensor of at most 2 dimensions (`t()`).
     public func t() -> Tensor { unary("TBackward0") { $0.T } }
     public func broadcast(to shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.broadcast(to: shape, file: file, line: line) }
+        unary("ExpandBackward0", file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
     }
     public func expand(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.expand(shape, file: file, line: line) }
+        unary("ExpandBackward0", file: file, line: line) { $0.expand(shape, file: file, line: line) }
     }
     public func pad(_ padding: [(Int, Int)], value: Double = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ConstantPadNdBackward0") { $0.pad(padding, value: value, file: file, line: line) }
+        unary("ConstantPadNdBackward0", file: file, line: line) { $0.pad(padding, value: value, file: file, line: line) }
     }
     public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("SliceBackward0") { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }
+        unary("SliceBackward0", file: file, line: line) { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }
     }
     public func split(sizes: [Int], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         var start = 0
         return sizes.map { size in
             defer { start += size }
-            return unary("SplitWithSizesBackward0") { [start] in $0.narrow(dim: dim, start: start, length: size, file: file, line: line) }
+            return unary("SplitWithSizesBackward0", file: file, line: line) { [start] in $0.narrow(dim: dim, start: start, length: size, file: file, line: line) }
         }
     }
     public func split(size: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
@@ -298,26 +301,26 @@ extension Tensor {
     }
 
     public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
-        unary(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0") { $0[items: items, file: file, line: line] }
+        unary(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0", file: file, line: line) { $0[items: items, file: file, line: line] }
     }
 
     public func gather(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("GatherBackward0") { $0.gather(dim: dim, index: index.value, file: file, line: line) }
+        unary("GatherBackward0", file: file, line: line) { $0.gather(dim: dim, index: index.value, file: file, line: line) }
     }
     public func indexSelect(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("IndexSelectBackward0") { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
+        unary("IndexSelectBackward0", file: file, line: line) { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
     }
     public func scatterAdd(dim: Int, index: Tensor, source: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ScatterAddBackward0", self, source) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
+        Tensor.binary("ScatterAddBackward0", self, source, file: file, line: line) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
     }
 }
 
 public func concat(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("CatBackward0", tensors) { concat($0, dim: dim, file: file, line: line) }
+    Tensor.record("CatBackward0", tensors, file: file, line: line) { concat($0, dim: dim, file: file, line: line) }
 }
 
 public func stack(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("StackBackward0", tensors) { stack($0, dim: dim, file: file, line: line) }
+    Tensor.record("StackBackward0", tensors, file: file, line: line) { stack($0, dim: dim, file: file, line: line) }
 }
 
 // MARK: - Linear algebra
@@ -330,40 +333,40 @@ public func matmul(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line:
     case (2, 2), (1, 2): "MmBackward0"
     default: "BmmBackward0"
     }
-    return Tensor.binary(name, a, b) { matmul($0, $1, file: file, line: line) }
+    return Tensor.binary(name, a, b, file: file, line: line) { matmul($0, $1, file: file, line: line) }
 }
 
 /// `bias + a · b` for matrices (`torch.addmm`, the operation of a linear layer).
 public func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("AddmmBackward0", [bias, a, b]) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
+    Tensor.record("AddmmBackward0", [bias, a, b], file: file, line: line) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
 }
 
 public func outer(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("OuterBackward0", a, b) { outer($0, $1, file: file, line: line) }
+    Tensor.binary("OuterBackward0", a, b, file: file, line: line) { outer($0, $1, file: file, line: line) }
 }
 public func dot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("DotBackward0", a, b) { dot($0, $1, file: file, line: line) }
+    Tensor.binary("DotBackward0", a, b, file: file, line: line) { dot($0, $1, file: file, line: line) }
 }
 public func einsum(_ equation: String, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("EinsumBackward0", a, b) { einsum(equation, $0, $1, file: file, line: line) }
+    Tensor.binary("EinsumBackward0", a, b, file: file, line: line) { einsum(equation, $0, $1, file: file, line: line) }
 }
 public func solve(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LinalgSolveExBackward0", a, b) { solve($0, $1, file: file, line: line) }
+    Tensor.binary("LinalgSolveExBackward0", a, b, file: file, line: line) { solve($0, $1, file: file, line: line) }
 }
 public func cholesky(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgCholeskyExBackward0") { cholesky($0, file: file, line: line) }
+    a.unary("LinalgCholeskyExBackward0", file: file, line: line) { cholesky($0, file: file, line: line) }
 }
 public func triangularSolve(_ a: Tensor, _ b: Tensor, upper: Bool = false, transpose: Bool = false,
                             file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LinalgSolveTriangularBackward0", a, b) {
+    Tensor.binary("LinalgSolveTriangularBackward0", a, b, file: file, line: line) {
         triangularSolve($0, $1, upper: upper, transpose: transpose, file: file, line: line)
     }
 }
 public func inverse(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgInvExBackward0") { inverse($0, file: file, line: line) }
+    a.unary("LinalgInvExBackward0", file: file, line: line) { inverse($0, file: file, line: line) }
 }
 public func det(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgDetBackward0") { det($0, file: file, line: line) }
+    a.unary("LinalgDetBackward0", file: file, line: line) { det($0, file: file, line: line) }
 }
 
 extension Tensor {
@@ -376,49 +379,49 @@ extension Tensor {
 
 extension Tensor {
     public func flip(dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("FlipBackward0") { $0.flip(dims: dims, file: file, line: line) }
+        unary("FlipBackward0", file: file, line: line) { $0.flip(dims: dims, file: file, line: line) }
     }
-    public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.fliplr(file: file, line: line) } }
-    public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.flipud(file: file, line: line) } }
+    public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.fliplr(file: file, line: line) } }
+    public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.flipud(file: file, line: line) } }
     public func roll(shifts: [Int], dims: [Int] = [], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RollBackward0") { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
+        unary("RollBackward0", file: file, line: line) { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
     }
     public func roll(_ shift: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RollBackward0") { $0.roll(shift, dim: dim, file: file, line: line) }
+        unary("RollBackward0", file: file, line: line) { $0.roll(shift, dim: dim, file: file, line: line) }
     }
     public func tril(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TrilBackward0") { $0.tril(diagonal: diagonal, file: file, line: line) }
+        unary("TrilBackward0", file: file, line: line) { $0.tril(diagonal: diagonal, file: file, line: line) }
     }
     public func triu(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TriuBackward0") { $0.triu(diagonal: diagonal, file: file, line: line) }
+        unary("TriuBackward0", file: file, line: line) { $0.triu(diagonal: diagonal, file: file, line: line) }
     }
     public func diagonal(offset: Int = 0, dim1: Int = 0, dim2: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("DiagonalBackward0") { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+        unary("DiagonalBackward0", file: file, line: line) { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
     }
     /// `torch.diag`: a vector's matrix records `DiagEmbedBackward0`; a matrix's diagonal is
     /// PyTorch's `diagonal_copy`, recorded as `DiagonalBackward0_copy`.
     public func diag(offset: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy") { $0.diag(offset: offset, file: file, line: line) }
+        unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy", file: file, line: line) { $0.diag(offset: offset, file: file, line: line) }
     }
     public func diagEmbed(offset: Int = 0, dim1: Int = -2, dim2: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("DiagEmbedBackward0") { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+        unary("DiagEmbedBackward0", file: file, line: line) { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
     }
-    public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0") { $0.trace(file: file, line: line) } }
+    public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0", file: file, line: line) { $0.trace(file: file, line: line) } }
     public func `repeat`(_ repeats: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RepeatBackward0") { $0.repeat(repeats, file: file, line: line) }
+        unary("RepeatBackward0", file: file, line: line) { $0.repeat(repeats, file: file, line: line) }
     }
     public func tile(_ reps: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RepeatBackward0") { $0.tile(reps, file: file, line: line) }
+        unary("RepeatBackward0", file: file, line: line) { $0.tile(reps, file: file, line: line) }
     }
     /// Recorded as PyTorch records it: the flatten of an expanded copy, `ViewBackward0`.
     public func repeatInterleave(_ repeats: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
+        unary("ViewBackward0", file: file, line: line) { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
     }
     public func movedim(source: Int, destination: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0") { $0.movedim(source: source, destination: destination, file: file, line: line) }
+        unary("PermuteBackward0", file: file, line: line) { $0.movedim(source: source, destination: destination, file: file, line: line) }
     }
     public func expandAs(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.expandAs(other.value, file: file, line: line) }
+        unary("ExpandBackward0", file: file, line: line) { $0.expandAs(other.value, file: file, line: line) }
     }
 
     /// The sorted values (recorded as `SortBackward0`, or `SortBackward1` for PyTorch's
@@ -426,7 +429,7 @@ extension Tensor {
     public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary(stable ? "SortBackward1" : "SortBackward0") {
+        let values = unary(stable ? "SortBackward1" : "SortBackward0", file: file, line: line) {
             let sorted = $0.sort(dim: dim, descending: descending, stable: stable, file: file, line: line)
             indices = sorted.indices
             return sorted.values
@@ -440,7 +443,7 @@ extension Tensor {
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true,
                      file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary("TopkBackward0") {
+        let values = unary("TopkBackward0", file: file, line: line) {
             let top = $0.topk(k, dim: dim, largest: largest, sorted: sorted, file: file, line: line)
             indices = top.indices
             return top.values
@@ -450,7 +453,7 @@ extension Tensor {
     public func kthvalue(_ k: Int, dim: Int = -1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary("KthvalueBackward0") {
+        let values = unary("KthvalueBackward0", file: file, line: line) {
             let kth = $0.kthvalue(k, dim: dim, keepDim: keepDim, file: file, line: line)
             indices = kth.indices
             return kth.values
@@ -459,14 +462,14 @@ extension Tensor {
     }
 
     public func maskedFill(_ mask: Tensor, value fill: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("MaskedFillBackward0") { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
+        unary("MaskedFillBackward0", file: file, line: line) { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
     }
     public func maskedFill(_ mask: Tensor, value fill: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("MaskedFillBackward1", self, fill) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
+        Tensor.binary("MaskedFillBackward1", self, fill, file: file, line: line) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
     }
     /// `torch.clamp` with tensor bounds (`ClampBackward0`); the bounds get gradients too.
     public func clamp(min: Tensor? = nil, max: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.record("ClampBackward0", [self, min, max].compactMap { $0 }) { v in
+        Tensor.record("ClampBackward0", [self, min, max].compactMap { $0 }, file: file, line: line) { v in
             var rest = v.dropFirst().makeIterator()
             let (lo, hi) = (min == nil ? nil : rest.next(), max == nil ? nil : rest.next())
             return v[0].clamp(min: lo, max: hi, file: file, line: line)
@@ -474,11 +477,11 @@ extension Tensor {
     }
     public func clampMin(_ min: Double) -> Tensor { unary("ClampMinBackward0") { $0.clampMin(min) } }
     public func clampMin(_ min: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ClampMinBackward1", self, min) { $0.clampMin($1, file: file, line: line) }
+        Tensor.binary("ClampMinBackward1", self, min, file: file, line: line) { $0.clampMin($1, file: file, line: line) }
     }
     public func clampMax(_ max: Double) -> Tensor { unary("ClampMaxBackward0") { $0.clampMax(max) } }
     public func clampMax(_ max: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ClampMaxBackward1", self, max) { $0.clampMax($1, file: file, line: line) }
+        Tensor.binary("ClampMaxBackward1", self, max, file: file, line: line) { $0.clampMax($1, file: file, line: line) }
     }
     /// `torch.clip`, the alias of `clamp`, records clamp's nodes.
     public func clip(min: Double? = nil, max: Double? = nil) -> Tensor { clamp(min: min, max: max) }
@@ -490,26 +493,26 @@ extension Tensor {
     public func isFinite() -> Tensor { Tensor(value.isFinite()) }
 
     public func cumprod(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("CumprodBackward0") { $0.cumprod(dim: dim, file: file, line: line) }
+        unary("CumprodBackward0", file: file, line: line) { $0.cumprod(dim: dim, file: file, line: line) }
     }
     public func logcumsumexp(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("LogcumsumexpBackward0") { $0.logcumsumexp(dim: dim, file: file, line: line) }
+        unary("LogcumsumexpBackward0", file: file, line: line) { $0.logcumsumexp(dim: dim, file: file, line: line) }
     }
     /// `torch.diff` is a difference of two slices in PyTorch too: `SubBackward0`.
     public func diff(n: Int = 1, dim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("SubBackward0") { $0.diff(n: n, dim: dim, file: file, line: line) }
+        unary("SubBackward0", file: file, line: line) { $0.diff(n: n, dim: dim, file: file, line: line) }
     }
 }
 
 public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LogaddexpBackward0", a, b) { logaddexp($0, $1, file: file, line: line) }
+    Tensor.binary("LogaddexpBackward0", a, b, file: file, line: line) { logaddexp($0, $1, file: file, line: line) }
 }
 public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("HypotBackward0", a, b) { hypot($0, $1, file: file, line: line) }
+    Tensor.binary("HypotBackward0", a, b, file: file, line: line) { hypot($0, $1, file: file, line: line) }
 }
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LerpBackward0", start, end) { lerp($0, $1, weight: weight, file: file, line: line) }
+    Tensor.binary("LerpBackward0", start, end, file: file, line: line) { lerp($0, $1, weight: weight, file: file, line: line) }
 }
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("LerpBackward1", [start, end, weight]) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
+    Tensor.record("LerpBackward1", [start, end, weight], file: file, line: line) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
 }

@@ -1,8 +1,8 @@
 // The facade against PyTorch's own autograd behaviour (measured with PyTorch 2.15 on this
 // machine; reference/special_values.md, "PyTorch autograd behaviours"): custom functions that
 // return nil or odd gradients, `Autograd.grad` and `backward(inputs:)` stopping at their
-// inputs, second backward passes through freed indices, and NumPy's advanced indexing, which
-// the facade's subscripts forward to.
+// inputs, second backward passes through freed indices, NumPy's advanced indexing, which the
+// facade's subscripts forward to, and anomaly mode's forward line.
 
 import Foundation
 import Testing
@@ -26,6 +26,18 @@ enum Scaled: Function {
 enum Stop: Function {
     static func forward(_ ctx: FunctionContext, _ x: Tensor) -> Tensor { x * 1 }
     static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] { [nil] }
+}
+
+/// x · y, saving both; a backward of 1/0 makes anomaly mode report it.
+enum SavingProduct: Function {
+    static func forward(_ ctx: FunctionContext, _ inputs: (Tensor, Tensor)) -> Tensor {
+        ctx.saveForBackward(inputs.0, inputs.1)
+        return inputs.0 * inputs.1
+    }
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] {
+        let (x, y) = (ctx.savedTensors[0], ctx.savedTensors[1])
+        return [gradOutput * y / (x - x), gradOutput * x]
+    }
 }
 
 /// A Probe run: both inputs ones([2]) requiring grad, `y.sum().backward()`.
@@ -258,5 +270,32 @@ struct NDArrayAdvancedIndexingTests {
             return r
         }(NDArray([[1.0, -1.0], [-2.0, 2.0]]))
         #expect(mapped.floats == [0, -1, -2, 0])
+    }
+}
+
+@Suite("Fidelity: anomaly mode's forward line")
+struct AnomalyFidelityTests {
+    @Test("a custom Function and a function with file and line report the caller's line exactly")
+    func forwardLine() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        try detectAnomaly {
+            let applied = #line + 1
+            let y = try SavingProduct.apply(x, x).sum()
+            #expect {
+                try y.backward()
+            } throws: { error in
+                guard case let .anomaly(node, _, _, forward)? = error as? AutogradError else { return false }
+                return node == "SavingProductBackward" && forward == "FluxionTests/TensorFidelityTests.swift:\(applied)"
+            }
+            let singular = try Tensor(NDArray.zeros([2, 2], dtype: .float64), requiresGrad: true)
+            let inverted = #line + 1
+            let n = inverse(singular).sum()          // LAPACK gives NaN for a singular matrix
+            #expect {
+                try n.backward()
+            } throws: { error in
+                guard case let .anomaly(_, _, _, forward)? = error as? AutogradError else { return false }
+                return forward == "FluxionTests/TensorFidelityTests.swift:\(inverted)"
+            }
+        }
     }
 }
