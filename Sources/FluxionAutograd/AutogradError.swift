@@ -28,11 +28,14 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case inputDoesNotRequireGrad(index: Int, file: String, line: UInt)
     /// An in-place operation on a leaf that requires grad while grad mode is on.
     case inPlaceOnLeaf(operation: String, file: String, line: UInt)
+    /// An in-place operation on a tensor made in `inferenceMode`, outside it.
+    case inPlaceOnInferenceTensor(operation: String, file: String, line: UInt)
     /// `backward(inputs: [])` or `Autograd.grad(outputs:inputs: [])`.
     case emptyInputs(function: String, file: String, line: UInt)
     /// Exporting the elements of a tensor that requires grad.
     case exportRequiresGrad(operation: String, file: String, line: UInt)
-    /// A tensor made in `inferenceMode` saved for a backward pass.
+    /// A recorded operation that would save a tensor made in `inferenceMode` for a backward
+    /// pass (thrown by throwing functions; operators stop with the same message).
     case inferenceTensorInGraph(node: String)
     /// `requiresGrad` asked of a tensor made in `inferenceMode`, outside it.
     case requiresGradOnInferenceTensor(file: String, line: UInt)
@@ -71,12 +74,14 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "one of the differentiated tensors (input \(index)) does not require grad (at \(file):\(line)). Fix: create it with requiresGrad: true, or leave it out of inputs"
         case let .inPlaceOnLeaf(operation, file, line):
             "a leaf tensor that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: update parameters inside noGrad { }, or use the out-of-place operation"
+        case let .inPlaceOnInferenceTensor(operation, file, line):
+            "inplace update to inference tensor outside InferenceMode is not allowed (\(operation) at \(file):\(line)). Fix: make a copy outside inferenceMode (t.clone()) and update that, or update it inside inferenceMode { }"
         case let .emptyInputs(function, file, line):
             "`inputs` argument to `\(function)` cannot be empty (at \(file):\(line)). Fix: pass the tensors to differentiate with respect to\(function == "backward()" ? ", or leave inputs out to accumulate into every leaf" : "")"
         case let .exportRequiresGrad(operation, file, line):
             "can't call \(operation) on a tensor that requires grad (at \(file):\(line)). Fix: use tensor.detach().\(operation) instead"
         case let .inferenceTensorInGraph(node):
-            "inference tensors cannot be saved for backward: \(node) was recorded with a tensor made inside inferenceMode. Fix: make the tensor outside inferenceMode, or clone it outside inferenceMode to use it in autograd"
+            "inference tensors cannot be saved for backward: \(node) would save a tensor made inside inferenceMode. Fix: make a copy outside inferenceMode (t.clone()) to use in autograd, or use noGrad instead of inferenceMode"
         case let .requiresGradOnInferenceTensor(file, line):
             "setting requiresGrad on a tensor made inside inferenceMode is not allowed outside it (at \(file):\(line)). Fix: make the tensor outside inferenceMode, or use a copy made outside it, e.g. Tensor(t.value)"
         case let .wrongGradientCount(function, expected, got):

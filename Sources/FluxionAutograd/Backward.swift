@@ -129,9 +129,8 @@ struct BackwardPass {
             leaves = all
         }
         let running = nodesThatRun(nodes, toward: Set(leaves.map { ObjectIdentifier($0.node) }))
-        for node in running {
-            if let error = node.error { throw error }
-            if node.freed && node.savesValues { throw AutogradError.graphFreed(node: node.name, file: file, line: line) }
+        for node in running where node.freed && node.savesValues {
+            throw AutogradError.graphFreed(node: node.name, file: file, line: line)
         }
 
         let gradientsByRef = try setGradEnabled(createGraph) {

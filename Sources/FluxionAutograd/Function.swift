@@ -83,6 +83,11 @@ public final class FunctionContext: @unchecked Sendable {
     /// Keeps tensors for `backward`.
     public func saveForBackward(_ tensors: Tensor...) { saved = tensors }
 
+    /// The positions, among the tensor arguments of forward, of the saved tensors that are
+    /// arguments.
+    fileprivate var savedInputs: [Int] {
+        saved.compactMap { t in forwardInputs.firstIndex { $0 === t } }
+    }
 
     /// The saved tensors; inputs and the output stand for the values the backward is applied
     /// at, so the backward can be differentiated again.
@@ -111,13 +116,15 @@ extension Function {
     /// an argument that is not a tensor throws `gradientForNonTensor`. A gradient of another
     /// shape throws `wrongGradientShape` unless the input's shape broadcasts to it (it is then
     /// summed down to the input's shape); a gradient of another dtype is converted to the
-    /// input's; a gradient for an input that needs none is dropped unchecked.
+    /// input's; a gradient for an input that needs none is dropped unchecked. Saving an input
+    /// made in `inferenceMode` for a recorded backward throws `inferenceTensorInGraph` here.
     public static func apply<each A: FunctionArgument>(_ arguments: repeat each A,
                                                        file: StaticString = #fileID, line: UInt = #line) throws -> Tensor
     where Inputs == (repeat each A) {
         var slots: [Tensor?] = []
         for argument in repeat each arguments { slots.append(argument.tensorArgument) }
         let name = "\(Self.self)"
+        let recording = isGradEnabled && slots.contains { $0?.requiresGrad == true }
         let ctx = FunctionContext(needsInputGrad: slots.map { ($0?.requiresGrad ?? false) && isGradEnabled })
         let site = CallSite(file: file, line: line)
         // The tensor arguments a gradient can reach: those recorded, and values a transform traces.
@@ -161,8 +168,13 @@ extension Function {
             }
             return results
         }
-        return try throwingReported {
-            try Tensor.record(name + "Backward", slots, file: file, line: line) { try primitive($0) }
+        // Recorded as `Tensor.record` does, but for the inference check, which is the precise
+        // one above (what forward saved), not the one for operations.
+        let values = tensors.map { recording ? $0.engineValue : $0.value }
+        let y = try throwingReported { try primitive(values) }
+        if recording, ctx.savedInputs.contains(where: { tensors[$0].isInference }) {
+            throw AutogradError.inferenceTensorInGraph(node: name + "Backward")
         }
+        return recording ? Tensor.recorded(name + "Backward", slots, y, file: file, line: line) : Tensor(y)
     }
 }

@@ -36,8 +36,6 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     var retainsGrad = false
     /// Set by a backward pass that did not retain the graph.
     var freed = false
-    /// A misuse found when the operation was recorded, thrown by a backward through it.
-    var error: AutogradError?
     /// Where the operation was called, captured under `detectAnomaly` (boxed: most nodes have
     /// none, and an empty reference costs less to store than an optional `Backtrace`): the
     /// caller's file and line when the operation was given them, else the call stack.

@@ -3,7 +3,8 @@
 // the tensor to it, bumping its version. Graphs recorded earlier keep the values they saved,
 // so an in-place operation can never corrupt them (PyTorch instead detects the corruption
 // when the graph is used). As in PyTorch, an in-place operation on a leaf that requires grad
-// is refused while grad mode is on: it would silently cut the leaf out of its own graph.
+// is refused while grad mode is on: it would silently cut the leaf out of its own graph; so is
+// an in-place operation on a tensor made in `inferenceMode`, outside it.
 
 import FluxionCore
 import FluxionKernels
@@ -11,10 +12,14 @@ import FluxionKernels
 extension Tensor {
     /// Applies `result` to this tensor in place, after the leaf check.
     private func inPlace(_ operation: String, file: StaticString, line: UInt, _ result: () -> Tensor) throws -> Tensor {
+        if isInference && !isInferenceModeEnabled {
+            throw AutogradError.inPlaceOnInferenceTensor(operation: operation, file: "\(file)", line: line)
+        }
         if isLeaf && requiresGrad && isGradEnabled {
             throw AutogradError.inPlaceOnLeaf(operation: operation, file: "\(file)", line: line)
         }
-        var updated = result()
+        // Operators inside report an operation they refuse (an inference tensor to save) here.
+        var updated = try throwingRefusals(result)
         // As PyTorch: the operands broadcast to this tensor, never the other way, and the result
         // keeps this tensor's dtype (a floating result cannot go into an integer tensor).
         guard updated.shape == shape else {

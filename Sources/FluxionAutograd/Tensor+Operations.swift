@@ -18,6 +18,9 @@ extension Tensor {
                        _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
         var recording = false
         if inputs.contains(where: { $0?.requiresGrad == true }) { recording = AutogradState.current.gradEnabled }
+        if recording && inputs.contains(where: { $0?.isInference == true }) {
+            return try recordedWithInference(name, inputs, file: file, line: line, operation)
+        }
         var values: [NDArray] = []
         values.reserveCapacity(inputs.count)
         for input in inputs { if let input { values.append(recording ? input.engineValue : input.value) } }
@@ -30,11 +33,52 @@ extension Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
-        let node = Node(name: name, ref: ref, inputs: inputs, file: file, line: line)
-        if inputs.contains(where: { $0?.isInference == true }) { node.error = .inferenceTensorInGraph(node: name) }
         result.tracked = y
-        result.gradFn = node
+        result.gradFn = Node(name: name, ref: ref, inputs: inputs, file: file, line: line)
         return result
+    }
+
+    /// `record` for an operation with an input made in `inferenceMode`: PyTorch records it
+    /// when it saves nothing of that input (an addition) and refuses at once when it would
+    /// save it (a product). The inference tensors' values enter the tape as fresh leaves, so
+    /// the entries that depend on them are known; the operation is refused when one of those
+    /// entries reads floating values in its rule. (Such an entry counts as saving all of its
+    /// floating inputs, so an operation whose rule reads only its other inputs — a product
+    /// whose other factor alone requires grad — is refused too, as PyTorch refuses it.)
+    private static func recordedWithInference(_ name: String, _ inputs: [Tensor?], file: StaticString, line: UInt,
+                                              _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+        let tape = Autograd.tape
+        var values: [NDArray] = []
+        var probes: [TapeNode] = []
+        for input in inputs {
+            guard let input else { continue }
+            if input.isInference {
+                let leaf = tape.leaf(input.value)
+                probes.append(tape.split(leaf).ref!.node)
+                values.append(leaf)
+            } else {
+                values.append(input.engineValue)
+            }
+        }
+        let y = try operation(values)
+        if let ref = tape.split(y).ref, savesAny(of: probes, from: ref) {
+            refuse(.inferenceTensorInGraph(node: name), operation: name, file: file, line: line)
+        }
+        return recorded(name, inputs, y, file: file, line: line)
+    }
+
+    /// Whether an entry recorded after the `probes` (tape leaves), among those `ref` depends
+    /// on, has an input that depends on a probe and a rule that reads such (floating) inputs.
+    private static func savesAny(of probes: [TapeNode], from ref: TapeNode.Ref) -> Bool {
+        let first = probes.map(\.index).min() ?? Int.max
+        let entries = ReverseTrace.reachable(from: [ref]).filter { $0.index >= first }
+        var tainted = Set(probes.map(ObjectIdentifier.init))
+        for entry in entries where entry.primitive != nil {   // creation order: inputs first
+            guard entry.parents.contains(where: { $0.map { tainted.contains(ObjectIdentifier($0.node)) } ?? false }) else { continue }
+            if entry.primitive!.vjpReadsValues { return true }
+            tainted.insert(ObjectIdentifier(entry))
+        }
+        return false
     }
 
     /// Whether an operation on this tensor is recorded.
@@ -48,6 +92,9 @@ extension Tensor {
                        _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
         guard (a.requiresGrad || b.requiresGrad) && AutogradState.current.gradEnabled else {
             return Tensor(operation(a.value, b.value))
+        }
+        if a.isInference || b.isInference {
+            return record(name, [a, b], file: file, line: line) { operation($0[0], $0[1]) }
         }
         return recorded(name, [a, b], operation(a.engineValue, b.engineValue), file: file, line: line)
     }

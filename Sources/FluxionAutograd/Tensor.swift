@@ -288,23 +288,26 @@ extension Tensor {
     public func item(file: StaticString = #fileID, line: UInt = #line) -> Double { value.item(file: file, line: line) }
 
     /// The elements in row-major order as `T` (PyTorch's `.numpy()`/`.tolist()`); refused
-    /// on a tensor that requires grad.
+    /// on a tensor that requires grad while grad mode is on (allowed inside `noGrad`, as
+    /// PyTorch's check is).
     public func scalars<T: Element>(as type: T.Type = T.self, file: StaticString = #fileID, line: UInt = #line) throws -> [T] {
         try exported("scalars()", file: file, line: line).scalars(as: type)
     }
 
-    /// The elements as `Float`; refused on a tensor that requires grad.
+    /// The elements as `Float`; refused on a tensor that requires grad while grad mode is on.
     public func floats(file: StaticString = #fileID, line: UInt = #line) throws -> [Float] {
         try exported("floats()", file: file, line: line).floats
     }
 
-    /// The elements as `Double`; refused on a tensor that requires grad.
+    /// The elements as `Double`; refused on a tensor that requires grad while grad mode is on.
     public func doubles(file: StaticString = #fileID, line: UInt = #line) throws -> [Double] {
         try exported("doubles()", file: file, line: line).doubles
     }
 
     private func exported(_ operation: String, file: StaticString, line: UInt) throws -> NDArray {
-        guard !requiresGrad else { throw AutogradError.exportRequiresGrad(operation: operation, file: "\(file)", line: line) }
+        guard !(requiresGrad && isGradEnabled) else {
+            throw AutogradError.exportRequiresGrad(operation: operation, file: "\(file)", line: line)
+        }
         return value
     }
 }

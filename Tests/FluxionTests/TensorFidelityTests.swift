@@ -2,7 +2,8 @@
 // machine; reference/special_values.md, "PyTorch autograd behaviours"): custom functions that
 // return nil or odd gradients, `Autograd.grad` and `backward(inputs:)` stopping at their
 // inputs, second backward passes through freed indices, NumPy's advanced indexing, which the
-// facade's subscripts forward to, and anomaly mode's forward line.
+// facade's subscripts forward to, grad modes and inference tensors, and anomaly mode's forward
+// line.
 
 import Foundation
 import Testing
@@ -270,6 +271,62 @@ struct NDArrayAdvancedIndexingTests {
             return r
         }(NDArray([[1.0, -1.0], [-2.0, 2.0]]))
         #expect(mapped.floats == [0, -1, -2, 0])
+    }
+}
+
+@Suite("Fidelity: grad modes and inference tensors")
+struct GradModeFidelityTests {
+    @Test("exporting the values of a tensor that requires grad is allowed inside noGrad")
+    func export() throws {
+        let x = try Tensor([1.0, 1.0, 1.0], requiresGrad: true)
+        #expect(throws: AutogradError.self) { try x.floats() }
+        #expect(try noGrad { try x.floats() } == [1, 1, 1])
+        #expect(try noGrad { try x.doubles() } == [1, 1, 1])
+        #expect(try x.detach().floats() == [1, 1, 1])
+    }
+
+    @Test("inference tensors: no in-place update outside, additions record, products refused at once")
+    func inference() throws {
+        let t = inferenceMode { Tensor.ones([3]) }
+        #expect(t.isInference && !t.requiresGrad)
+        #expect {
+            try t.add_(1)
+        } throws: { "\($0)".hasPrefix("inplace update to inference tensor outside InferenceMode is not allowed") }
+        try inferenceMode { try t.add_(1) }
+        #expect(t.value.floats == [2, 2, 2] && !(t + 1).isInference)
+
+        let x = try Tensor([1.0, 1.0, 1.0], requiresGrad: true)
+        try (x + t).sum().backward()
+        #expect(x.grad?.value.floats == [1, 1, 1])
+        x.grad = nil
+        try (sin(t) * x).sum().backward()                // sin(t) is a normal tensor
+        expectClose(try #require(x.grad).value, [sin(2.0), sin(2.0), sin(2.0)])
+        let c = t.clone()
+        #expect(!c.isInference)
+        let y = x * 1
+        #expect(throws: AutogradError.inferenceTensorInGraph(node: "MulBackward0")) { try y.mul_(t) }
+        #expect(throws: AutogradError.inferenceTensorInGraph(node: "SavingProductBackward")) {
+            try SavingProduct.apply(x, t)
+        }
+        #expect(try Probe.apply(x, t).requiresGrad)      // saves nothing: recorded
+        #expect(Tensor.where(x .> 0, x, t).gradFn?.name == "WhereBackward0")   // saves the condition only
+    }
+
+    @Test("an operator that would save an inference tensor stops at the forward call")
+    func operatorStops() async {
+        await #expect(processExitsWith: .failure) {
+            let t = inferenceMode { Tensor.ones([3]) }
+            let x = try Tensor([1.0, 1.0, 1.0], requiresGrad: true)
+            _ = x * t
+        }
+        let line = #line + 1
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let t = inferenceMode { Tensor.ones([3]) }
+            _ = dot(try Tensor([1.0, 1.0, 1.0], requiresGrad: true), t)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("Fluxion: DotBackward0: inference tensors cannot be saved for backward"), "\(text)")
+        #expect(text.contains("called at FluxionTests/TensorFidelityTests.swift:\(line)"), "\(text)")
     }
 }
 

@@ -114,6 +114,11 @@ extension MisuseCase {
             let t = Tensor(NDArray([1, 2]))
             try t.add_(0.5)
         },
+        MisuseCase("an operator that would save an inference tensor",
+                   ["Fluxion: MulBackward0: inference tensors cannot be saved for backward", "Fix: make a copy outside inferenceMode"]) {
+            let t = inferenceMode { Tensor.ones([3]) }
+            _ = try Tensor([1.0, 2.0, 3.0], requiresGrad: true) * t
+        },
         MisuseCase("subscript assignment repeating a position",
                    ["Fluxion: subscript assignment: an index that repeats a position assigns it more than once", "MisuseCases.swift:"]) {
             var x = NDArray.zeros([3])
