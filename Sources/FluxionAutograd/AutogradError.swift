@@ -28,6 +28,12 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case inputDoesNotRequireGrad(index: Int, file: String, line: UInt)
     /// An in-place operation on a leaf that requires grad while grad mode is on.
     case inPlaceOnLeaf(operation: String, file: String, line: UInt)
+    /// An in-place operation (or an assignment through a subscript) on a view of a leaf that
+    /// requires grad while grad mode is on.
+    case inPlaceOnViewOfLeaf(operation: String, file: String, line: UInt)
+    /// An in-place operation with grad mode on, on a view made inside `noGrad` of a tensor that
+    /// requires grad.
+    case inPlaceOnNoGradView(operation: String, file: String, line: UInt)
     /// An in-place operation on a tensor made in `inferenceMode`, outside it.
     case inPlaceOnInferenceTensor(operation: String, file: String, line: UInt)
     /// `backward(inputs: [])` or `Autograd.grad(outputs:inputs: [])`.
@@ -74,6 +80,10 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "one of the differentiated tensors (input \(index)) does not require grad (at \(file):\(line)). Fix: create it with requiresGrad: true, or leave it out of inputs"
         case let .inPlaceOnLeaf(operation, file, line):
             "a leaf tensor that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: update parameters inside noGrad { }, or use the out-of-place operation"
+        case let .inPlaceOnViewOfLeaf(operation, file, line):
+            "a view of a leaf Variable that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: write into a copy (leaf.clone()), or update the leaf inside noGrad { }"
+        case let .inPlaceOnNoGradView(operation, file, line):
+            "a view was created in no_grad mode and is being modified inplace with grad mode enabled (\(operation) at \(file):\(line)). Fix: make the view and modify it both inside noGrad { } (if the update is not to be recorded) or both outside (if it is)"
         case let .inPlaceOnInferenceTensor(operation, file, line):
             "inplace update to inference tensor outside InferenceMode is not allowed (\(operation) at \(file):\(line)). Fix: make a copy outside inferenceMode (t.clone()) and update that, or update it inside inferenceMode { }"
         case let .emptyInputs(function, file, line):

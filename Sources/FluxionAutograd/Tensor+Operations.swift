@@ -131,8 +131,11 @@ extension Tensor {
     /// `x ** y` elementwise.
     public func pow(_ exponent: Tensor) -> Tensor { self ** exponent }
 
-    /// The value converted to `dtype` (recorded for floating dtypes).
-    public func to(_ dtype: DType) -> Tensor { unary("ToCopyBackward0") { $0.to(dtype) } }
+    /// The value converted to `dtype` (recorded for floating dtypes); the tensor itself when it
+    /// has that dtype already, as in PyTorch.
+    public func to(_ dtype: DType) -> Tensor {
+        dtype == self.dtype ? self : unary("ToCopyBackward0") { $0.to(dtype) }
+    }
 }
 
 // MARK: - Elementwise functions
@@ -286,69 +289,201 @@ extension Tensor {
 // MARK: - Shape
 
 extension Tensor {
-    public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0", file: file, line: line) { $0.reshape(shape, file: file, line: line) }
+    /// A view of this tensor (see Tensor+InPlace.swift): `read` recorded as `name`; an in-place
+    /// change of the view writes this tensor's new value, `write(old value, new view value)`.
+    func viewing(_ name: String, file: StaticString, line: UInt,
+                 read: @escaping (NDArray) -> NDArray, write: @escaping (NDArray, NDArray) -> NDArray) -> Tensor {
+        let result = unary(name, file: file, line: line, read)
+        result.becomeView(of: self, ViewLink(base: self, read: read, write: write))
+        return result
     }
-    /// PyTorch's `view`: a reshape (Fluxion's reshapes are views whenever the layout allows).
+
+    /// A view with another shape and the same elements in row-major order.
+    private func reshapedView(_ name: String, file: StaticString, line: UInt, _ read: @escaping (NDArray) -> NDArray) -> Tensor {
+        viewing(name, file: file, line: line, read: read) { base, v in v.reshape(base.shape) }
+    }
+
+    /// The elements with another shape (one size may be -1): a view, as PyTorch's `view`.
+    public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        reshapedView("ViewBackward0", file: file, line: line) { $0.reshape(shape, file: file, line: line) }
+    }
+    /// PyTorch's `view`: `reshape`, a view of this tensor.
     public func view(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         reshape(shape, file: file, line: line)
     }
+    /// Dimensions `startDim...endDim` merged into one (a view).
     public func flatten(startDim: Int = 0, endDim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0", file: file, line: line) { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
+        reshapedView("ViewBackward0", file: file, line: line) { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
     }
+    /// Dimension `dim` (or every dimension) of size 1 removed (a view).
     public func squeeze(dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1", file: file, line: line) { $0.squeeze(dim: dim, file: file, line: line) }
+        reshapedView(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1", file: file, line: line) { $0.squeeze(dim: dim, file: file, line: line) }
     }
+    /// A dimension of size 1 inserted at `dim` (a view).
     public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("UnsqueezeBackward0", file: file, line: line) { $0.unsqueeze(dim, file: file, line: line) }
+        reshapedView("UnsqueezeBackward0", file: file, line: line) { $0.unsqueeze(dim, file: file, line: line) }
     }
+    /// The dimensions in the order `dims` (a view).
     public func permute(_ dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0", file: file, line: line) { $0.permute(dims, file: file, line: line) }
+        viewing("PermuteBackward0", file: file, line: line, read: { $0.permute(dims, file: file, line: line) }) { base, v in
+            var inverse = [Int](repeating: 0, count: dims.count)
+            for (i, d) in dims.enumerated() { inverse[d < 0 ? d + base.rank : d] = i }
+            return v.permute(inverse)
+        }
     }
+    /// Dimensions `dim0` and `dim1` swapped (a view).
     public func transpose(_ dim0: Int, _ dim1: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TransposeBackward0", file: file, line: line) { $0.transpose(dim0, dim1, file: file, line: line) }
+        viewing("TransposeBackward0", file: file, line: line, read: { $0.transpose(dim0, dim1, file: file, line: line) }) { _, v in
+            v.transpose(dim0, dim1)
+        }
     }
-    /// The dimensions reversed.
-    public var T: Tensor { unary("PermuteBackward0") { $0.T } }
-    /// The last two dimensions swapped.
-    public var mT: Tensor { unary("TransposeBackward0") { $0.mT } }
-    /// The matrix transpose of a tensor of at most 2 dimensions (`t()`).
-    public func t() -> Tensor { unary("TBackward0") { $0.T } }
+    /// The dimensions reversed (a view).
+    public var T: Tensor { viewing("PermuteBackward0", file: "", line: 0, read: { $0.T }) { _, v in v.T } }
+    /// The last two dimensions swapped (a view).
+    public var mT: Tensor { viewing("TransposeBackward0", file: "", line: 0, read: { $0.mT }) { _, v in v.mT } }
+    /// The matrix transpose of a tensor of at most 2 dimensions (`t()`, a view).
+    public func t() -> Tensor { viewing("TBackward0", file: "", line: 0, read: { $0.T }) { _, v in v.T } }
+
+    /// A view whose repeated elements cannot be written: writing it is refused as in PyTorch,
+    /// unless nothing was repeated.
+    fileprivate func expandedView(file: StaticString, line: UInt, _ read: @escaping (NDArray) -> NDArray) -> Tensor {
+        viewing("ExpandBackward0", file: file, line: line, read: read) { base, v in
+            guard v.count == base.count else {
+                fail("in-place operation on an expanded tensor",
+                     "more than one element of the written-to tensor (shape \(describe(v.shape)), expanded from \(describe(base.shape))) refers to a single element",
+                     fix: "clone() the tensor before performing the operation", file: file, line: line)
+            }
+            return v.reshape(base.shape)
+        }
+    }
+    /// The tensor broadcast to `shape` (a view; its repeated elements cannot be written).
     public func broadcast(to shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0", file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
+        expandedView(file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
     }
+    /// The tensor expanded to `shape` (-1 keeps a size; a view whose repeated elements cannot
+    /// be written).
     public func expand(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0", file: file, line: line) { $0.expand(shape, file: file, line: line) }
+        expandedView(file: file, line: line) { $0.expand(shape, file: file, line: line) }
     }
+    /// The tensor with `padding` (before, after) added around each dimension (a copy).
     public func pad(_ padding: [(Int, Int)], value: Double = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("ConstantPadNdBackward0", file: file, line: line) { $0.pad(padding, value: value, file: file, line: line) }
     }
-    public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("SliceBackward0", file: file, line: line) { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }
+
+    /// Elements `start..<start + length` along `dim`, as a view recorded as `name`.
+    private func narrowed(_ name: String, dim: Int, start: Int, length: Int, file: StaticString, line: UInt) -> Tensor {
+        viewing(name, file: file, line: line, read: { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }) { base, v in
+            var updated = base
+            let d = dim < 0 ? dim + base.rank : dim
+            updated[items: [IndexItem](repeating: .all, count: d) + [.range(start: start, end: start + length)], file: file, line: line] = v
+            return updated
+        }
     }
+    /// Elements `start..<start + length` along `dim` (a view).
+    public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        narrowed("SliceBackward0", dim: dim, start: start, length: length, file: file, line: line)
+    }
+    /// Consecutive pieces of the given sizes along `dim` (views).
     public func split(sizes: [Int], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         var start = 0
         return sizes.map { size in
             defer { start += size }
-            return unary("SplitWithSizesBackward0", file: file, line: line) { [start] in $0.narrow(dim: dim, start: start, length: size, file: file, line: line) }
+            return narrowed("SplitWithSizesBackward0", dim: dim, start: start, length: size, file: file, line: line)
         }
     }
+    /// Consecutive pieces of `size` elements along `dim`, the last possibly smaller (views).
     public func split(size: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         let sizes = value.split(size: size, dim: dim, file: file, line: line).map { $0.shape[$0.rank > 0 ? (dim + $0.rank) % $0.rank : 0] }
         return split(sizes: sizes, dim: dim, file: file, line: line)
     }
+    /// `chunks` pieces of (nearly) equal size along `dim` (views).
     public func chunk(_ chunks: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         let sizes = value.chunk(chunks, dim: dim, file: file, line: line).map { $0.shape[(dim + $0.rank) % $0.rank] }
         return split(sizes: sizes, dim: dim, file: file, line: line)
     }
+}
 
-    /// Elements selected by indices, ranges and strides, as NDArray's subscript.
+// MARK: - Subscripts
+
+extension Tensor {
+    /// The elements selected by integers, ranges and strides, `.newAxis` and `.ellipsis`
+    /// (NumPy's basic indexing, as NDArray's subscript): a view, so an in-place operation on
+    /// it changes this tensor too (`t[.all, 0].add_(1)`, `t[.all, 0] += 1`).
+    ///
+    /// Setting (`t[0] = v`, `t[1..<3] = v`) writes `v`, broadcast to the region, into this
+    /// tensor in place, recorded as PyTorch's `CopySlices`: the overwritten elements get no
+    /// gradient and `v` the gradient of its region. Refused as an in-place operation is (a
+    /// leaf that requires grad, or a view of one, while grad mode is on — allowed inside
+    /// `noGrad`), with a stop, since a subscript cannot throw.
     public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
-        self[items: indices.map(\.indexItem), file: file, line: line]
+        get { self[items: indices.map(\.indexItem), file: file, line: line] }
+        set { self[items: indices.map(\.indexItem), file: file, line: line] = newValue }
     }
 
+    /// Basic indexing with numbers: reading gives the one selected element (as `item()`);
+    /// setting (`t[0] = 5`, `t[.all, 0] = 0`) fills the region with the number.
+    @_disfavoredOverload
+    public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { (self[items: indices.map(\.indexItem), file: file, line: line] as Tensor).item(file: file, line: line) }
+        set { self[items: indices.map(\.indexItem), file: file, line: line] = newValue }
+    }
+
+    /// The elements selected by a list of index items: a view (see the variadic subscript);
+    /// setting writes into this tensor in place.
     public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
-        unary(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0", file: file, line: line) { $0[items: items, file: file, line: line] }
+        get {
+            viewing(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0", file: file, line: line,
+                    read: { $0[items: items, file: file, line: line] }) { base, v in
+                var updated = base
+                updated[items: items, file: file, line: line] = v
+                return updated
+            }
+        }
+        set {
+            write("CopySlices", "subscript assignment", newValue, throughView: true, file: file, line: line) { $0[items: items, file: file, line: line] = $1! }
+        }
+    }
+
+    /// A list of index items with numbers: reading gives the one selected element; setting
+    /// fills the region with the number.
+    @_disfavoredOverload
+    public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { self[items: items, file: file, line: line].item(file: file, line: line) }
+        set {
+            let number = NDArray(newValue, dtype: dtype)
+            write("CopySlices", "subscript assignment", nil, throughView: true, file: file, line: line) { updated, _ in
+                updated[items: items, file: file, line: line] = number
+            }
+        }
+    }
+
+    /// Advanced indexing with a tensor, as PyTorch's (a copy, recorded as `IndexBackward0`): an
+    /// int64 `index` picks positions along the first dimension (`x[idx]`), a bool mask of the
+    /// leading dimensions picks the elements where it is true (`x[x .> 0]`); see NDArray's
+    /// subscript for the shapes.
+    ///
+    /// Setting writes into this tensor in place (`IndexPutBackward0`): the selected elements
+    /// get no gradient, the assigned value the gradient of the positions it went to. Refused as
+    /// an in-place operation is, with a stop.
+    public subscript(_ index: Tensor, file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
+        get { unary("IndexBackward0", file: file, line: line) { $0[index.value, file: file, line: line] } }
+        set {
+            write("IndexPutBackward0", "subscript assignment", newValue, throughView: false, file: file, line: line) { $0[index.value, file: file, line: line] = $1! }
+        }
+    }
+
+    /// Advanced indexing with numbers: reading gives the one selected element; setting fills
+    /// the selected elements with the number (`t[mask] = 0`, PyTorch's `MaskedFillBackward0`).
+    @_disfavoredOverload
+    public subscript(_ index: Tensor, file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { self[index, file: file, line: line].item(file: file, line: line) }
+        set {
+            let number = NDArray(newValue, dtype: dtype)
+            write(index.dtype == .bool ? "MaskedFillBackward0" : "IndexPutBackward0", "subscript assignment", nil,
+                  throughView: false, file: file, line: line) { updated, _ in
+                updated[index.value, file: file, line: line] = number
+            }
+        }
     }
 
     public func gather(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
@@ -442,8 +577,24 @@ extension Tensor {
     public func triu(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("TriuBackward0", file: file, line: line) { $0.triu(diagonal: diagonal, file: file, line: line) }
     }
+    /// The diagonal `offset` of the matrices in dimensions `dim1` and `dim2`, as the last
+    /// dimension (a view: `x.diagonal().zero_()` clears the diagonal of `x`).
     public func diagonal(offset: Int = 0, dim1: Int = 0, dim2: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("DiagonalBackward0", file: file, line: line) { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+        viewing("DiagonalBackward0", file: file, line: line,
+                read: { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }) { base, v in
+            // The matrices moved last and flattened: the diagonal is a strided slice of each row.
+            let r = base.rank
+            let (d1, d2) = ((dim1 + r) % r, (dim2 + r) % r)
+            let order = (0..<r).filter { $0 != d1 && $0 != d2 } + [d1, d2]
+            var inverse = [Int](repeating: 0, count: r)
+            for (i, d) in order.enumerated() { inverse[d] = i }
+            let moved = base.permute(order)
+            let (n, m) = (base.shape[d1], base.shape[d2])
+            var rows = moved.reshape(Array(moved.shape.dropLast(2)) + [n * m])
+            let (count, start) = (v.shape.last ?? 0, offset >= 0 ? offset : -offset * m)
+            rows[items: [.ellipsis, .range(start: start, end: start + (count - 1) * (m + 1) + 1, step: m + 1)], file: file, line: line] = v
+            return rows.reshape(moved.shape).permute(inverse)
+        }
     }
     /// `torch.diag`: a vector's matrix records `DiagEmbedBackward0`; a matrix's diagonal is
     /// PyTorch's `diagonal_copy`, recorded as `DiagonalBackward0_copy`.
@@ -464,11 +615,17 @@ extension Tensor {
     public func repeatInterleave(_ repeats: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("ViewBackward0", file: file, line: line) { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
     }
+    /// Dimension `source` moved to position `destination` (a view).
     public func movedim(source: Int, destination: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0", file: file, line: line) { $0.movedim(source: source, destination: destination, file: file, line: line) }
+        viewing("PermuteBackward0", file: file, line: line,
+                read: { $0.movedim(source: source, destination: destination, file: file, line: line) }) { _, v in
+            v.movedim(source: destination, destination: source)
+        }
     }
+    /// The tensor expanded to `other`'s shape (a view whose repeated elements cannot be written).
     public func expandAs(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0", file: file, line: line) { $0.expandAs(other.value, file: file, line: line) }
+        let shape = other.shape
+        return expandedView(file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
     }
 
     /// The sorted values (recorded as `SortBackward0`, or `SortBackward1` for PyTorch's

@@ -1,9 +1,8 @@
 // The facade against PyTorch's own autograd behaviour (measured with PyTorch 2.15 on this
 // machine; reference/special_values.md, "PyTorch autograd behaviours"): custom functions that
 // return nil or odd gradients, `Autograd.grad` and `backward(inputs:)` stopping at their
-// inputs, second backward passes through freed indices, NumPy's advanced indexing, which the
-// facade's subscripts forward to, grad modes and inference tensors, and anomaly mode's forward
-// line.
+// inputs, views and in-place writes through subscripts, second backward passes through freed
+// indices, grad modes and inference tensors, and anomaly mode's forward line.
 
 import Foundation
 import Testing
@@ -200,38 +199,222 @@ struct StopAtInputsTests {
         #expect(x.grad?.value.floats == [2])
     }
 }
-@Suite("Fidelity: a second backward through freed indices")
-struct FreedIndexTests {
-    private func secondBackwardThrows(_ build: (Tensor) -> Tensor, node: String) throws {
-        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
-        let y = build(x)
-        try y.backward()
+
+@Suite("Fidelity: views and in-place writes")
+struct ViewTests {
+    @Test("an in-place operation on a basic slice changes its base")
+    func sliceWritesBase() throws {
+        let t = Tensor.zeros([3, 2])
+        try t[.all, 0].add_(1)
+        #expect(t.value.floats == [1, 0, 1, 0, 1, 0])
+        t[.all, 1] += 2
+        #expect(t.value.floats == [1, 2, 1, 2, 1, 2])
+        let row = t[1]
+        row *= 10
+        #expect(t.value.floats == [1, 2, 10, 20, 1, 2])
+        #expect(t.version == 3)
+    }
+
+    @Test("subscript assignment: overwritten elements get no gradient, the value its region's (PyTorch's example)")
+    func copySlices() throws {
+        let leaf = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        let t = leaf.clone()
+        t[0] = 5
+        t[1] = leaf[2] * 3
+        #expect(t.gradFn?.name == "CopySlices")
+        let y = (t * t).sum()
+        #expect(t.value.floats == [5, 9, 3] && y.item() == 115)
+        let g = try #require(try Autograd.grad(outputs: [y], inputs: [leaf])[0])
+        #expect(g.value.floats == [0, 0, 60])
+    }
+
+    @Test("a view written in place: the base's gradient goes through the write (PyTorch's example)")
+    func viewMulGradient() throws {
+        let leaf = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        let t = leaf * 1
+        let v = t[1...]
+        try v.mul_(2)
+        #expect(t.value.floats == [1, 4, 6])
+        #expect(t.gradFn?.name == "CopySlices" && v.gradFn?.name == "AsStridedBackward0")
+        let g = try #require(try Autograd.grad(outputs: [(t * t).sum()], inputs: [leaf])[0])
+        #expect(g.value.floats == [2, 16, 24])
+    }
+
+    @Test("a view sees its base change, and its gradient flows through the new base")
+    func viewFollowsBase() throws {
+        let x = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        let y = x * 2
+        let v = y[1]
+        try y.mul_(x)                           // y = 2x²
+        #expect(v.item() == 8 && v.version == 1)
+        #expect(v.gradFn?.name == "AsStridedBackward0")
+        try v.backward()
+        #expect(x.grad?.value.floats == [0, 8, 0])
+    }
+
+    @Test("writing a view of a leaf that requires grad is refused; inside noGrad it is allowed")
+    func viewOfLeaf() throws {
+        let leaf = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
         #expect {
-            try y.backward()
-        } throws: { error in
-            guard case let .graphFreed(name, _, _)? = error as? AutogradError else { return false }
-            return name == node
+            try leaf[0..<2].add_(1)
+        } throws: { "\($0)".hasPrefix("a view of a leaf Variable that requires grad is being used in an in-place operation") }
+        // (Inside an expectation's closure #line is the expectation's line.)
+        #expect(throws: AutogradError.inPlaceOnLeaf(operation: "add_", file: "FluxionTests/TensorFidelityTests.swift", line: #line)) {
+            try leaf.add_(1)
         }
+        noGrad { leaf[0] = 5 }
+        #expect(leaf.value.floats == [5, 2, 3] && leaf.isLeaf && leaf.requiresGrad && leaf.version == 1)
+        try (leaf * leaf).sum().backward()
+        #expect(leaf.grad?.value.floats == [10, 4, 6])
     }
 
-    @Test("gather, indexSelect, scatterAdd and sort save their indices")
-    func indices() throws {
-        let idx = Tensor(NDArray([0, 2]))
-        try secondBackwardThrows({ $0.gather(dim: 0, index: idx).sum() }, node: "GatherBackward0")
-        try secondBackwardThrows({ $0.indexSelect(dim: 0, index: idx).sum() }, node: "IndexSelectBackward0")
-        try secondBackwardThrows({ Tensor.zeros([5]).scatterAdd(dim: 0, index: idx, source: $0[0..<2]).sum() },
-                                 node: "ScatterAddBackward0")
-        try secondBackwardThrows({ $0.sort().values.sum() }, node: "SortBackward0")
-        try secondBackwardThrows({ ($0 * 2).sum() }, node: "MulBackward0")
+    @Test("a view made inside noGrad cannot be written with grad mode on")
+    func noGradView() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        let y = x * 2
+        let v = noGrad { y[0..<1] }
+        #expect(throws: AutogradError.inPlaceOnNoGradView(operation: "add_", file: "FluxionTests/TensorFidelityTests.swift", line: #line)) {
+            try v.add_(1)
+        }
+        try noGrad { try v.add_(1) }
+        #expect(y.value.floats == [3, 4] && y.gradFn?.name == "MulBackward0")
     }
 
-    @Test("a basic slice saves only its bounds: a second backward accumulates, as in PyTorch")
-    func basicSlice() throws {
-        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
-        let y = x[1..<3].sum()
-        try y.backward()
-        try y.backward()
-        #expect(x.grad?.value.floats == [0, 2, 2, 0, 0])
+    @Test("reshapes, transposes, diagonals, splits and detach are views; expand cannot be written")
+    func otherViews() throws {
+        let t = Tensor.zeros([2, 3])
+        try t.reshape([6]).add_(1)
+        #expect(t.value.floats == [1, 1, 1, 1, 1, 1])
+        try t.T[0].fill_(4)                      // column 0
+        #expect(t.value.floats == [4, 1, 1, 4, 1, 1])
+        try t.permute([1, 0]).unsqueeze(0)[0, 2].zero_()
+        #expect(t.value.floats == [4, 1, 0, 4, 1, 0])
+        let pieces = t.split(size: 2, dim: 1)
+        try pieces[1].fill_(7)
+        #expect(t.value.floats == [4, 1, 7, 4, 1, 7])
+        try t.chunk(2, dim: 0)[1].mul_(0)
+        #expect(t.value.floats == [4, 1, 7, 0, 0, 0])
+
+        // The diagonal of every matrix of a batch, above and below the main one.
+        let cube = Tensor.zeros([2, 3, 4])
+        try cube.diagonal(offset: 1, dim1: 1, dim2: 2).fill_(1)
+        try cube.diagonal(offset: -1, dim1: -2, dim2: -1).fill_(2)
+        let plane: [Float] = [0, 1, 0, 0,  2, 0, 1, 0,  0, 2, 0, 1]
+        #expect(cube.value.floats == plane + plane)
+        let m = try Tensor(NDArray.ones([2, 2]), requiresGrad: true)
+        let copy = m * 1
+        try copy.diagonal().zero_()
+        #expect(copy.value.floats == [0, 1, 1, 0] && copy.gradFn?.name == "CopySlices")
+        try (copy * copy).sum().backward()
+        #expect(m.grad?.value.floats == [0, 2, 2, 0])
+
+        // detach shares the value: writing it writes the leaf, which stays a leaf.
+        let w = try Tensor([1.0, 2.0], requiresGrad: true)
+        try w.detach().zero_()
+        #expect(w.value.floats == [0, 0] && w.isLeaf && w.requiresGrad && w.version == 1)
+        // An expand that repeats nothing can be written.
+        let column = Tensor.zeros([3])
+        try column.expand([1, 3]).add_(1)
+        #expect(column.value.floats == [1, 1, 1])
+    }
+
+    @Test("detach does not keep its base (or its graph) alive")
+    func detachIsWeak() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        weak var weakBase: Tensor?
+        var detached: Tensor?
+        do {
+            let y = x * 2
+            weakBase = y
+            detached = y.detach()
+        }
+        #expect(weakBase == nil)
+        try detached?.add_(1)                    // its base is gone: it changes alone
+        #expect(detached?.value.floats == [3, 5])
+    }
+
+    @Test("zero_, fill_ and copy_ keep a tensor that requires grad in the graph, as PyTorch")
+    func overwrite() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        let y = x * 2
+        try y.zero_()
+        #expect(y.requiresGrad && y.gradFn?.name == "ZeroBackward0")
+        try y.sum().backward()
+        #expect(x.grad?.value.floats == [0, 0])
+        let z = x * 2
+        try z.fill_(3)
+        #expect(z.gradFn?.name == "FillBackward2" && z.value.floats == [3, 3])
+        let s = try Tensor([5.0, 6.0], requiresGrad: true)
+        let c = Tensor.zeros([2])
+        try c.copy_(s * s)
+        #expect(c.gradFn?.name == "CopyBackwards")
+        try c.sum().backward()
+        #expect(s.grad?.value.floats == [10, 12])
+    }
+
+    @Test("an in-place operation inside noGrad leaves a non-leaf in its place in the graph")
+    func noGradInPlace() throws {
+        let x = try Tensor([1.0, 2.0], requiresGrad: true)
+        let y = x * 2
+        try noGrad { try y.add_(1) }
+        #expect(y.gradFn?.name == "MulBackward0" && y.requiresGrad && y.value.floats == [3, 5])
+        try (y * y).sum().backward()                // d/dx (y_new²) through y = 2x: 2·y_new·2
+        #expect(x.grad?.value.floats == [12, 20])
+    }
+
+    @Test("retainGrad then an in-place operation: grad is the current version's; hooks keep theirs")
+    func retainGradAfterInPlace() throws {
+        let x = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        let y = x * 2
+        try y.retainGrad()
+        nonisolated(unsafe) var hooked: [Float] = []
+        try y.registerHook { g in hooked = g.value.floats; return nil }
+        try y.mul_(2)
+        try (y * 3).sum().backward()
+        #expect(y.grad?.value.floats == [3, 3, 3])
+        #expect(hooked == [6, 6, 6])
+        let v = (x * 1)[0..<2]
+        try v.retainGrad()
+        try v.mul_(5)
+        try (v * v).sum().backward()
+        #expect(v.grad?.value.floats == [10, 20])
+    }
+
+    @Test("masks and integer indices: copies to read, recorded writes")
+    func advancedIndexing() throws {
+        let leaf = try Tensor([1.0, 2.0, 3.0, 4.0], requiresGrad: true)
+        let mask = Tensor(NDArray([true, false, true, false]))
+        let picked = leaf[mask]
+        #expect(picked.value.floats == [1, 3] && picked.gradFn?.name == "IndexBackward0")
+        let idx = Tensor(NDArray([-1, 0]))
+        #expect(leaf[idx].value.floats == [4, 1])
+        let d: Double = leaf[2]
+        #expect(d == 3)
+
+        let t = leaf * 1
+        t[mask] = 0
+        #expect(t.value.floats == [0, 2, 0, 4] && t.gradFn?.name == "MaskedFillBackward0")
+        let v = try Tensor([10.0, 20.0], requiresGrad: true)
+        t[idx] = v
+        #expect(t.value.floats == [20, 2, 0, 10] && t.gradFn?.name == "IndexPutBackward0")
+        try (t * t).sum().backward()
+        #expect(leaf.grad?.value.floats == [0, 4, 0, 0])
+        #expect(v.grad?.value.floats == [20, 40])
+
+        // A mask of the leading dimension selects rows; assigning a row fills every selected one.
+        let rows = Tensor.zeros([3, 2])
+        rows[Tensor(NDArray([false, true, true]))] = Tensor(NDArray([1.0, 2.0]))
+        #expect(rows.value.floats == [0, 0, 1, 2, 1, 2])
+        // A leaf that requires grad: PyTorch names the leaf, not a view.
+        noGrad { leaf[mask] = 9 }
+        #expect(leaf.value.floats == [9, 2, 9, 4])
+    }
+
+    @Test("to(the same dtype) is the tensor itself, as in PyTorch")
+    func toSameDType() throws {
+        let x = try Tensor([1.0], requiresGrad: true)
+        #expect(x.to(.float32) === x)
+        #expect(x.to(.float64) !== x)
     }
 }
 
@@ -274,6 +457,43 @@ struct NDArrayAdvancedIndexingTests {
     }
 }
 
+@Suite("Fidelity: a second backward through freed indices")
+struct FreedIndexTests {
+    private func secondBackwardThrows(_ build: (Tensor) -> Tensor, node: String) throws {
+        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
+        let y = build(x)
+        try y.backward()
+        #expect {
+            try y.backward()
+        } throws: { error in
+            guard case let .graphFreed(name, _, _)? = error as? AutogradError else { return false }
+            return name == node
+        }
+    }
+
+    @Test("gather, indexSelect, index subscripts, masks, scatterAdd and sort save their indices")
+    func indices() throws {
+        let idx = Tensor(NDArray([0, 2]))
+        try secondBackwardThrows({ $0.gather(dim: 0, index: idx).sum() }, node: "GatherBackward0")
+        try secondBackwardThrows({ $0.indexSelect(dim: 0, index: idx).sum() }, node: "IndexSelectBackward0")
+        try secondBackwardThrows({ $0[idx].sum() }, node: "IndexBackward0")
+        try secondBackwardThrows({ $0[$0 .> 2].sum() }, node: "IndexBackward0")
+        try secondBackwardThrows({ Tensor.zeros([5]).scatterAdd(dim: 0, index: idx, source: $0[0..<2]).sum() },
+                                 node: "ScatterAddBackward0")
+        try secondBackwardThrows({ $0.sort().values.sum() }, node: "SortBackward0")
+        try secondBackwardThrows({ ($0 * 2).sum() }, node: "MulBackward0")
+    }
+
+    @Test("a basic slice saves only its bounds: a second backward accumulates, as in PyTorch")
+    func basicSlice() throws {
+        let x = try Tensor([1.0, 2.0, 3.0, 4.0, 5.0], requiresGrad: true)
+        let y = x[1..<3].sum()
+        try y.backward()
+        try y.backward()
+        #expect(x.grad?.value.floats == [0, 2, 2, 0, 0])
+    }
+}
+
 @Suite("Fidelity: grad modes and inference tensors")
 struct GradModeFidelityTests {
     @Test("exporting the values of a tensor that requires grad is allowed inside noGrad")
@@ -292,6 +512,7 @@ struct GradModeFidelityTests {
         #expect {
             try t.add_(1)
         } throws: { "\($0)".hasPrefix("inplace update to inference tensor outside InferenceMode is not allowed") }
+        #expect(throws: AutogradError.self) { try t[0..<1].add_(1) }      // a view of one is one
         try inferenceMode { try t.add_(1) }
         #expect(t.value.floats == [2, 2, 2] && !(t + 1).isInference)
 
@@ -354,5 +575,20 @@ struct AnomalyFidelityTests {
                 return forward == "FluxionTests/TensorFidelityTests.swift:\(inverted)"
             }
         }
+    }
+}
+
+@Suite("Fidelity: overwriting a 0-d tensor")
+struct ScalarOverwriteTests {
+    @Test("zero_, fill_ and copy_ on a 0-d tensor that requires grad")
+    func scalar() throws {
+        let x = try Tensor(2.0, requiresGrad: true)
+        let y = x * x
+        try y.fill_(5)
+        #expect(y.item() == 5 && y.gradFn?.name == "FillBackward2")
+        let z = x * 1
+        try z.copy_(x * 3)
+        try z.backward()
+        #expect(x.grad?.item() == 3)
     }
 }

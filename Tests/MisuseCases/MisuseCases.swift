@@ -102,7 +102,8 @@ public let misuseCases: [MisuseCase] = MisuseCase.inPlace + [
 ]
 
 extension MisuseCase {
-    /// Cases found in the facade's in-place operations, and in advanced indexing.
+    /// Cases found in the facade's in-place operations, subscript assignments and views, and
+    /// in advanced indexing.
     static let inPlace: [MisuseCase] = [
         MisuseCase("in-place operation that would grow the tensor",
                    ["Fluxion: add_: the result has shape [2, 3], but an in-place operation cannot change the tensor's shape [3]"]) {
@@ -113,6 +114,28 @@ extension MisuseCase {
                    ["Fluxion: add_: the result is float32, which cannot be stored in this int64 tensor"]) {
             let t = Tensor(NDArray([1, 2]))
             try t.add_(0.5)
+        },
+        MisuseCase("subscript assignment into a leaf that requires grad",
+                   ["Fluxion: subscript assignment: a view of a leaf Variable that requires grad is being used in an in-place operation",
+                    "MisuseCases.swift:", "Fix: "]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[0] = 5
+        },
+        MisuseCase("in-place operator on a view of a leaf",
+                   ["Fluxion: +=: a view of a leaf Variable that requires grad is being used in an in-place operation"]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[.all] += 1
+        },
+        MisuseCase("mask assignment into a leaf that requires grad",
+                   ["Fluxion: subscript assignment: a leaf tensor that requires grad is being used in an in-place operation"]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[Tensor(NDArray([true, false, true]))] = 0
+        },
+        MisuseCase("writing an expanded view",
+                   ["Fluxion: in-place operation on an expanded tensor: more than one element of the written-to tensor",
+                    "MisuseCases.swift:", "Fix: clone() the tensor before performing the operation"]) {
+            let t = Tensor.zeros([3])
+            try t.expand([2, 3]).add_(1)
         },
         MisuseCase("an operator that would save an inference tensor",
                    ["Fluxion: MulBackward0: inference tensors cannot be saved for backward", "Fix: make a copy outside inferenceMode"]) {
