@@ -28,16 +28,31 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case inputDoesNotRequireGrad(index: Int, file: String, line: UInt)
     /// An in-place operation on a leaf that requires grad while grad mode is on.
     case inPlaceOnLeaf(operation: String, file: String, line: UInt)
+    /// An in-place operation (or an assignment through a subscript) on a view of a leaf that
+    /// requires grad while grad mode is on.
+    case inPlaceOnViewOfLeaf(operation: String, file: String, line: UInt)
+    /// An in-place operation with grad mode on, on a view made inside `noGrad` of a tensor that
+    /// requires grad.
+    case inPlaceOnNoGradView(operation: String, file: String, line: UInt)
+    /// An in-place operation on a tensor made in `inferenceMode`, outside it.
+    case inPlaceOnInferenceTensor(operation: String, file: String, line: UInt)
+    /// `backward(inputs: [])` or `Autograd.grad(outputs:inputs: [])`.
+    case emptyInputs(function: String, file: String, line: UInt)
     /// Exporting the elements of a tensor that requires grad.
     case exportRequiresGrad(operation: String, file: String, line: UInt)
-    /// A tensor made in `inferenceMode` saved for a backward pass.
+    /// A recorded operation that would save a tensor made in `inferenceMode` for a backward
+    /// pass (thrown by throwing functions; operators stop with the same message).
     case inferenceTensorInGraph(node: String)
     /// `requiresGrad` asked of a tensor made in `inferenceMode`, outside it.
     case requiresGradOnInferenceTensor(file: String, line: UInt)
     /// A custom `Function`'s backward returned the wrong number of gradients.
     case wrongGradientCount(function: String, expected: Int, got: Int)
-    /// A custom `Function`'s backward returned a gradient of the wrong shape.
+    /// A custom `Function`'s backward returned a gradient of the wrong shape (`input` counts
+    /// the tensor arguments only, as PyTorch's index does).
     case wrongGradientShape(function: String, input: Int, expected: [Int], got: [Int])
+    /// A custom `Function`'s backward returned a gradient for an argument that is not a tensor
+    /// (`position` counts from 1, as PyTorch's does).
+    case gradientForNonTensor(function: String, position: Int)
     /// A tensor hook returned a gradient of another shape than the one it was given.
     case hookChangedShape(node: String, expected: [Int], got: [Int])
     /// `detectAnomaly` found a NaN or infinity produced by a backward node.
@@ -65,16 +80,26 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "one of the differentiated tensors (input \(index)) does not require grad (at \(file):\(line)). Fix: create it with requiresGrad: true, or leave it out of inputs"
         case let .inPlaceOnLeaf(operation, file, line):
             "a leaf tensor that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: update parameters inside noGrad { }, or use the out-of-place operation"
+        case let .inPlaceOnViewOfLeaf(operation, file, line):
+            "a view of a leaf Variable that requires grad is being used in an in-place operation (\(operation) at \(file):\(line)). Fix: write into a copy (leaf.clone()), or update the leaf inside noGrad { }"
+        case let .inPlaceOnNoGradView(operation, file, line):
+            "a view was created in no_grad mode and is being modified inplace with grad mode enabled (\(operation) at \(file):\(line)). Fix: make the view and modify it both inside noGrad { } (if the update is not to be recorded) or both outside (if it is)"
+        case let .inPlaceOnInferenceTensor(operation, file, line):
+            "inplace update to inference tensor outside InferenceMode is not allowed (\(operation) at \(file):\(line)). Fix: make a copy outside inferenceMode (t.clone()) and update that, or update it inside inferenceMode { }"
+        case let .emptyInputs(function, file, line):
+            "`inputs` argument to `\(function)` cannot be empty (at \(file):\(line)). Fix: pass the tensors to differentiate with respect to\(function == "backward()" ? ", or leave inputs out to accumulate into every leaf" : "")"
         case let .exportRequiresGrad(operation, file, line):
             "can't call \(operation) on a tensor that requires grad (at \(file):\(line)). Fix: use tensor.detach().\(operation) instead"
         case let .inferenceTensorInGraph(node):
-            "inference tensors cannot be saved for backward: \(node) was recorded with a tensor made inside inferenceMode. Fix: make the tensor outside inferenceMode, or clone it outside inferenceMode to use it in autograd"
+            "inference tensors cannot be saved for backward: \(node) would save a tensor made inside inferenceMode. Fix: make a copy outside inferenceMode (t.clone()) to use in autograd, or use noGrad instead of inferenceMode"
         case let .requiresGradOnInferenceTensor(file, line):
             "setting requiresGrad on a tensor made inside inferenceMode is not allowed outside it (at \(file):\(line)). Fix: make the tensor outside inferenceMode, or use a copy made outside it, e.g. Tensor(t.value)"
         case let .wrongGradientCount(function, expected, got):
-            "function \(function) returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
+            "function \(function)Backward returned an incorrect number of gradients (expected \(expected), got \(got)). Fix: return one gradient per argument of forward, nil for arguments that are not tensors or need no gradient"
         case let .wrongGradientShape(function, input, expected, got):
-            "function \(function) returned a gradient of shape \(got) for input \(input), whose shape is \(expected). Fix: return gradients with the shapes of the inputs"
+            "Function \(function)Backward returned an invalid gradient at index \(input) - got \(got) but expected shape compatible with \(expected). Fix: return each gradient with its input's shape (a gradient of a broadcast shape is summed down to it)"
+        case let .gradientForNonTensor(function, position):
+            "function \(function)Backward returned a gradient different than nil at position \(position), but the corresponding forward input was not a tensor. Fix: return nil for arguments of forward that are not tensors"
         case let .hookChangedShape(node, expected, got):
             "a hook on the tensor made by \(node) changed the gradient's shape from \(expected) to \(got). Fix: return a gradient of the shape the hook was given (or nil to keep it)"
         case let .anomaly(node, output, value, forward):

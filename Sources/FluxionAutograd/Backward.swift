@@ -24,14 +24,20 @@ extension Tensor {
     ///   - retainGraph: keep saved values for another backward pass (default: `createGraph`).
     ///   - createGraph: record the backward pass, so the gradients have a `gradFn` and can be
     ///     differentiated again.
-    ///   - inputs: accumulate only into these tensors (leaves or not) instead of all leaves.
+    ///   - inputs: accumulate only into these tensors (leaves or not) instead of all leaves; the
+    ///     pass stops at them (nothing beyond them runs, hooks included). Must not be empty,
+    ///     and each must require grad.
     public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false,
                          inputs: [Tensor]? = nil, file: StaticString = #fileID, line: UInt = #line) throws {
+        if let inputs {
+            try Autograd.checkInputs(inputs, function: "backward()", file: file, line: line)
+        }
         let pass = BackwardPass(file: "\(file)", line: line, createGraph: createGraph,
                                 retainGraph: retainGraph ?? createGraph, fillsRetainedGrads: true)
         let (targets, gradients) = try pass.run(roots: [self], gradients: [gradient], inputs: inputs)
         for (target, g) in zip(targets, gradients) {
-            if let g { target.accumulate(g) }
+            // A tensor that retains its gradient received it during the sweep.
+            if let g, !target.retainsGrad { target.accumulate(g) }
         }
     }
 }
@@ -47,12 +53,14 @@ extension Autograd {
     ///     (Hessians, gradient penalties, MAML inner steps).
     ///   - allowUnused: give nil for inputs the outputs do not depend on instead of throwing.
     /// - Returns: one gradient per input, with the input's shape.
+    ///
+    /// The pass stops at `inputs` (which must not be empty, and must require grad): nothing
+    /// beyond them runs — no hook of a tensor they were computed from, no rule — and only the
+    /// nodes that ran release their saved values.
     public static func grad(outputs: [Tensor], inputs: [Tensor], gradOutputs: [Tensor?]? = nil,
                             retainGraph: Bool? = nil, createGraph: Bool = false, allowUnused: Bool = false,
                             file: StaticString = #fileID, line: UInt = #line) throws -> [Tensor?] {
-        for (i, input) in inputs.enumerated() where !input.requiresGrad {
-            throw AutogradError.inputDoesNotRequireGrad(index: i, file: "\(file)", line: line)
-        }
+        try checkInputs(inputs, function: "grad()", file: file, line: line)
         let pass = BackwardPass(file: "\(file)", line: line, createGraph: createGraph,
                                 retainGraph: retainGraph ?? createGraph, fillsRetainedGrads: false)
         let seeds = gradOutputs ?? outputs.map { _ in nil }
@@ -63,6 +71,14 @@ extension Autograd {
                 throw AutogradError.unusedInput(index: i, file: "\(file)", line: line)
             }
             return Tensor(g)
+        }
+    }
+
+    /// Refuses an empty list of inputs and inputs that do not require grad, as PyTorch does.
+    static func checkInputs(_ inputs: [Tensor], function: String, file: StaticString, line: UInt) throws {
+        guard !inputs.isEmpty else { throw AutogradError.emptyInputs(function: function, file: "\(file)", line: line) }
+        for (i, input) in inputs.enumerated() where !input.requiresGrad {
+            throw AutogradError.inputDoesNotRequireGrad(index: i, file: "\(file)", line: line)
         }
     }
 
@@ -86,35 +102,67 @@ struct BackwardPass {
     let fillsRetainedGrads: Bool
 
     /// The tensors gradients are computed for and their gradients (nil: not reached).
+    ///
+    /// With `inputs`, the pass stops at them, as PyTorch's engine does: only the nodes on a
+    /// path from a root to an input run (and only their hooks), and only they are checked for
+    /// freed values and release theirs afterwards; the graph beyond the inputs is untouched.
+    /// Without, the inputs are every leaf of the graph.
     func run(roots: [Tensor], gradients: [Tensor?], inputs: [Tensor]?) throws -> (targets: [Tensor], gradients: [NDArray?]) {
         let seeds = try zip(roots, gradients).map(seed)
         let nodes = graph(from: roots)
-        for node in nodes {
-            if let error = node.error { throw error }
-            if node.freed && node.savesValues { throw AutogradError.graphFreed(node: node.name, file: file, line: line) }
+        // The tape outputs the sweep computes gradients for; without inputs, every leaf's
+        // (including leaves whose tensor is gone, so that hooks on the way to them run).
+        var targets: [Tensor]
+        let leaves: [TapeNode.Ref]
+        var targetRefs: [TapeNode.Ref?]
+        if let inputs {
+            (targets, targetRefs) = (inputs, inputs.map(\.tapeRef))
+            leaves = targetRefs.compactMap { $0 }
+        } else {
+            let accumulators = nodes.filter(\.accumulatesGrad)
+            (targets, targetRefs) = ([], [])
+            var all: [TapeNode.Ref] = []
+            for node in accumulators {
+                all.append(node.ref)
+                if let tensor = node.variable { targets.append(tensor); targetRefs.append(node.ref) }
+            }
+            leaves = all
         }
-        let targets = inputs ?? nodes.compactMap { $0.accumulatesGrad ? $0.variable : nil }
-        let targetRefs = targets.map { $0.tapeRef }
-        let reached = zip(targets, targetRefs).compactMap { t, r in r.map { (t, $0) } }
+        let running = nodesThatRun(nodes, toward: Set(leaves.map { ObjectIdentifier($0.node) }))
+        for node in running where node.freed && node.savesValues {
+            throw AutogradError.graphFreed(node: node.name, file: file, line: line)
+        }
 
         let gradientsByRef = try setGradEnabled(createGraph) {
             try throwingReported {
-                try ReverseTrace.backward(outputs: seeds, leaves: reached.map(\.1), options: options(for: nodes))
+                try ReverseTrace.backward(outputs: seeds, leaves: leaves, options: options(for: nodes))
             }
         }
         if !retainGraph {
-            for node in nodes {
+            for node in running {
                 node.freed = true
                 for entry in node.tapeNodes { entry.release() }
             }
         }
-        var results = [NDArray?](repeating: nil, count: targets.count)
-        var k = 0
-        for (i, ref) in targetRefs.enumerated() where ref != nil {
-            results[i] = gradientsByRef[k]
-            k += 1
+        var byKey: [TapeNode.Ref.Key: NDArray] = [:]
+        for (ref, g) in zip(leaves, gradientsByRef) { if let g { byKey[ref.key] = g } }
+        return (targets, targetRefs.map { $0.flatMap { byKey[$0.key] } })
+    }
+
+    /// The nodes among `nodes` whose rule a sweep toward the tape entries `targets` applies:
+    /// those with an input that is, or leads to, a target.
+    private func nodesThatRun(_ nodes: [Node], toward targets: Set<ObjectIdentifier>) -> [Node] {
+        // Inputs were recorded before the operations that use them.
+        let ordered = nodes.sorted { $0.ref.node.index < $1.ref.node.index }
+        var leads = Set<ObjectIdentifier>()
+        var running: [Node] = []
+        for node in ordered {
+            var anyInputLeads = false
+            node.forEachInput { if leads.contains(ObjectIdentifier($0)) { anyInputLeads = true } }
+            if anyInputLeads { running.append(node) }
+            if anyInputLeads || targets.contains(ObjectIdentifier(node.ref.node)) { leads.insert(ObjectIdentifier(node)) }
         }
-        return (targets, results)
+        return running
     }
 
     /// The tape output and starting cotangent of one root.
@@ -201,7 +249,7 @@ struct BackwardPass {
 }
 
 /// Whether an array of shape `small` broadcasts to `large`.
-private func expands(_ small: [Int], to large: [Int]) -> Bool {
+func expands(_ small: [Int], to large: [Int]) -> Bool {
     guard small.count <= large.count else { return false }
     return zip(small.reversed(), large.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
 }

@@ -83,6 +83,12 @@ public final class FunctionContext: @unchecked Sendable {
     /// Keeps tensors for `backward`.
     public func saveForBackward(_ tensors: Tensor...) { saved = tensors }
 
+    /// The positions, among the tensor arguments of forward, of the saved tensors that are
+    /// arguments.
+    fileprivate var savedInputs: [Int] {
+        saved.compactMap { t in forwardInputs.firstIndex { $0 === t } }
+    }
+
     /// The saved tensors; inputs and the output stand for the values the backward is applied
     /// at, so the backward can be differentiated again.
     public var savedTensors: [Tensor] {
@@ -103,14 +109,27 @@ public final class FunctionContext: @unchecked Sendable {
 extension Function {
     /// Applies the function: runs `forward`, and records one node whose backward is
     /// `backward` when grad mode is on and an argument requires grad.
+    ///
+    /// `backward` returns one gradient per argument of `forward`, as PyTorch checks them:
+    /// nil for an input leaves its `.grad` untouched (nothing flows there); extra trailing nils
+    /// are accepted, extra gradients or too few throw `wrongGradientCount`, and a gradient for
+    /// an argument that is not a tensor throws `gradientForNonTensor`. A gradient of another
+    /// shape throws `wrongGradientShape` unless the input's shape broadcasts to it (it is then
+    /// summed down to the input's shape); a gradient of another dtype is converted to the
+    /// input's; a gradient for an input that needs none is dropped unchecked. Saving an input
+    /// made in `inferenceMode` for a recorded backward throws `inferenceTensorInGraph` here.
     public static func apply<each A: FunctionArgument>(_ arguments: repeat each A,
                                                        file: StaticString = #fileID, line: UInt = #line) throws -> Tensor
     where Inputs == (repeat each A) {
         var slots: [Tensor?] = []
         for argument in repeat each arguments { slots.append(argument.tensorArgument) }
         let name = "\(Self.self)"
+        let recording = isGradEnabled && slots.contains { $0?.requiresGrad == true }
         let ctx = FunctionContext(needsInputGrad: slots.map { ($0?.requiresGrad ?? false) && isGradEnabled })
         let site = CallSite(file: file, line: line)
+        // The tensor arguments a gradient can reach: those recorded, and values a transform traces.
+        let tensors = slots.compactMap { $0 }
+        let differentiable = tensors.map { $0.requiresGrad || $0.value.tracingTransform != nil }
 
         let primitive: ([NDArray]) throws -> NDArray = customFunction({ (xs: [NDArray]) -> NDArray in
             let inputs = xs.map(Tensor.init)
@@ -119,29 +138,43 @@ extension Function {
             let y = try noGrad { try forward(ctx, (repeat (each arguments).substituting(&iterator))) }
             ctx.forwardOutput = y
             return y.value
-        }, kind: .vjp, name: name, site: site) { (xs: [NDArray], y: NDArray, cotangents: [NDArray]) -> [NDArray] in
+        }, kind: .vjp, name: name, site: site) { (xs: [NDArray], y: NDArray, cotangents: [NDArray]) -> [NDArray?] in
             ctx.backwardInputs = xs.map(Tensor.init)
             ctx.backwardOutput = Tensor(y)
             let gradients = try backward(ctx, Tensor(cotangents[0]))
-            guard gradients.count == slots.count else {
+            guard gradients.count >= slots.count, gradients[slots.count...].allSatisfy({ $0 == nil }) else {
                 throw AutogradError.wrongGradientCount(function: name, expected: slots.count, got: gradients.count)
             }
-            var results: [NDArray] = []
-            for (i, slot) in slots.enumerated() where slot != nil {
-                let x = xs[results.count]
-                guard let g = gradients[i] else {
-                    results.append(NDArray.zeros(x.shape, dtype: x.dtype))
+            var results: [NDArray?] = []
+            for (i, slot) in slots.enumerated() {
+                guard slot != nil else {
+                    if gradients[i] != nil { throw AutogradError.gradientForNonTensor(function: name, position: i + 1) }
                     continue
                 }
-                guard g.shape == x.shape else {
-                    throw AutogradError.wrongGradientShape(function: name, input: i, expected: x.shape, got: g.shape)
+                let (k, x) = (results.count, xs[results.count])
+                guard let g = gradients[i], differentiable[k] else {
+                    results.append(nil)
+                    continue
                 }
-                results.append(isGradEnabled ? g.engineValue : g.value)
+                var gradient = isGradEnabled ? g.engineValue : g.value
+                if gradient.shape != x.shape {
+                    // A gradient for a broadcast of the input sums back to it, as in PyTorch.
+                    guard expands(x.shape, to: gradient.shape) else {
+                        throw AutogradError.wrongGradientShape(function: name, input: k, expected: x.shape, got: gradient.shape)
+                    }
+                    gradient = gradient.unbroadcast(to: x.shape)
+                }
+                results.append(gradient.to(x.dtype))
             }
             return results
         }
-        return try throwingReported {
-            try Tensor.record(name + "Backward", slots) { try primitive($0) }
+        // Recorded as `Tensor.record` does, but for the inference check, which is the precise
+        // one above (what forward saved), not the one for operations.
+        let values = tensors.map { recording ? $0.engineValue : $0.value }
+        let y = try throwingReported { try primitive(values) }
+        if recording, ctx.savedInputs.contains(where: { tensors[$0].isInference }) {
+            throw AutogradError.inferenceTensorInGraph(node: name + "Backward")
         }
+        return recording ? Tensor.recorded(name + "Backward", slots, y, file: file, line: line) : Tensor(y)
     }
 }

@@ -36,20 +36,28 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     var retainsGrad = false
     /// Set by a backward pass that did not retain the graph.
     var freed = false
-    /// A misuse found when the operation was recorded, thrown by a backward through it.
-    var error: AutogradError?
     /// Where the operation was called, captured under `detectAnomaly` (boxed: most nodes have
-    /// none, and an empty reference costs less to store than an optional `Backtrace`).
-    private let backtrace: CapturedBacktrace?
+    /// none, and an empty reference costs less to store than an optional `Backtrace`): the
+    /// caller's file and line when the operation was given them, else the call stack.
+    private let origin: Origin?
 
     /// Whether this is a leaf's `AccumulateGrad` node.
     var accumulatesGrad: Bool { ref.node.primitive == nil }
 
-    init(name: String, ref: TapeNode.Ref, inputs: [Tensor?]?) {
+    /// A node for the operation `name` whose output was recorded at `ref`, from `inputs` (nil:
+    /// a single tape entry stands for itself). `file` and `line` are the user's call when the
+    /// operation knows it (`line` 0: unknown, as for operators).
+    init(name: String, ref: TapeNode.Ref, inputs: [Tensor?]?, file: StaticString = "", line: UInt = 0) {
         self.name = name
         self.ref = ref
         edges = inputs?.map { Edge(ref: $0?.tapeRef, node: $0?.historyNode) }
-        backtrace = AutogradState.current.anomalyDetection ? (try? Backtrace.capture()).map(CapturedBacktrace.init) : nil
+        if AutogradState.current.anomalyDetection {
+            // A location inside Fluxion (an operation a layer calls) is not the user's.
+            let site = CallSite(file: file, line: line)
+            origin = line != 0 && !isLibrarySource(site.file) ? Origin(site: site) : Origin(backtrace: try? Backtrace.capture())
+        } else {
+            origin = nil
+        }
         // A leaf's accumulator is found from its tape entry by nodes derived from the tape
         // (gradients made with createGraph lead back to it).
         if ref.node.primitive == nil { ref.node.annotation = self }
@@ -99,24 +107,34 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     /// Whether a backward pass reads values this node's operation saved.
     var savesValues: Bool { tapeNodes.contains { $0.savesValues } }
 
-    /// The first place outside Fluxion on the recorded call stack, as `file:line`.
+    /// Where the operation was called, as `file:line`: the caller's location when the
+    /// operation was given it, else the first place outside Fluxion on the recorded call stack
+    /// (frames the compiler made, which optimised builds have, have no place of their own).
     var forwardSite: String {
-        guard let frames = backtrace?.value.symbolicated()?.frames else {
-            return "unknown (the operation was recorded outside detectAnomaly)"
-        }
-        for frame in frames {
-            guard let location = frame.symbol?.sourceLocation else { continue }
+        guard let origin else { return "unknown (the operation was recorded outside detectAnomaly)" }
+        if let site = origin.site { return "\(site.file):\(site.line)" }
+        for frame in origin.backtrace?.symbolicated()?.frames ?? [] {
+            guard let location = frame.symbol?.sourceLocation, location.line > 0 else { continue }
             let path = location.path
-            if isLibrarySource(path) { continue }
+            if isLibrarySource(path) || path.hasPrefix("<") { continue }
             return "\(path):\(location.line)"
         }
         return "unknown (no source location on the call stack)"
     }
 }
 
-final class CapturedBacktrace {
-    let value: Backtrace
-    init(_ value: Backtrace) { self.value = value }
+/// Where an operation was recorded, kept under `detectAnomaly`.
+final class Origin {
+    let site: CallSite?
+    let backtrace: Backtrace?
+    init(site: CallSite) {
+        self.site = site
+        backtrace = nil
+    }
+    init(backtrace: Backtrace?) {
+        site = nil
+        self.backtrace = backtrace
+    }
 }
 
 /// PyTorch's node name for a primitive's type name, for nodes made by differentiating rules.

@@ -17,10 +17,11 @@ extension Tensor {
     /// The operation runs on `NDArray`s and is differentiated through them: no rule is
     /// written, the node only names what the operations recorded (as `addmm` does for a
     /// product and a sum). Operands that are not in `inputs` (integer labels, constants) may
-    /// be captured by the closure.
-    public static func composite(_ name: String, _ inputs: [Tensor?],
+    /// be captured by the closure. `file` and `line`, when given, are the user's call, which
+    /// anomaly detection reports (otherwise it reads the call stack).
+    public static func composite(_ name: String, _ inputs: [Tensor?], file: StaticString = "", line: UInt = 0,
                                  _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
-        try record(name, inputs, operation)
+        try record(name, inputs, file: file, line: line, operation)
     }
 }
 
@@ -36,12 +37,12 @@ extension RemovableHandle {
 
 /// Exponentials normalised to sum to 1 along `dim` (`torch.softmax`).
 public func softmax(_ x: Tensor, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    x.unary("SoftmaxBackward0") { softmax($0, dim: dim, file: file, line: line) }
+    x.unary("SoftmaxBackward0", file: file, line: line) { softmax($0, dim: dim, file: file, line: line) }
 }
 
 /// log(softmax(x)) along `dim`, computed stably (`torch.log_softmax`).
 public func logSoftmax(_ x: Tensor, dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    x.unary("LogSoftmaxBackward0") { logSoftmax($0, dim: dim, file: file, line: line) }
+    x.unary("LogSoftmaxBackward0", file: file, line: line) { logSoftmax($0, dim: dim, file: file, line: line) }
 }
 
 /// x·Φ(x), or its tanh approximation (`torch.nn.functional.gelu`).
@@ -76,7 +77,7 @@ extension Tensor {
 public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                    padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                    file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("ConvolutionBackward0", [input, weight, bias]) { xs in
+    Tensor.record("ConvolutionBackward0", [input, weight, bias], file: file, line: line) { xs in
         conv2d(xs[0], xs[1], bias: bias == nil ? nil : xs[2], stride: stride, padding: padding, dilation: dilation,
                file: file, line: line)
     }
@@ -85,7 +86,7 @@ public func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, strid
 /// Every window of the images as columns (`torch.nn.functional.unfold`, im2col).
 public func unfold(_ x: Tensor, kernelSize: (Int, Int), dilation: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                    stride: (Int, Int) = (1, 1), file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    x.unary("Im2ColBackward0") {
+    x.unary("Im2ColBackward0", file: file, line: line) {
         unfold($0, kernelSize: kernelSize, dilation: dilation, padding: padding, stride: stride, file: file, line: line)
     }
 }
@@ -94,7 +95,7 @@ public func unfold(_ x: Tensor, kernelSize: (Int, Int), dilation: (Int, Int) = (
 public func fold(_ columns: Tensor, outputSize: (Int, Int), kernelSize: (Int, Int), dilation: (Int, Int) = (1, 1),
                  padding: (Int, Int) = (0, 0), stride: (Int, Int) = (1, 1),
                  file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    columns.unary("Col2ImBackward0") {
+    columns.unary("Col2ImBackward0", file: file, line: line) {
         fold($0, outputSize: outputSize, kernelSize: kernelSize, dilation: dilation, padding: padding, stride: stride,
              file: file, line: line)
     }

@@ -12,46 +12,96 @@ import FluxionKernels
 
 extension Tensor {
     /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a
-    /// node named `name` when it must be.
-    static func record(_ name: String, _ inputs: [Tensor?], _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+    /// node named `name` when it must be. `file` and `line` are the user's call, when the
+    /// operation is a function that knows it (operators cannot).
+    static func record(_ name: String, _ inputs: [Tensor?], file: StaticString = "", line: UInt = 0,
+                       _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
         var recording = false
         if inputs.contains(where: { $0?.requiresGrad == true }) { recording = AutogradState.current.gradEnabled }
+        if recording && inputs.contains(where: { $0?.isInference == true }) {
+            return try recordedWithInference(name, inputs, file: file, line: line, operation)
+        }
         var values: [NDArray] = []
         values.reserveCapacity(inputs.count)
         for input in inputs { if let input { values.append(recording ? input.engineValue : input.value) } }
         let y = try operation(values)
-        return recording ? recorded(name, inputs, y) : Tensor(y)
+        return recording ? recorded(name, inputs, y, file: file, line: line) : Tensor(y)
     }
 
     /// The tensor for `y`, an operation's result on recorded values, with its node.
-    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray) -> Tensor {
+    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray, file: StaticString = "", line: UInt = 0) -> Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
-        let node = Node(name: name, ref: ref, inputs: inputs)
-        if inputs.contains(where: { $0?.isInference == true }) { node.error = .inferenceTensorInGraph(node: name) }
         result.tracked = y
-        result.gradFn = node
+        result.gradFn = Node(name: name, ref: ref, inputs: inputs, file: file, line: line)
         return result
+    }
+
+    /// `record` for an operation with an input made in `inferenceMode`: PyTorch records it
+    /// when it saves nothing of that input (an addition) and refuses at once when it would
+    /// save it (a product). The inference tensors' values enter the tape as fresh leaves, so
+    /// the entries that depend on them are known; the operation is refused when one of those
+    /// entries reads floating values in its rule. (Such an entry counts as saving all of its
+    /// floating inputs, so an operation whose rule reads only its other inputs — a product
+    /// whose other factor alone requires grad — is refused too, as PyTorch refuses it.)
+    private static func recordedWithInference(_ name: String, _ inputs: [Tensor?], file: StaticString, line: UInt,
+                                              _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
+        let tape = Autograd.tape
+        var values: [NDArray] = []
+        var probes: [TapeNode] = []
+        for input in inputs {
+            guard let input else { continue }
+            if input.isInference {
+                let leaf = tape.leaf(input.value)
+                probes.append(tape.split(leaf).ref!.node)
+                values.append(leaf)
+            } else {
+                values.append(input.engineValue)
+            }
+        }
+        let y = try operation(values)
+        if let ref = tape.split(y).ref, savesAny(of: probes, from: ref) {
+            refuse(.inferenceTensorInGraph(node: name), operation: name, file: file, line: line)
+        }
+        return recorded(name, inputs, y, file: file, line: line)
+    }
+
+    /// Whether an entry recorded after the `probes` (tape leaves), among those `ref` depends
+    /// on, has an input that depends on a probe and a rule that reads such (floating) inputs.
+    private static func savesAny(of probes: [TapeNode], from ref: TapeNode.Ref) -> Bool {
+        let first = probes.map(\.index).min() ?? Int.max
+        let entries = ReverseTrace.reachable(from: [ref]).filter { $0.index >= first }
+        var tainted = Set(probes.map(ObjectIdentifier.init))
+        for entry in entries where entry.primitive != nil {   // creation order: inputs first
+            guard entry.parents.contains(where: { $0.map { tainted.contains(ObjectIdentifier($0.node)) } ?? false }) else { continue }
+            if entry.primitive!.vjpReadsValues { return true }
+            tainted.insert(ObjectIdentifier(entry))
+        }
+        return false
     }
 
     /// Whether an operation on this tensor is recorded.
     private var records: Bool { requiresGrad && AutogradState.current.gradEnabled }
 
-    func unary(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self], operation(tracked!)) : Tensor(operation(value))
+    func unary(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        records ? Tensor.recorded(name, [self], operation(tracked!), file: file, line: line) : Tensor(operation(value))
     }
 
-    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
+    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, file: StaticString = "", line: UInt = 0,
+                       _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
         guard (a.requiresGrad || b.requiresGrad) && AutogradState.current.gradEnabled else {
             return Tensor(operation(a.value, b.value))
         }
-        return recorded(name, [a, b], operation(a.engineValue, b.engineValue))
+        if a.isInference || b.isInference {
+            return record(name, [a, b], file: file, line: line) { operation($0[0], $0[1]) }
+        }
+        return recorded(name, [a, b], operation(a.engineValue, b.engineValue), file: file, line: line)
     }
 
     /// With a number on the right: the number is an input without history.
-    func withNumber(_ name: String, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self, nil], operation(tracked!)) : Tensor(operation(value))
+    func withNumber(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        records ? Tensor.recorded(name, [self, nil], operation(tracked!), file: file, line: line) : Tensor(operation(value))
     }
 }
 
@@ -81,8 +131,11 @@ extension Tensor {
     /// `x ** y` elementwise.
     public func pow(_ exponent: Tensor) -> Tensor { self ** exponent }
 
-    /// The value converted to `dtype` (recorded for floating dtypes).
-    public func to(_ dtype: DType) -> Tensor { unary("ToCopyBackward0") { $0.to(dtype) } }
+    /// The value converted to `dtype` (recorded for floating dtypes); the tensor itself when it
+    /// has that dtype already, as in PyTorch.
+    public func to(_ dtype: DType) -> Tensor {
+        dtype == self.dtype ? self : unary("ToCopyBackward0") { $0.to(dtype) }
+    }
 }
 
 // MARK: - Elementwise functions
@@ -157,13 +210,13 @@ extension Tensor {
     /// `a` where `condition` is true, else `b` (`torch.where`).
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor,
                                file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        record("WhereBackward0", [a, b]) { NDArray.where(condition.value, $0[0], $0[1], file: file, line: line) }
+        record("WhereBackward0", [a, b], file: file, line: line) { NDArray.where(condition.value, $0[0], $0[1], file: file, line: line) }
     }
 
     /// `a` where `condition` is true, else the number `b`.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Double,
                                file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        a.withNumber("WhereBackward0") { NDArray.where(condition.value, $0, b, file: file, line: line) }
+        a.withNumber("WhereBackward0", file: file, line: line) { NDArray.where(condition.value, $0, b, file: file, line: line) }
     }
 }
 
@@ -171,31 +224,31 @@ extension Tensor {
 
 extension Tensor {
     public func sum(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "SumBackward0" : "SumBackward1") { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "SumBackward0" : "SumBackward1", file: file, line: line) { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func sum(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         sum(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func mean(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MeanBackward0" : "MeanBackward1") { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MeanBackward0" : "MeanBackward1", file: file, line: line) { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func mean(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         mean(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func prod(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "ProdBackward0" : "ProdBackward1") { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "ProdBackward0" : "ProdBackward1", file: file, line: line) { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func max(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MaxBackward1" : "AmaxBackward0") { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MaxBackward1" : "AmaxBackward0", file: file, line: line) { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func max(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "MaxBackward1" : "MaxBackward0") { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "MaxBackward1" : "MaxBackward0", file: file, line: line) { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dims == nil ? "MinBackward1" : "AminBackward0") { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary(dims == nil ? "MinBackward1" : "AminBackward0", file: file, line: line) { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func min(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "MinBackward1" : "MinBackward0") { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary(dim == nil ? "MinBackward1" : "MinBackward0", file: file, line: line) { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
     public func argmax(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor(value.argmax(dim: dim, keepDim: keepDim, file: file, line: line))
@@ -204,120 +257,252 @@ extension Tensor {
         Tensor(value.argmin(dim: dim, keepDim: keepDim, file: file, line: line))
     }
     public func cumsum(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("CumsumBackward0") { $0.cumsum(dim: dim, file: file, line: line) }
+        unary("CumsumBackward0", file: file, line: line) { $0.cumsum(dim: dim, file: file, line: line) }
     }
     public func logSumExp(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("LogsumexpBackward0") { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary("LogsumexpBackward0", file: file, line: line) { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func logSumExp(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         logSumExp(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
     public func variance(dims: [Int]?, correction: Int = 1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("VarBackward0") { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("VarBackward0", file: file, line: line) { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func `var`(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                       file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("VarBackward0") { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("VarBackward0", file: file, line: line) { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func std(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                     file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("StdBackward0") { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
+        unary("StdBackward0", file: file, line: line) { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("NormBackward1") { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
+        unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
     }
     public func norm(p: Double = 2, dim: Int?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("NormBackward1") { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
+        unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
     }
 }
 
 // MARK: - Shape
 
 extension Tensor {
-    public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.reshape(shape, file: file, line: line) }
+    /// A view of this tensor (see Tensor+InPlace.swift): `read` recorded as `name`; an in-place
+    /// change of the view writes this tensor's new value, `write(old value, new view value)`.
+    func viewing(_ name: String, file: StaticString, line: UInt,
+                 read: @escaping (NDArray) -> NDArray, write: @escaping (NDArray, NDArray) -> NDArray) -> Tensor {
+        let result = unary(name, file: file, line: line, read)
+        result.becomeView(of: self, ViewLink(base: self, read: read, write: write))
+        return result
     }
-    /// PyTorch's `view`: a reshape (Fluxion's reshapes are views whenever the layout allows).
+
+    /// A view with another shape and the same elements in row-major order.
+    private func reshapedView(_ name: String, file: StaticString, line: UInt, _ read: @escaping (NDArray) -> NDArray) -> Tensor {
+        viewing(name, file: file, line: line, read: read) { base, v in v.reshape(base.shape) }
+    }
+
+    /// The elements with another shape (one size may be -1): a view, as PyTorch's `view`.
+    public func reshape(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        reshapedView("ViewBackward0", file: file, line: line) { $0.reshape(shape, file: file, line: line) }
+    }
+    /// PyTorch's `view`: `reshape`, a view of this tensor.
     public func view(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         reshape(shape, file: file, line: line)
     }
+    /// Dimensions `startDim...endDim` merged into one (a view).
     public func flatten(startDim: Int = 0, endDim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
+        reshapedView("ViewBackward0", file: file, line: line) { $0.flatten(startDim: startDim, endDim: endDim, file: file, line: line) }
     }
+    /// Dimension `dim` (or every dimension) of size 1 removed (a view).
     public func squeeze(dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1") { $0.squeeze(dim: dim, file: file, line: line) }
+        reshapedView(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1", file: file, line: line) { $0.squeeze(dim: dim, file: file, line: line) }
     }
+    /// A dimension of size 1 inserted at `dim` (a view).
     public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("UnsqueezeBackward0") { $0.unsqueeze(dim, file: file, line: line) }
+        reshapedView("UnsqueezeBackward0", file: file, line: line) { $0.unsqueeze(dim, file: file, line: line) }
     }
+    /// The dimensions in the order `dims` (a view).
     public func permute(_ dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0") { $0.permute(dims, file: file, line: line) }
+        viewing("PermuteBackward0", file: file, line: line, read: { $0.permute(dims, file: file, line: line) }) { base, v in
+            var inverse = [Int](repeating: 0, count: dims.count)
+            for (i, d) in dims.enumerated() { inverse[d < 0 ? d + base.rank : d] = i }
+            return v.permute(inverse)
+        }
     }
+    /// Dimensions `dim0` and `dim1` swapped (a view).
     public func transpose(_ dim0: Int, _ dim1: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TransposeBackward0") { $0.transpose(dim0, dim1, file: file, line: line) }
+        viewing("TransposeBackward0", file: file, line: line, read: { $0.transpose(dim0, dim1, file: file, line: line) }) { _, v in
+            v.transpose(dim0, dim1)
+        }
     }
-    /// The dimensions reversed.
-    public var T: Tensor { unary("PermuteBackward0") { $0.T } }
-    /// The last two dimensions swapped.
-    public var mT: Tensor { unary("TransposeBackward0") { $0.mT } }
-    /// The matrix transpose of a tensor of at most 2 dimensions (`t()`).
-    public func t() -> Tensor { unary("TBackward0") { $0.T } }
+    /// The dimensions reversed (a view).
+    public var T: Tensor { viewing("PermuteBackward0", file: "", line: 0, read: { $0.T }) { _, v in v.T } }
+    /// The last two dimensions swapped (a view).
+    public var mT: Tensor { viewing("TransposeBackward0", file: "", line: 0, read: { $0.mT }) { _, v in v.mT } }
+    /// The matrix transpose of a tensor of at most 2 dimensions (`t()`, a view).
+    public func t() -> Tensor { viewing("TBackward0", file: "", line: 0, read: { $0.T }) { _, v in v.T } }
+
+    /// A view whose repeated elements cannot be written: writing it is refused as in PyTorch,
+    /// unless nothing was repeated.
+    fileprivate func expandedView(file: StaticString, line: UInt, _ read: @escaping (NDArray) -> NDArray) -> Tensor {
+        viewing("ExpandBackward0", file: file, line: line, read: read) { base, v in
+            guard v.count == base.count else {
+                fail("in-place operation on an expanded tensor",
+                     "more than one element of the written-to tensor (shape \(describe(v.shape)), expanded from \(describe(base.shape))) refers to a single element",
+                     fix: "clone() the tensor before performing the operation", file: file, line: line)
+            }
+            return v.reshape(base.shape)
+        }
+    }
+    /// The tensor broadcast to `shape` (a view; its repeated elements cannot be written).
     public func broadcast(to shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.broadcast(to: shape, file: file, line: line) }
+        expandedView(file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
     }
+    /// The tensor expanded to `shape` (-1 keeps a size; a view whose repeated elements cannot
+    /// be written).
     public func expand(_ shape: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.expand(shape, file: file, line: line) }
+        expandedView(file: file, line: line) { $0.expand(shape, file: file, line: line) }
     }
+    /// The tensor with `padding` (before, after) added around each dimension (a copy).
     public func pad(_ padding: [(Int, Int)], value: Double = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ConstantPadNdBackward0") { $0.pad(padding, value: value, file: file, line: line) }
+        unary("ConstantPadNdBackward0", file: file, line: line) { $0.pad(padding, value: value, file: file, line: line) }
     }
+
+    /// Elements `start..<start + length` along `dim`, as a view recorded as `name`.
+    private func narrowed(_ name: String, dim: Int, start: Int, length: Int, file: StaticString, line: UInt) -> Tensor {
+        viewing(name, file: file, line: line, read: { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }) { base, v in
+            var updated = base
+            let d = dim < 0 ? dim + base.rank : dim
+            updated[items: [IndexItem](repeating: .all, count: d) + [.range(start: start, end: start + length)], file: file, line: line] = v
+            return updated
+        }
+    }
+    /// Elements `start..<start + length` along `dim` (a view).
     public func narrow(dim: Int, start: Int, length: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("SliceBackward0") { $0.narrow(dim: dim, start: start, length: length, file: file, line: line) }
+        narrowed("SliceBackward0", dim: dim, start: start, length: length, file: file, line: line)
     }
+    /// Consecutive pieces of the given sizes along `dim` (views).
     public func split(sizes: [Int], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         var start = 0
         return sizes.map { size in
             defer { start += size }
-            return unary("SplitWithSizesBackward0") { [start] in $0.narrow(dim: dim, start: start, length: size, file: file, line: line) }
+            return narrowed("SplitWithSizesBackward0", dim: dim, start: start, length: size, file: file, line: line)
         }
     }
+    /// Consecutive pieces of `size` elements along `dim`, the last possibly smaller (views).
     public func split(size: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         let sizes = value.split(size: size, dim: dim, file: file, line: line).map { $0.shape[$0.rank > 0 ? (dim + $0.rank) % $0.rank : 0] }
         return split(sizes: sizes, dim: dim, file: file, line: line)
     }
+    /// `chunks` pieces of (nearly) equal size along `dim` (views).
     public func chunk(_ chunks: Int, dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> [Tensor] {
         let sizes = value.chunk(chunks, dim: dim, file: file, line: line).map { $0.shape[(dim + $0.rank) % $0.rank] }
         return split(sizes: sizes, dim: dim, file: file, line: line)
     }
+}
 
-    /// Elements selected by indices, ranges and strides, as NDArray's subscript.
+// MARK: - Subscripts
+
+extension Tensor {
+    /// The elements selected by integers, ranges and strides, `.newAxis` and `.ellipsis`
+    /// (NumPy's basic indexing, as NDArray's subscript): a view, so an in-place operation on
+    /// it changes this tensor too (`t[.all, 0].add_(1)`, `t[.all, 0] += 1`).
+    ///
+    /// Setting (`t[0] = v`, `t[1..<3] = v`) writes `v`, broadcast to the region, into this
+    /// tensor in place, recorded as PyTorch's `CopySlices`: the overwritten elements get no
+    /// gradient and `v` the gradient of its region. Refused as an in-place operation is (a
+    /// leaf that requires grad, or a view of one, while grad mode is on — allowed inside
+    /// `noGrad`), with a stop, since a subscript cannot throw.
     public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
-        self[items: indices.map(\.indexItem), file: file, line: line]
+        get { self[items: indices.map(\.indexItem), file: file, line: line] }
+        set { self[items: indices.map(\.indexItem), file: file, line: line] = newValue }
     }
 
+    /// Basic indexing with numbers: reading gives the one selected element (as `item()`);
+    /// setting (`t[0] = 5`, `t[.all, 0] = 0`) fills the region with the number.
+    @_disfavoredOverload
+    public subscript(_ indices: any ArrayIndex..., file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { (self[items: indices.map(\.indexItem), file: file, line: line] as Tensor).item(file: file, line: line) }
+        set { self[items: indices.map(\.indexItem), file: file, line: line] = newValue }
+    }
+
+    /// The elements selected by a list of index items: a view (see the variadic subscript);
+    /// setting writes into this tensor in place.
     public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
-        unary(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0") { $0[items: items, file: file, line: line] }
+        get {
+            viewing(items.allSatisfy(\.isIndex) ? "SelectBackward0" : "SliceBackward0", file: file, line: line,
+                    read: { $0[items: items, file: file, line: line] }) { base, v in
+                var updated = base
+                updated[items: items, file: file, line: line] = v
+                return updated
+            }
+        }
+        set {
+            write("CopySlices", "subscript assignment", newValue, throughView: true, file: file, line: line) { $0[items: items, file: file, line: line] = $1! }
+        }
+    }
+
+    /// A list of index items with numbers: reading gives the one selected element; setting
+    /// fills the region with the number.
+    @_disfavoredOverload
+    public subscript(items items: [IndexItem], file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { self[items: items, file: file, line: line].item(file: file, line: line) }
+        set {
+            let number = NDArray(newValue, dtype: dtype)
+            write("CopySlices", "subscript assignment", nil, throughView: true, file: file, line: line) { updated, _ in
+                updated[items: items, file: file, line: line] = number
+            }
+        }
+    }
+
+    /// Advanced indexing with a tensor, as PyTorch's (a copy, recorded as `IndexBackward0`): an
+    /// int64 `index` picks positions along the first dimension (`x[idx]`), a bool mask of the
+    /// leading dimensions picks the elements where it is true (`x[x .> 0]`); see NDArray's
+    /// subscript for the shapes.
+    ///
+    /// Setting writes into this tensor in place (`IndexPutBackward0`): the selected elements
+    /// get no gradient, the assigned value the gradient of the positions it went to. Refused as
+    /// an in-place operation is, with a stop.
+    public subscript(_ index: Tensor, file file: StaticString = #fileID, line line: UInt = #line) -> Tensor {
+        get { unary("IndexBackward0", file: file, line: line) { $0[index.value, file: file, line: line] } }
+        set {
+            write("IndexPutBackward0", "subscript assignment", newValue, throughView: false, file: file, line: line) { $0[index.value, file: file, line: line] = $1! }
+        }
+    }
+
+    /// Advanced indexing with numbers: reading gives the one selected element; setting fills
+    /// the selected elements with the number (`t[mask] = 0`, PyTorch's `MaskedFillBackward0`).
+    @_disfavoredOverload
+    public subscript(_ index: Tensor, file file: StaticString = #fileID, line line: UInt = #line) -> Double {
+        get { self[index, file: file, line: line].item(file: file, line: line) }
+        set {
+            let number = NDArray(newValue, dtype: dtype)
+            write(index.dtype == .bool ? "MaskedFillBackward0" : "IndexPutBackward0", "subscript assignment", nil,
+                  throughView: false, file: file, line: line) { updated, _ in
+                updated[index.value, file: file, line: line] = number
+            }
+        }
     }
 
     public func gather(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("GatherBackward0") { $0.gather(dim: dim, index: index.value, file: file, line: line) }
+        unary("GatherBackward0", file: file, line: line) { $0.gather(dim: dim, index: index.value, file: file, line: line) }
     }
     public func indexSelect(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("IndexSelectBackward0") { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
+        unary("IndexSelectBackward0", file: file, line: line) { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
     }
     public func scatterAdd(dim: Int, index: Tensor, source: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ScatterAddBackward0", self, source) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
+        Tensor.binary("ScatterAddBackward0", self, source, file: file, line: line) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
     }
 }
 
 public func concat(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("CatBackward0", tensors) { concat($0, dim: dim, file: file, line: line) }
+    Tensor.record("CatBackward0", tensors, file: file, line: line) { concat($0, dim: dim, file: file, line: line) }
 }
 
 public func stack(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("StackBackward0", tensors) { stack($0, dim: dim, file: file, line: line) }
+    Tensor.record("StackBackward0", tensors, file: file, line: line) { stack($0, dim: dim, file: file, line: line) }
 }
 
 // MARK: - Linear algebra
@@ -330,40 +515,40 @@ public func matmul(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line:
     case (2, 2), (1, 2): "MmBackward0"
     default: "BmmBackward0"
     }
-    return Tensor.binary(name, a, b) { matmul($0, $1, file: file, line: line) }
+    return Tensor.binary(name, a, b, file: file, line: line) { matmul($0, $1, file: file, line: line) }
 }
 
 /// `bias + a · b` for matrices (`torch.addmm`, the operation of a linear layer).
 public func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("AddmmBackward0", [bias, a, b]) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
+    Tensor.record("AddmmBackward0", [bias, a, b], file: file, line: line) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
 }
 
 public func outer(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("OuterBackward0", a, b) { outer($0, $1, file: file, line: line) }
+    Tensor.binary("OuterBackward0", a, b, file: file, line: line) { outer($0, $1, file: file, line: line) }
 }
 public func dot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("DotBackward0", a, b) { dot($0, $1, file: file, line: line) }
+    Tensor.binary("DotBackward0", a, b, file: file, line: line) { dot($0, $1, file: file, line: line) }
 }
 public func einsum(_ equation: String, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("EinsumBackward0", a, b) { einsum(equation, $0, $1, file: file, line: line) }
+    Tensor.binary("EinsumBackward0", a, b, file: file, line: line) { einsum(equation, $0, $1, file: file, line: line) }
 }
 public func solve(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LinalgSolveExBackward0", a, b) { solve($0, $1, file: file, line: line) }
+    Tensor.binary("LinalgSolveExBackward0", a, b, file: file, line: line) { solve($0, $1, file: file, line: line) }
 }
 public func cholesky(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgCholeskyExBackward0") { cholesky($0, file: file, line: line) }
+    a.unary("LinalgCholeskyExBackward0", file: file, line: line) { cholesky($0, file: file, line: line) }
 }
 public func triangularSolve(_ a: Tensor, _ b: Tensor, upper: Bool = false, transpose: Bool = false,
                             file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LinalgSolveTriangularBackward0", a, b) {
+    Tensor.binary("LinalgSolveTriangularBackward0", a, b, file: file, line: line) {
         triangularSolve($0, $1, upper: upper, transpose: transpose, file: file, line: line)
     }
 }
 public func inverse(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgInvExBackward0") { inverse($0, file: file, line: line) }
+    a.unary("LinalgInvExBackward0", file: file, line: line) { inverse($0, file: file, line: line) }
 }
 public func det(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    a.unary("LinalgDetBackward0") { det($0, file: file, line: line) }
+    a.unary("LinalgDetBackward0", file: file, line: line) { det($0, file: file, line: line) }
 }
 
 extension Tensor {
@@ -376,49 +561,71 @@ extension Tensor {
 
 extension Tensor {
     public func flip(dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("FlipBackward0") { $0.flip(dims: dims, file: file, line: line) }
+        unary("FlipBackward0", file: file, line: line) { $0.flip(dims: dims, file: file, line: line) }
     }
-    public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.fliplr(file: file, line: line) } }
-    public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0") { $0.flipud(file: file, line: line) } }
+    public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.fliplr(file: file, line: line) } }
+    public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.flipud(file: file, line: line) } }
     public func roll(shifts: [Int], dims: [Int] = [], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RollBackward0") { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
+        unary("RollBackward0", file: file, line: line) { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
     }
     public func roll(_ shift: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RollBackward0") { $0.roll(shift, dim: dim, file: file, line: line) }
+        unary("RollBackward0", file: file, line: line) { $0.roll(shift, dim: dim, file: file, line: line) }
     }
     public func tril(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TrilBackward0") { $0.tril(diagonal: diagonal, file: file, line: line) }
+        unary("TrilBackward0", file: file, line: line) { $0.tril(diagonal: diagonal, file: file, line: line) }
     }
     public func triu(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("TriuBackward0") { $0.triu(diagonal: diagonal, file: file, line: line) }
+        unary("TriuBackward0", file: file, line: line) { $0.triu(diagonal: diagonal, file: file, line: line) }
     }
+    /// The diagonal `offset` of the matrices in dimensions `dim1` and `dim2`, as the last
+    /// dimension (a view: `x.diagonal().zero_()` clears the diagonal of `x`).
     public func diagonal(offset: Int = 0, dim1: Int = 0, dim2: Int = 1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("DiagonalBackward0") { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+        viewing("DiagonalBackward0", file: file, line: line,
+                read: { $0.diagonal(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }) { base, v in
+            // The matrices moved last and flattened: the diagonal is a strided slice of each row.
+            let r = base.rank
+            let (d1, d2) = ((dim1 + r) % r, (dim2 + r) % r)
+            let order = (0..<r).filter { $0 != d1 && $0 != d2 } + [d1, d2]
+            var inverse = [Int](repeating: 0, count: r)
+            for (i, d) in order.enumerated() { inverse[d] = i }
+            let moved = base.permute(order)
+            let (n, m) = (base.shape[d1], base.shape[d2])
+            var rows = moved.reshape(Array(moved.shape.dropLast(2)) + [n * m])
+            let (count, start) = (v.shape.last ?? 0, offset >= 0 ? offset : -offset * m)
+            rows[items: [.ellipsis, .range(start: start, end: start + (count - 1) * (m + 1) + 1, step: m + 1)], file: file, line: line] = v
+            return rows.reshape(moved.shape).permute(inverse)
+        }
     }
     /// `torch.diag`: a vector's matrix records `DiagEmbedBackward0`; a matrix's diagonal is
     /// PyTorch's `diagonal_copy`, recorded as `DiagonalBackward0_copy`.
     public func diag(offset: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy") { $0.diag(offset: offset, file: file, line: line) }
+        unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy", file: file, line: line) { $0.diag(offset: offset, file: file, line: line) }
     }
     public func diagEmbed(offset: Int = 0, dim1: Int = -2, dim2: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("DiagEmbedBackward0") { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
+        unary("DiagEmbedBackward0", file: file, line: line) { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
     }
-    public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0") { $0.trace(file: file, line: line) } }
+    public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0", file: file, line: line) { $0.trace(file: file, line: line) } }
     public func `repeat`(_ repeats: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RepeatBackward0") { $0.repeat(repeats, file: file, line: line) }
+        unary("RepeatBackward0", file: file, line: line) { $0.repeat(repeats, file: file, line: line) }
     }
     public func tile(_ reps: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("RepeatBackward0") { $0.tile(reps, file: file, line: line) }
+        unary("RepeatBackward0", file: file, line: line) { $0.tile(reps, file: file, line: line) }
     }
     /// Recorded as PyTorch records it: the flatten of an expanded copy, `ViewBackward0`.
     public func repeatInterleave(_ repeats: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ViewBackward0") { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
+        unary("ViewBackward0", file: file, line: line) { $0.repeatInterleave(repeats, dim: dim, file: file, line: line) }
     }
+    /// Dimension `source` moved to position `destination` (a view).
     public func movedim(source: Int, destination: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("PermuteBackward0") { $0.movedim(source: source, destination: destination, file: file, line: line) }
+        viewing("PermuteBackward0", file: file, line: line,
+                read: { $0.movedim(source: source, destination: destination, file: file, line: line) }) { _, v in
+            v.movedim(source: destination, destination: source)
+        }
     }
+    /// The tensor expanded to `other`'s shape (a view whose repeated elements cannot be written).
     public func expandAs(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("ExpandBackward0") { $0.expandAs(other.value, file: file, line: line) }
+        let shape = other.shape
+        return expandedView(file: file, line: line) { $0.broadcast(to: shape, file: file, line: line) }
     }
 
     /// The sorted values (recorded as `SortBackward0`, or `SortBackward1` for PyTorch's
@@ -426,7 +633,7 @@ extension Tensor {
     public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary(stable ? "SortBackward1" : "SortBackward0") {
+        let values = unary(stable ? "SortBackward1" : "SortBackward0", file: file, line: line) {
             let sorted = $0.sort(dim: dim, descending: descending, stable: stable, file: file, line: line)
             indices = sorted.indices
             return sorted.values
@@ -440,7 +647,7 @@ extension Tensor {
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true,
                      file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary("TopkBackward0") {
+        let values = unary("TopkBackward0", file: file, line: line) {
             let top = $0.topk(k, dim: dim, largest: largest, sorted: sorted, file: file, line: line)
             indices = top.indices
             return top.values
@@ -450,7 +657,7 @@ extension Tensor {
     public func kthvalue(_ k: Int, dim: Int = -1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
-        let values = unary("KthvalueBackward0") {
+        let values = unary("KthvalueBackward0", file: file, line: line) {
             let kth = $0.kthvalue(k, dim: dim, keepDim: keepDim, file: file, line: line)
             indices = kth.indices
             return kth.values
@@ -459,14 +666,14 @@ extension Tensor {
     }
 
     public func maskedFill(_ mask: Tensor, value fill: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("MaskedFillBackward0") { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
+        unary("MaskedFillBackward0", file: file, line: line) { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
     }
     public func maskedFill(_ mask: Tensor, value fill: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("MaskedFillBackward1", self, fill) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
+        Tensor.binary("MaskedFillBackward1", self, fill, file: file, line: line) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
     }
     /// `torch.clamp` with tensor bounds (`ClampBackward0`); the bounds get gradients too.
     public func clamp(min: Tensor? = nil, max: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.record("ClampBackward0", [self, min, max].compactMap { $0 }) { v in
+        Tensor.record("ClampBackward0", [self, min, max].compactMap { $0 }, file: file, line: line) { v in
             var rest = v.dropFirst().makeIterator()
             let (lo, hi) = (min == nil ? nil : rest.next(), max == nil ? nil : rest.next())
             return v[0].clamp(min: lo, max: hi, file: file, line: line)
@@ -474,11 +681,11 @@ extension Tensor {
     }
     public func clampMin(_ min: Double) -> Tensor { unary("ClampMinBackward0") { $0.clampMin(min) } }
     public func clampMin(_ min: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ClampMinBackward1", self, min) { $0.clampMin($1, file: file, line: line) }
+        Tensor.binary("ClampMinBackward1", self, min, file: file, line: line) { $0.clampMin($1, file: file, line: line) }
     }
     public func clampMax(_ max: Double) -> Tensor { unary("ClampMaxBackward0") { $0.clampMax(max) } }
     public func clampMax(_ max: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        Tensor.binary("ClampMaxBackward1", self, max) { $0.clampMax($1, file: file, line: line) }
+        Tensor.binary("ClampMaxBackward1", self, max, file: file, line: line) { $0.clampMax($1, file: file, line: line) }
     }
     /// `torch.clip`, the alias of `clamp`, records clamp's nodes.
     public func clip(min: Double? = nil, max: Double? = nil) -> Tensor { clamp(min: min, max: max) }
@@ -490,26 +697,26 @@ extension Tensor {
     public func isFinite() -> Tensor { Tensor(value.isFinite()) }
 
     public func cumprod(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("CumprodBackward0") { $0.cumprod(dim: dim, file: file, line: line) }
+        unary("CumprodBackward0", file: file, line: line) { $0.cumprod(dim: dim, file: file, line: line) }
     }
     public func logcumsumexp(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("LogcumsumexpBackward0") { $0.logcumsumexp(dim: dim, file: file, line: line) }
+        unary("LogcumsumexpBackward0", file: file, line: line) { $0.logcumsumexp(dim: dim, file: file, line: line) }
     }
     /// `torch.diff` is a difference of two slices in PyTorch too: `SubBackward0`.
     public func diff(n: Int = 1, dim: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-        unary("SubBackward0") { $0.diff(n: n, dim: dim, file: file, line: line) }
+        unary("SubBackward0", file: file, line: line) { $0.diff(n: n, dim: dim, file: file, line: line) }
     }
 }
 
 public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LogaddexpBackward0", a, b) { logaddexp($0, $1, file: file, line: line) }
+    Tensor.binary("LogaddexpBackward0", a, b, file: file, line: line) { logaddexp($0, $1, file: file, line: line) }
 }
 public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("HypotBackward0", a, b) { hypot($0, $1, file: file, line: line) }
+    Tensor.binary("HypotBackward0", a, b, file: file, line: line) { hypot($0, $1, file: file, line: line) }
 }
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("LerpBackward0", start, end) { lerp($0, $1, weight: weight, file: file, line: line) }
+    Tensor.binary("LerpBackward0", start, end, file: file, line: line) { lerp($0, $1, weight: weight, file: file, line: line) }
 }
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.record("LerpBackward1", [start, end, weight]) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
+    Tensor.record("LerpBackward1", [start, end, weight], file: file, line: line) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
 }

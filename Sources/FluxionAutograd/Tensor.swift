@@ -10,6 +10,12 @@
 // (Backward.swift). Because recorded values are immutable, nothing done to a tensor later can
 // corrupt a graph that saved it.
 //
+// Views. A tensor made by basic indexing, a reshape, a transpose, `diagonal`, `expand` or
+// `detach()` remembers its base and how to read and write it (`ViewLink`): an in-place change
+// of the view writes the base through a recorded functional update, and a change of the base
+// reads its live views again (Tensor+InPlace.swift). So a view behaves as PyTorch's, though no
+// storage is shared.
+//
 // Composition follows from the levels. A transform applied to a function of tensors runs above
 // the tape, so `backward()` through a transformed function works (`grad(f)(w)` with `w`
 // requiring grad, then `.sum().backward()`). The reverse order does not: inside a transform,
@@ -22,7 +28,8 @@
 // (each records onto the shared tape), `backward()` and `Autograd.grad` on separate graphs,
 // and backward passes on several threads that accumulate into the same leaves (`.grad` is
 // updated under a lock, as PyTorch's is). Not safe, as in PyTorch: changing one tensor from
-// two threads at once (in-place operations, `requiresGrad_`, `detach_`, `retainGrad`),
+// two threads at once (in-place operations, `requiresGrad_`, `detach_`, `retainGrad`) or
+// changing a tensor while another thread uses one of its views (the change updates them),
 // registering or removing hooks while another thread runs a backward pass through them, and
 // two backward passes through one shared graph at once unless both pass `retainGraph: true`
 // (the first to finish would free what the other is reading). Modules may run `forward` on
@@ -56,10 +63,17 @@ public final class Tensor: @unchecked Sendable {
     private(set) var accumulator: Node?
     /// `grad`, behind a lock: backward passes on several threads may accumulate into one leaf.
     private let storedGrad = Mutex<Tensor?>(nil)
-    /// Counts the in-place operations applied to this tensor.
+    /// Counts the in-place changes of this tensor: its own in-place operations, and for a view,
+    /// the changes of its base.
     public private(set) var version = 0
-    /// Whether the tensor was made inside `inferenceMode`.
-    public let isInference: Bool
+    /// Whether the tensor was made inside `inferenceMode` (or is a view of such a tensor).
+    public private(set) var isInference: Bool
+    /// For a view (a basic subscript, a reshape, a transpose, `detach()`, …): its base and how
+    /// to read and write it.
+    private(set) var viewLink: ViewLink?
+    /// The live views of this tensor, brought up to date when it changes in place; behind a
+    /// lock, since views of a shared tensor may be made on several threads at once.
+    private let views = Mutex(ViewList())
 
     /// A tensor holding `value`, which does not require grad.
     public init(_ value: NDArray) {
@@ -201,8 +215,7 @@ extension Tensor {
             if g.requiresGrad || old.requiresGrad {
                 stored = old + g
             } else {
-                old.value = old.value + g.value
-                old.version += 1
+                old.rebind(Tensor(old.value + g.value))
             }
         }
     }
@@ -220,32 +233,168 @@ extension Tensor {
         return RemovableHandle { [weak node] in node?.hooks.removeAll { $0.id == id } }
     }
 
-    /// A tensor sharing this one's value, with no history and not requiring grad.
-    public func detach() -> Tensor { Tensor(value) }
+    /// A tensor sharing this one's value, with no history and not requiring grad — a view, as
+    /// in PyTorch: an in-place operation on it changes this tensor too (without recording it,
+    /// so this tensor keeps its place in its graph), and a change of this tensor shows in it.
+    /// It does not keep this tensor (or its graph) alive.
+    public func detach() -> Tensor {
+        let result = Tensor(value)
+        result.becomeView(of: self, ViewLink(base: self, differentiable: false, read: { $0 }, write: { _, v in v }))
+        return result
+    }
 
     /// Detaches this tensor from its history in place: it becomes a leaf that does not
-    /// require grad.
+    /// require grad. A view stays a view of its base, as `detach()` is (PyTorch refuses
+    /// `detach_()` on a view instead).
     @discardableResult
     public func detach_() -> Tensor {
+        if let link = viewLink, link.differentiable, let base = link.base {
+            viewLink = ViewLink(base: base, differentiable: false, read: link.read, write: link.write)
+        }
         tracked = nil
         gradFn = nil
         accumulator = nil
         return self
     }
 
-    /// Rebinds this tensor to `result` (an in-place operation): the value, history and version.
-    func assign(_ result: Tensor) {
+    /// Rebinds this tensor to `result` (an in-place change): the value, the history and the
+    /// version; then brings its views up to date.
+    ///
+    /// A result without history (an update inside `noGrad`) leaves a tensor that requires grad
+    /// in its place in the graph with the new value, as PyTorch does: a leaf stays a leaf, and
+    /// another tensor keeps its `gradFn`. `retainGrad()` moves to the new node, so `grad`
+    /// is the gradient of the current version; hooks stay with the node they were registered
+    /// on (they see the gradient of the version they were registered on), as in PyTorch.
+    func rebind(_ result: Tensor) {
+        let old = gradFn
         value = result.value
         version += 1
-        if let accumulator, requiresGrad, result.gradFn == nil {
-            // A leaf updated without recording keeps its place on the tape.
-            tracked = Autograd.tape.tracer(value, accumulator.ref)
+        if result.gradFn == nil, requiresGrad, let place = historyNode {
+            tracked = Autograd.tape.tracer(value, place.ref)
         } else {
             tracked = result.tracked
             gradFn = result.gradFn
             if gradFn != nil { accumulator = nil }
         }
+        if let old, old !== gradFn, old.retainsGrad, old.variable === self {
+            old.retainsGrad = false
+            if let gradFn {
+                gradFn.retainsGrad = true
+                gradFn.variable = self
+            }
+        }
+        refreshViews()
     }
+
+    /// Makes `result` this tensor's value in place. A view writes its base through its link
+    /// (recorded as PyTorch's `CopySlices`), and the base brings every view of it up to date,
+    /// this one included.
+    func commit(_ result: Tensor) {
+        guard let link = viewLink, let base = link.base else { return rebind(result) }
+        if link.differentiable {
+            base.commit(Tensor.record("CopySlices", [base, result]) { link.write($0[0], $0[1]) })
+        } else {
+            // detach(): the base changes without recording, keeping its place in its graph.
+            base.commit(Tensor(noGrad { link.write(base.value, result.value) }))
+        }
+    }
+
+    /// Makes this tensor a view of `base` through `link`.
+    func becomeView(of base: Tensor, _ link: ViewLink) {
+        viewLink = link
+        isInference = isInference || base.isInference
+        base.views.withLock { list in
+            if list.tensors.count >= list.capacity {
+                list.tensors.removeAll { $0.tensor == nil }
+                list.capacity = Swift.max(8, 2 * list.tensors.count)
+            }
+            list.tensors.append(WeakTensor(self))
+        }
+    }
+
+    /// Reads every live view again from this tensor's new value.
+    private func refreshViews() {
+        let live = views.withLock { list -> [Tensor] in
+            guard !list.tensors.isEmpty else { return [] }
+            list.tensors.removeAll { $0.tensor == nil }
+            return list.tensors.compactMap(\.tensor)
+        }
+        for view in live {
+            guard let link = view.viewLink else { continue }
+            // Recorded again as PyTorch regenerates a view's grad_fn after its base changed.
+            view.rebind(link.differentiable
+                ? setGradEnabled(link.madeWithGrad) { unary("AsStridedBackward0", link.read) }
+                : Tensor(link.read(value)))
+        }
+    }
+
+    /// Checks that an in-place change of this tensor is allowed (PyTorch's checks and errors).
+    /// `throughView`: the change writes a view of this tensor (a basic subscript assignment),
+    /// which PyTorch reports as a change of a view.
+    func checkInPlace(_ operation: String, throughView: Bool = false, file: StaticString, line: UInt) throws {
+        if isInference && !AutogradState.current.inferenceMode {
+            throw AutogradError.inPlaceOnInferenceTensor(operation: operation, file: "\(file)", line: line)
+        }
+        guard isGradEnabled else { return }
+        if isLeaf && requiresGrad {
+            throw throughView ? AutogradError.inPlaceOnViewOfLeaf(operation: operation, file: "\(file)", line: line)
+                : AutogradError.inPlaceOnLeaf(operation: operation, file: "\(file)", line: line)
+        }
+        var root = self
+        while let link = root.viewLink, link.differentiable, let base = link.base {
+            if link.madeInNoGrad {
+                throw AutogradError.inPlaceOnNoGradView(operation: operation, file: "\(file)", line: line)
+            }
+            root = base
+        }
+        if root !== self && root.isLeaf && root.requiresGrad {
+            throw AutogradError.inPlaceOnViewOfLeaf(operation: operation, file: "\(file)", line: line)
+        }
+    }
+}
+
+/// How a view reads its base and writes a new value back into it.
+final class ViewLink {
+    /// Whether the view is recorded from its base (false for `detach()`).
+    let differentiable: Bool
+    /// The view's value from the base's value.
+    let read: (NDArray) -> NDArray
+    /// The base's new value from its old value and the view's new value.
+    let write: (NDArray, NDArray) -> NDArray
+    /// Whether grad mode was on when the view was made.
+    let madeWithGrad: Bool
+    /// Made inside `noGrad` from a base that requires grad (PyTorch refuses to modify such a
+    /// view in place with grad mode on).
+    let madeInNoGrad: Bool
+    /// A differentiable view keeps its base alive, as PyTorch's `_base`; `detach()` does not.
+    private let strongBase: Tensor?
+    private weak var weakBase: Tensor?
+
+    init(base: Tensor, differentiable: Bool = true,
+         read: @escaping (NDArray) -> NDArray, write: @escaping (NDArray, NDArray) -> NDArray) {
+        self.differentiable = differentiable
+        self.read = read
+        self.write = write
+        madeWithGrad = isGradEnabled
+        madeInNoGrad = differentiable && !isGradEnabled && base.requiresGrad
+        strongBase = differentiable ? base : nil
+        weakBase = base
+    }
+
+    /// The tensor this is a view of (nil once a detached view's base is gone).
+    var base: Tensor? { strongBase ?? weakBase }
+}
+
+/// A reference to a tensor that does not keep it alive.
+struct WeakTensor {
+    weak var tensor: Tensor?
+    init(_ tensor: Tensor) { self.tensor = tensor }
+}
+
+/// The views of a tensor, and how many may be held before the dead ones are dropped.
+struct ViewList {
+    var tensors: [WeakTensor] = []
+    var capacity = 8
 }
 
 /// Unregisters a hook.
@@ -288,23 +437,26 @@ extension Tensor {
     public func item(file: StaticString = #fileID, line: UInt = #line) -> Double { value.item(file: file, line: line) }
 
     /// The elements in row-major order as `T` (PyTorch's `.numpy()`/`.tolist()`); refused
-    /// on a tensor that requires grad.
+    /// on a tensor that requires grad while grad mode is on (allowed inside `noGrad`, as
+    /// PyTorch's check is).
     public func scalars<T: Element>(as type: T.Type = T.self, file: StaticString = #fileID, line: UInt = #line) throws -> [T] {
         try exported("scalars()", file: file, line: line).scalars(as: type)
     }
 
-    /// The elements as `Float`; refused on a tensor that requires grad.
+    /// The elements as `Float`; refused on a tensor that requires grad while grad mode is on.
     public func floats(file: StaticString = #fileID, line: UInt = #line) throws -> [Float] {
         try exported("floats()", file: file, line: line).floats
     }
 
-    /// The elements as `Double`; refused on a tensor that requires grad.
+    /// The elements as `Double`; refused on a tensor that requires grad while grad mode is on.
     public func doubles(file: StaticString = #fileID, line: UInt = #line) throws -> [Double] {
         try exported("doubles()", file: file, line: line).doubles
     }
 
     private func exported(_ operation: String, file: StaticString, line: UInt) throws -> NDArray {
-        guard !requiresGrad else { throw AutogradError.exportRequiresGrad(operation: operation, file: "\(file)", line: line) }
+        guard !(requiresGrad && isGradEnabled) else {
+            throw AutogradError.exportRequiresGrad(operation: operation, file: "\(file)", line: line)
+        }
         return value
     }
 }

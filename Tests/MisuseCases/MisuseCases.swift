@@ -102,7 +102,8 @@ public let misuseCases: [MisuseCase] = MisuseCase.inPlace + [
 ]
 
 extension MisuseCase {
-    /// Cases found in the facade's in-place operations.
+    /// Cases found in the facade's in-place operations, subscript assignments and views, and
+    /// in advanced indexing.
     static let inPlace: [MisuseCase] = [
         MisuseCase("in-place operation that would grow the tensor",
                    ["Fluxion: add_: the result has shape [2, 3], but an in-place operation cannot change the tensor's shape [3]"]) {
@@ -113,6 +114,50 @@ extension MisuseCase {
                    ["Fluxion: add_: the result is float32, which cannot be stored in this int64 tensor"]) {
             let t = Tensor(NDArray([1, 2]))
             try t.add_(0.5)
+        },
+        MisuseCase("subscript assignment into a leaf that requires grad",
+                   ["Fluxion: subscript assignment: a view of a leaf Variable that requires grad is being used in an in-place operation",
+                    "MisuseCases.swift:", "Fix: "]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[0] = 5
+        },
+        MisuseCase("in-place operator on a view of a leaf",
+                   ["Fluxion: +=: a view of a leaf Variable that requires grad is being used in an in-place operation"]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[.all] += 1
+        },
+        MisuseCase("mask assignment into a leaf that requires grad",
+                   ["Fluxion: subscript assignment: a leaf tensor that requires grad is being used in an in-place operation"]) {
+            let w = try Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+            w[Tensor(NDArray([true, false, true]))] = 0
+        },
+        MisuseCase("writing an expanded view",
+                   ["Fluxion: in-place operation on an expanded tensor: more than one element of the written-to tensor",
+                    "MisuseCases.swift:", "Fix: clone() the tensor before performing the operation"]) {
+            let t = Tensor.zeros([3])
+            try t.expand([2, 3]).add_(1)
+        },
+        MisuseCase("an operator that would save an inference tensor",
+                   ["Fluxion: MulBackward0: inference tensors cannot be saved for backward", "Fix: make a copy outside inferenceMode"]) {
+            let t = inferenceMode { Tensor.ones([3]) }
+            _ = try Tensor([1.0, 2.0, 3.0], requiresGrad: true) * t
+        },
+        MisuseCase("subscript assignment repeating a position",
+                   ["Fluxion: subscript assignment: an index that repeats a position assigns it more than once", "MisuseCases.swift:"]) {
+            var x = NDArray.zeros([3])
+            x[NDArray([1, 1])] = NDArray([1.0, 2.0])
+        },
+        MisuseCase("a mask that does not match the leading dimensions",
+                   ["Fluxion: subscript: a mask of shape [3] does not match the leading dimensions of an array of shape [2, 3]"]) {
+            _ = NDArray.zeros([2, 3])[NDArray([true, false, true])]
+        },
+        MisuseCase("an index subscript of another dtype",
+                   ["Fluxion: subscript: an array index must be int64 (positions) or bool (a mask), got float32"]) {
+            _ = NDArray.zeros([3])[NDArray([0.0, 1.0])]
+        },
+        MisuseCase("a mask inside vmap selecting elements",
+                   ["Fluxion: subscript: a bool mask that a transform traces selects a number of elements that depends on its values"]) {
+            _ = try vmap { (row: NDArray) in row[row .> 0] }(NDArray.ones([2, 3]))
         },
     ]
 }

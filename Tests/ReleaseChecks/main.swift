@@ -5,6 +5,9 @@
 //    `precondition`, so a check written with one would stop here in silence.
 // 2. Results that must not depend on the build configuration (accurate sums, the untaken branch
 //    of `where` at second order) are compared with the values the debug test suite checks.
+// 3. Anomaly mode names the user's forward line: the caller's file and line for a custom
+//    `Function` (an optimised build's call stack has compiler-made frames there), the call
+//    stack for an operator.
 //
 // Prints one line per check and exits with status 1 if any fails.
 
@@ -66,7 +69,38 @@ func checkValues() throws {
     report(p == 16, "float64 (-2) ** 4", "\(p)")
 }
 
+/// x ↦ x with a backward of 0/0.
+enum NaNBackward: Function {
+    static func forward(_ ctx: FunctionContext, _ x: Tensor) -> Tensor { x * 1 }
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) -> [Tensor?] { [gradOutput / (gradOutput - gradOutput)] }
+}
+
+/// The forward site anomaly mode reports for the backward of `y`.
+func anomalySite(_ y: Tensor) -> String {
+    do {
+        try y.backward()
+    } catch let AutogradError.anomaly(_, _, _, forward) {
+        return forward
+    } catch {
+        return "\(error)"
+    }
+    return "no anomaly was found"
+}
+
+func checkAnomalySites() throws {
+    let x = try Tensor([1.0, 2.0], requiresGrad: true)
+    try detectAnomaly {
+        let applied = #line + 1
+        let site = anomalySite(try NaNBackward.apply(x).sum())
+        report(site == "\(#fileID):\(applied)", "anomaly mode names a custom Function's forward line", site)
+        let operated = #line + 1
+        let stack = anomalySite(sqrt(x - x).sum())
+        report(stack.hasSuffix("main.swift:\(operated)"), "anomaly mode names an operator's forward line from the call stack", stack)
+    }
+}
+
 try checkValues()
+try checkAnomalySites()
 try checkMisuse()
 print(failures == 0 ? "all release checks passed" : "\(failures) release checks failed")
 exit(failures == 0 ? 0 : 1)

@@ -86,6 +86,11 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
     }
 
     /// Cotangents of `leaves` given cotangents for `outputs`, by one backward sweep.
+    ///
+    /// The sweep stops at the leaves: it visits only the nodes on a path from an output to a
+    /// leaf, and applies a node's rule only when one of its inputs leads on to a leaf, so a
+    /// leaf that is an intermediate value is not swept past (PyTorch's `autograd.grad(y, [z])`
+    /// runs nothing beyond `z`). `options.intercept` sees exactly the cotangents computed.
     package static func backward(outputs: [(TapeNode.Ref, NDArray)], leaves: [TapeNode.Ref],
                                  options: SweepOptions = SweepOptions()) throws -> [NDArray?] {
         let nodes = reachable(from: outputs.map(\.0))
@@ -96,6 +101,12 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         var cotangents = [[NDArray?]](repeating: [], count: nodes.count)
         var requested = [Bool](repeating: false, count: nodes.count)
         for ref in leaves { if let p = position[ObjectIdentifier(ref.node)] { requested[p] = true } }
+        // Whether a node is a leaf or depends on one; parents come first in creation order.
+        var leads = requested
+        for p in nodes.indices where !leads[p] {
+            leads[p] = nodes[p].parents.contains { parent in parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
+        }
+        func leadsOn(_ parent: TapeNode.Ref?) -> Bool { parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
         func accumulate(_ ref: TapeNode.Ref, _ ct: NDArray) {
             let p = position[ObjectIdentifier(ref.node)]!
             if cotangents[p].isEmpty { cotangents[p] = [NDArray?](repeating: nil, count: ref.node.outputCount) }
@@ -103,7 +114,7 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         }
         for (ref, ct) in outputs { accumulate(ref, ct) }
         for p in nodes.indices.reversed() {
-            guard cotangents[p].contains(where: { $0 != nil }) else { continue }
+            guard leads[p], cotangents[p].contains(where: { $0 != nil }) else { continue }
             let node = nodes[p]
             // Every consumer of the node was recorded after it, so its cotangents are complete.
             if let intercept = options.intercept {
@@ -112,11 +123,14 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
                 }
             }
             guard let primitive = node.primitive else { continue }
+            let needs = node.parents.map(leadsOn)
+            // A requested leaf that no other leaf lies beyond: the sweep stops here.
+            guard needs.contains(true) else { continue }
             let (primals, outputs) = options.savedValues?(node) ?? (node.primals, node.outputs)
-            let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cotangents[p], needs: node.parents.map { $0 != nil })
+            let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cotangents[p], needs: needs)
             try options.inspect?(node, inputCts)
-            for (parent, ct) in zip(node.parents, inputCts) {
-                guard let parent, let ct else { continue }
+            for (i, (parent, ct)) in zip(node.parents, inputCts).enumerated() {
+                guard needs[i], let parent, let ct else { continue }
                 accumulate(parent, ct)
             }
             // Nothing reads these cotangents again unless they were asked for: free them early.
@@ -196,14 +210,22 @@ package final class TapeNode {
         self.outputs = outputs
         self.parents = parents
         self.outputCount = outputs.count
+        // Integer and bool values (indices, masks, sort orders) are what a rule that reads
+        // no floating values reads instead: they are saved values too (PyTorch saves an index
+        // tensor and frees it). A node with only parameters (a basic slice's bounds) saves none.
+        self.savesValues = primitive.map { p in
+            p.vjpReadsValues || primals.contains { !$0.dtype.isFloatingPoint } || outputs.contains { !$0.dtype.isFloatingPoint }
+        } ?? false
         self.index = nodeCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         liveNodes.wrappingAdd(1, ordering: .relaxed)
     }
 
     deinit { liveNodes.wrappingSubtract(1, ordering: .relaxed) }
 
-    /// Whether the node's rule reads the recorded values (a linear rule reads only shapes).
-    package var savesValues: Bool { primitive?.vjpReadsValues ?? false }
+    /// Whether the node's rule reads recorded values: floating values its rule reads, or the
+    /// integer and bool values (indices, masks) a linear rule reads; a rule that reads only
+    /// shapes and parameters saves nothing. Fixed when recorded, so it holds after `release()`.
+    package let savesValues: Bool
 
     /// Drops the recorded values, after which the node must not be swept again.
     package func release() {

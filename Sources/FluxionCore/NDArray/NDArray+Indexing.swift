@@ -7,6 +7,12 @@
 // (`y[0..<2] = z`, with z broadcast to the region) gives `y` new storage and leaves every
 // other array, including the one `y` was copied from, unchanged.
 //
+// `x[index]` with an array is NumPy's advanced indexing and gives a copy: an int64 array picks
+// positions along the first dimension, a bool mask of the leading dimensions picks the elements
+// where it is true. Assigning through it (`y[mask] = z`) is a functional update too: a select
+// between the old values and the new ones, so that the overwritten elements get no derivative
+// and the assigned values get the derivative of their positions.
+//
 // `gather`, `indexSelect`, `scatterAdd` and `oneHot` index with int64 arrays.
 
 import FluxionKernels
@@ -162,6 +168,110 @@ extension NDArray {
             let fitted = value.broadcast(to: noNewAxes).reshape(regionShape)
             self = bind(UpdateSlice(slice: r.slice), self, fitted)
         }
+    }
+}
+
+// MARK: - Advanced indexing with an array
+
+extension NDArray {
+    /// The elements an int64 or bool array selects (a copy, as NumPy's and PyTorch's advanced
+    /// indexing):
+    ///
+    /// - int64 `index`: the slices `self[index[...]]` along the first dimension, negative
+    ///   positions counting from the end; the result's shape is `index.shape + shape[1...]`.
+    /// - bool `index` (a mask of the first `k` dimensions' shape): the elements, or slices,
+    ///   where the mask is true, in row-major order; the result's shape is
+    ///   `[trueCount] + shape[k...]`. The count depends on the mask's values, so the mask must
+    ///   be concrete (not a value `vmap` or another transform traces).
+    ///
+    /// Setting replaces the selected elements with `newValue` broadcast to the selection's
+    /// shape (a value that broadcasts to one selected slice fills them all); the result has new
+    /// storage. An int64 index must not repeat a position when it is set.
+    public subscript(_ index: NDArray, file file: StaticString = #fileID, line line: UInt = #line) -> NDArray {
+        get {
+            if index.dtype == .bool {
+                let (rows, positions) = maskedRows(index, file, line)
+                return rows.indexSelect(dim: 0, index: positions, file: file, line: line)
+            }
+            let positions = indexPositions(index, "subscript", file, line)
+            return indexSelect(dim: 0, index: positions.reshape([-1]), file: file, line: line)
+                .reshape(index.shape + shape.dropFirst(), file: file, line: line)
+        }
+        set {
+            let value = newValue.to(dtype)
+            if index.dtype == .bool {
+                checkLeadingMask(index, file, line)
+                let rest = Array(shape[index.rank...])
+                if Shape.broadcast(value.shape, rest) == rest {
+                    // One value for every selected slice: a select, which needs no positions.
+                    let mask = index.reshape(index.shape + rest.map { _ in 1 })
+                    self = NDArray.where(mask, value.broadcast(to: rest), self, file: file, line: line)
+                    return
+                }
+                var (rows, positions) = maskedRows(index, file, line)
+                rows.put(positions, value.broadcast(to: [positions.count] + rest, file: file, line: line), file, line)
+                self = rows.reshape(shape, file: file, line: line)
+                return
+            }
+            let positions = indexPositions(index, "subscript assignment", file, line)
+            put(positions.reshape([-1]), value.broadcast(to: index.shape + shape.dropFirst(), file: file, line: line), file, line)
+        }
+    }
+
+    /// Stops unless `mask` is a bool array of this array's leading dimensions' shape.
+    private func checkLeadingMask(_ mask: NDArray, _ file: StaticString, _ line: UInt) {
+        guard mask.rank <= rank, Array(shape.prefix(mask.rank)) == mask.shape else {
+            fail("subscript", "a mask of shape \(describe(mask.shape)) does not match the leading dimensions of an array of shape \(describe(shape))",
+                 fix: "index with a mask of shape \(describe(Array(shape.prefix(Swift.max(mask.rank, 1))))), or use maskedFill or NDArray.where for a mask that broadcasts",
+                 file: file, line: line)
+        }
+    }
+
+    /// This array with the mask's dimensions flattened into one, and the int64 positions of
+    /// the mask's true elements along it.
+    private func maskedRows(_ mask: NDArray, _ file: StaticString, _ line: UInt) -> (NDArray, NDArray) {
+        checkLeadingMask(mask, file, line)
+        guard mask.isConcrete else {
+            fail("subscript", "a bool mask that a transform traces selects a number of elements that depends on its values",
+                 fix: "use NDArray.where(mask, x, y) or maskedFill, which keep the shape", file: file, line: line)
+        }
+        let positions = mask.bools.enumerated().compactMap { $1 ? $0 : nil }
+        let rows = reshape([Shape.count(mask.shape)] + shape[mask.rank...], file: file, line: line)
+        return (rows, NDArray(positions))
+    }
+
+    /// The int64 `index` with negative positions counted from the end of the first dimension,
+    /// after checking its dtype and range.
+    private func indexPositions(_ index: NDArray, _ op: String, _ file: StaticString, _ line: UInt) -> NDArray {
+        guard index.dtype == .int64 else {
+            fail(op, "an array index must be int64 (positions) or bool (a mask), got \(index.dtype)",
+                 fix: "convert it with .to(.int64), or compare to make a mask (x .> 0)", file: file, line: line)
+        }
+        guard rank > 0 else {
+            fail(op, "a 0-d array cannot be indexed with an array", fix: "index an array of at least one dimension", file: file, line: line)
+        }
+        let n = shape[0]
+        if let bad = index.firstIndex(outside: -n..<n) {
+            fail(op, "index \(bad) is out of range for dimension 0 of size \(n) (shape \(describe(shape)))",
+                 fix: "use indices in \(-n)..<\(n)", file: file, line: line)
+        }
+        guard index.isConcrete else { return index }
+        return NDArray(shape: index.shape, scalars: index.ints.map { $0 < 0 ? $0 + n : $0 })
+    }
+
+    /// Replaces the slices at `positions` (1-d int64, in range) along the first dimension with
+    /// the slices of `value` (of shape `[positions.count] + shape[1...]`).
+    private mutating func put(_ positions: NDArray, _ value: NDArray, _ file: StaticString, _ line: UInt) {
+        let rows = positions.count
+        let slices = value.reshape([rows] + shape.dropFirst(), file: file, line: line)
+        if positions.isConcrete, Set(positions.ints).count < rows {
+            fail("subscript assignment", "an index that repeats a position assigns it more than once",
+                 fix: "use positions without repeats, or add at repeated positions with scatterAdd", file: file, line: line)
+        }
+        // Which slices are replaced, and the new slices placed at their positions.
+        let hit = bind(IndexAdd(dim: 0, shape: [shape[0]]), positions, NDArray.ones([rows], dtype: dtype.floatingOrDefault)) .> 0
+        let placed = bind(IndexAdd(dim: 0, shape: shape), positions, slices)
+        self = NDArray.where(hit.reshape([shape[0]] + shape.dropFirst().map { _ in 1 }), placed, self, file: file, line: line)
     }
 }
 

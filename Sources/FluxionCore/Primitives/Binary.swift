@@ -195,6 +195,8 @@ public struct Compare: BinaryPrimitive, PiecewiseConstant {
 /// elsewhere.
 public struct Select: Primitive {
     public var name: String { "where" }
+    /// The rule reads the condition only (a bool input, saved as such), never the branches.
+    public var vjpReadsValues: Bool { false }
 
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
         let shape = Shape.broadcast(Shape.broadcast(inputs[0].shape, inputs[1].shape)!, inputs[2].shape)!

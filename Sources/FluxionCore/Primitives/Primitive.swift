@@ -34,8 +34,10 @@ public protocol Primitive: Sendable {
     /// batch size `size`.
     func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?])
 
-    /// Whether `vjp` reads the primal inputs or outputs (not only their shapes); a recorded
-    /// application of a primitive that does not keeps nothing worth freeing.
+    /// Whether `vjp` reads the floating-point primal inputs or outputs (not only their
+    /// shapes). Integer and bool inputs and outputs (indices, masks) are taken as read in any
+    /// case: a recorded application saves values when either holds, and is freed after a
+    /// backward pass (`TapeNode.savesValues`).
     var vjpReadsValues: Bool { get }
 
     /// `evaluate` on the concrete values of arrays (one- and two-input primitives skip the

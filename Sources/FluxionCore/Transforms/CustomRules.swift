@@ -22,8 +22,9 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     /// The function itself.
     let function: ([NDArray]) throws -> [NDArray]
     /// (inputs, outputs, cotangents of outputs) ↦ cotangents of inputs for `.vjp`;
-    /// (inputs, outputs, tangents of inputs) ↦ tangents of outputs for `.jvp`.
-    let rule: ([NDArray], [NDArray], [NDArray]) throws -> [NDArray]
+    /// (inputs, outputs, tangents of inputs) ↦ tangents of outputs for `.jvp`. A nil result is
+    /// a symbolic zero: nothing flows to that input (or output), so nothing is accumulated.
+    let rule: ([NDArray], [NDArray], [NDArray]) throws -> [NDArray?]
     let site: CallSite
 
     func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
@@ -40,7 +41,7 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     }
 
     /// `body`'s result, or (after recording the error for the enclosing transform) nil.
-    func attempt(_ body: () throws -> [NDArray]) -> [NDArray] {
+    func attempt<Element>(_ body: () throws -> [Element]) -> [Element] {
         do {
             return try body()
         } catch {
@@ -50,15 +51,21 @@ struct CustomFunction: Primitive, @unchecked Sendable {
         return []
     }
 
-    /// Applies the rule and checks its results' count and shapes against `expected`.
-    func applyRule(_ x: [NDArray], _ y: [NDArray], _ v: [NDArray], expected: [NDArray]) -> [NDArray] {
+    /// Applies the rule and checks its results' count and shapes against `expected` (a nil
+    /// result, a symbolic zero, fits any shape).
+    func applyRule(_ x: [NDArray], _ y: [NDArray], _ v: [NDArray], expected: [NDArray]) -> [NDArray?] {
         let result = attempt { try rule(x, y, v) }
-        guard result.map(\.shape) == expected.map(\.shape) else {
-            report(TransformError.customRuleMismatch(name: name, expected: expected.map(\.shape), got: result.map(\.shape),
+        guard result.count == expected.count, zip(result, expected).allSatisfy({ $0?.shape ?? $1.shape == $1.shape }) else {
+            report(TransformError.customRuleMismatch(name: name, expected: expected.map(\.shape), got: result.map { $0?.shape ?? [] },
                                        file: site.file, line: site.line))
-            return expected.map { NDArray.zeros($0.shape, dtype: $0.dtype.floatingOrDefault) }
+            return expected.map { _ in nil }
         }
         return result
+    }
+
+    /// `applyRule` with symbolic zeros made explicit, for the transposes, which need arrays.
+    func applyRuleFilled(_ x: [NDArray], _ y: [NDArray], _ v: [NDArray], expected: [NDArray]) -> [NDArray] {
+        zip(applyRule(x, y, v, expected: expected), expected).map { $0 ?? NDArray.zeros($1.shape, dtype: $1.dtype.floatingOrDefault) }
     }
 
     /// The transpose of a linear map given as array code, by recording it on a tape at zero.
@@ -76,7 +83,7 @@ struct CustomFunction: Primitive, @unchecked Sendable {
             return applyRule(primals, outputs, t, expected: outputs)
         case .vjp:
             let zero = outputs.map { NDArray.zeros($0.shape, dtype: $0.dtype.floatingOrDefault) }
-            return transpose({ u in applyRule(primals, outputs, u, expected: primals) }, at: zero, t)
+            return transpose({ u in applyRuleFilled(primals, outputs, u, expected: primals) }, at: zero, t)
         }
     }
 
@@ -87,14 +94,14 @@ struct CustomFunction: Primitive, @unchecked Sendable {
             return applyRule(primals, outputs, u, expected: primals)
         case .jvp:
             let zero = primals.map { NDArray.zeros($0.shape, dtype: $0.dtype.floatingOrDefault) }
-            return transpose({ t in applyRule(primals, outputs, t, expected: outputs) }, at: zero, u)
+            return transpose({ t in applyRuleFilled(primals, outputs, t, expected: outputs) }, at: zero, u)
         }
     }
 
     /// The function and its rule mapped over a leading batch axis of every input.
     func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
         let batched = zip(inputs, axes).map { $0.batchFirst($1, size: size) }
-        let (function, rule, site) = (self.function, self.rule, self.site)
+        let (function, rule, site, kind) = (self.function, self.rule, self.site, self.kind)
         let mapped = CustomFunction(
             name: name, kind: kind,
             function: { xs in
@@ -103,7 +110,13 @@ struct CustomFunction: Primitive, @unchecked Sendable {
             },
             rule: { xs, ys, vs in
                 try vmapFlat({ all in
-                    try rule(Array(all[..<xs.count]), Array(all[xs.count..<(xs.count + ys.count)]), Array(all[(xs.count + ys.count)...]))
+                    let (x, y) = (Array(all[..<xs.count]), Array(all[xs.count..<(xs.count + ys.count)]))
+                    let expected = kind == .vjp ? x : y
+                    // A symbolic zero cannot be mapped: it becomes zeros of its slot's shape.
+                    return try rule(x, y, Array(all[(xs.count + ys.count)...])).enumerated().map { i, r in
+                        let slot = i < expected.count ? expected[i] : NDArray.zeros([])
+                        return r ?? NDArray.zeros(slot.shape, dtype: slot.dtype.floatingOrDefault)
+                    }
                 }, xs + ys + vs, inAxes: (xs + ys + vs).map { _ in 0 }, outAxis: 0, chunkSize: nil,
                    randomness: .error, fallback: .loop, site: site)
             },
@@ -143,7 +156,7 @@ public func customJVP<T: ArrayTree, R: ArrayTree>(
 /// Wraps a typed function and rule as one `CustomFunction` primitive.
 package func customFunction<T: ArrayTree, R: ArrayTree>(
     _ f: @escaping (T) throws -> R, kind: CustomRuleKind, name: String, site: CallSite,
-    rule: @escaping (T, R, [NDArray]) throws -> [NDArray]
+    rule: @escaping (T, R, [NDArray]) throws -> [NDArray?]
 ) -> (T) throws -> R {
     { x in
         // Outside every transform, on values no tape records, no derivative can be asked for.
