@@ -11,8 +11,11 @@ public let quickRun = CommandLine.arguments.contains("--quick")
 /// Stops the notebook with `message` unless `condition` holds (release builds keep it).
 public func check(_ condition: Bool, _ message: @autoclosure () -> String,
                   file: StaticString = #fileID, line: UInt = #line) {
-    if !condition { fflush(nil) }
-    precondition(condition, "check failed: \(message())", file: file, line: line)
+    // fatalError, not precondition: its message survives the release builds notebooks run in.
+    guard condition else {
+        fflush(nil)
+        fatalError("check failed: \(message())", file: file, line: line)
+    }
 }
 
 /// `nextFunctions` as PyTorch prints `next_functions`: `((<PowBackward0 object>, 0), …)`.
