@@ -29,10 +29,10 @@ let package = Package(
             name: "FluxionCore",
             dependencies: ["FluxionKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .target(name: "FluxionAutograd", dependencies: ["FluxionCore", "FluxionKernels"]),
+        .target(name: "FluxionAutograd", dependencies: ["FluxionCore"]),
         .target(name: "Fluxion", dependencies: ["FluxionCore", "FluxionAutograd"]),
         .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd", "FluxionKernels"]),
+        .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd"]),
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
         .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),

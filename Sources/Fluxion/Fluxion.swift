@@ -1,5 +1,3 @@
 // The umbrella module: `import Fluxion` brings in everything users need. It only re-exports.
 @_exported import FluxionCore
 @_exported import FluxionAutograd
-@_exported import enum FluxionKernels.DType
-@_exported import protocol FluxionKernels.Element

@@ -4,7 +4,6 @@
 // them.
 
 import FluxionCore
-import FluxionKernels
 
 /// A misuse of the `Tensor` facade's autograd state.
 public enum AutogradError: Error, CustomStringConvertible, Equatable {

@@ -12,7 +12,6 @@
 // sweep exactly when `createGraph` is, as in PyTorch.
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor {
     /// Computes the gradient of this tensor with respect to the leaves of its graph and adds

@@ -24,7 +24,6 @@
 // tensor operations can be differentiated again (double backward).
 
 import FluxionCore
-import FluxionKernels
 
 /// A differentiable operation with a hand-written backward.
 public protocol Function {

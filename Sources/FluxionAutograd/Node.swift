@@ -10,7 +10,6 @@
 // for the derivative of x³, as in PyTorch).
 
 import FluxionCore
-import FluxionKernels
 import Runtime
 
 /// A node of the graph recorded by operations on tensors that require grad.

@@ -8,7 +8,6 @@
 // (`MseLossBackward0`), its derivative still that of the operations it runs.
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor {
     /// `operation` applied to the values of `inputs` (nil: an operand without history), recorded

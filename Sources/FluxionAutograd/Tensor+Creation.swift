@@ -3,7 +3,6 @@
 // as `torch.zeros(3).requires_grad_()`).
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor: ExpressibleByArrayLiteral {
     /// A nested literal, with NDArray's literal dtypes (`[1.0, 2.0]` is float32).

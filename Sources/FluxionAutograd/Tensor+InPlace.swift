@@ -22,7 +22,6 @@
 // message.
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor {
     /// Applies `result` to this tensor in place, after the checks.

@@ -8,7 +8,6 @@
 // (`(nil, 0)` in `nextFunctions`, as PyTorch's wrapped scalars).
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor {
     /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a

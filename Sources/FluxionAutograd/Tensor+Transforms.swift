@@ -12,7 +12,6 @@
 // in JAX's first example; a closure over tensors still selects these.
 
 import FluxionCore
-import FluxionKernels
 
 extension Tensor: ArrayTree {
     public var leaves: [NDArray] { [engineValue] }

@@ -38,7 +38,6 @@
 // `step()` must not overlap a backward pass into its parameters.
 
 import FluxionCore
-import FluxionKernels
 import Synchronization
 
 /// The facade's shared state.

@@ -1,6 +1,9 @@
 // The immutable array value: shape, dtype, element access and the views that cost no copy.
 
 import FluxionKernels
+// The element types belong to the kernels; every layer above sees them through this module.
+@_exported import enum FluxionKernels.DType
+@_exported import protocol FluxionKernels.Element
 
 /// An n-dimensional array of `float32`, `float64`, `int64` or `bool` elements: an immutable
 /// value with NumPy broadcasting and PyTorch's operator vocabulary.
@@ -115,8 +118,4 @@ extension NDArray {
     }
 }
 
-/// The element type of an array (`float32`, `float64`, `int64`, `bool`).
-public typealias DType = FluxionKernels.DType
 
-/// A Swift type that can be an array element (`Float`, `Double`, `Int64`, `Bool`).
-public typealias Element = FluxionKernels.Element

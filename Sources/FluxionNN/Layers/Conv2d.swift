@@ -4,7 +4,6 @@
 // derivative with respect to the image adds the columns' cotangents back with `Col2Im`.
 
 import Fluxion
-import FluxionKernels
 
 /// Cross-correlates `[N, inChannels, H, W]` images with `outChannels` learned kernels of
 /// `kernelSize`, plus a bias per output channel. Weight `[outChannels, inChannels, kh, kw]`

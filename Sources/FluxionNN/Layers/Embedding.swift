@@ -4,7 +4,6 @@
 
 import Fluxion
 import FluxionCore
-import FluxionKernels
 
 /// Rows of a learned `[numEmbeddings, embeddingDim]` table, looked up by int64 indices of
 /// any shape: output shape = index shape + [embeddingDim]. The table starts N(0, 1).

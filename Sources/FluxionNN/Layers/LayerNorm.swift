@@ -9,7 +9,6 @@
 
 import Fluxion
 import FluxionCore
-import FluxionKernels
 
 /// Normalises over the trailing `normalizedShape` dimensions, with a learned elementwise
 /// scale (starting at 1) and shift (starting at 0).

@@ -5,7 +5,6 @@
 
 import Fluxion
 import FluxionCore
-import FluxionKernels
 
 /// y = x·Wᵀ + b for inputs `[..., inFeatures]`; W is `[outFeatures, inFeatures]`, b `[outFeatures]`.
 ///
