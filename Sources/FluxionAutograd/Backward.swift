@@ -134,7 +134,7 @@ struct BackwardPass {
 
         let gradientsByRef = try setGradEnabled(createGraph) {
             try throwingReported {
-                try ReverseTrace.backward(outputs: seeds, leaves: leaves, options: options(for: nodes))
+                try ReverseInterpreter.backward(outputs: seeds, leaves: leaves, options: options(for: nodes))
             }
         }
         if !retainGraph {

@@ -70,7 +70,7 @@ extension Tensor {
     /// on, has an input that depends on a probe and a rule that reads such (floating) inputs.
     private static func savesAny(of probes: [TapeNode], from ref: TapeNode.Ref) -> Bool {
         let first = probes.map(\.index).min() ?? Int.max
-        let entries = ReverseTrace.reachable(from: [ref]).filter { $0.index >= first }
+        let entries = ReverseInterpreter.reachable(from: [ref]).filter { $0.index >= first }
         var tainted = Set(probes.map(ObjectIdentifier.init))
         for entry in entries where entry.primitive != nil {   // creation order: inputs first
             guard entry.parents.contains(where: { $0.map { tainted.contains(ObjectIdentifier($0.node)) } ?? false }) else { continue }

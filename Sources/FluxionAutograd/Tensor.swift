@@ -43,7 +43,7 @@ import Synchronization
 /// The facade's shared state.
 public enum Autograd {
     /// The tape every operation on tensors that require grad records on.
-    static let tape = ReverseTrace(level: 0, transform: "autograd")
+    static let tape = ReverseInterpreter(level: 0, transform: "autograd")
 
     /// How many recorded operations are alive (tape entries held by graphs, pullbacks or
     /// tensors): for checking that graphs are freed.

@@ -1,7 +1,7 @@
 // Batching (`vmap`): a tracer carries a value from the level below with one extra dimension,
 // the batch axis, at a known position; its own shape is the value's without that axis. Each
 // primitive's `batch` rule applies the operation to the batched values directly, ideally as
-// one larger kernel call. Values that are not tracers of this trace are unbatched (shared by
+// one larger kernel call. Values that are not tracers of this interpreter are unbatched (shared by
 // every batch element).
 //
 // A primitive whose rule cannot handle a case may fall back to a loop over batch elements:
@@ -39,7 +39,7 @@ extension LoopBatched {
     }
 }
 
-final class BatchTrace: Trace, @unchecked Sendable {
+final class BatchInterpreter: Interpreter, @unchecked Sendable {
     let size: Int
     let randomness: Randomness
     let fallback: BatchFallback
@@ -60,19 +60,7 @@ final class BatchTrace: Trace, @unchecked Sendable {
     }
 
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        var values: [NDArray] = []
-        var axes: [Int?] = []
-        values.reserveCapacity(inputs.count)
-        axes.reserveCapacity(inputs.count)
-        for x in inputs {
-            if let t = x.tracer as? BatchTracer, t.trace === self {
-                values.append(t.value)
-                axes.append(t.axis)
-            } else {
-                values.append(x)
-                axes.append(nil)
-            }
-        }
+        let (values, axes) = unpack(inputs, BatchTracer.self, value: \.value, carried: \.axis)
         let (outputs, outAxes): ([NDArray], [Int?])
         if primitive is LoopBatched {
             if fallback == .error {
@@ -87,26 +75,26 @@ final class BatchTrace: Trace, @unchecked Sendable {
         }
         return zip(outputs, outAxes).map { y, axis in
             guard let axis else { return y }
-            return NDArray(tracer: BatchTracer(trace: self, value: y, axis: axis))
+            return NDArray(tracer: BatchTracer(interpreter: self, value: y, axis: axis))
         }
     }
 
-    /// `x` as a batched value of this trace whose batch runs along `axis`.
+    /// `x` as a batched value of this interpreter whose batch runs along `axis`.
     func lift(_ x: NDArray, axis: Int) -> NDArray {
-        NDArray(tracer: BatchTracer(trace: self, value: x, axis: axis))
+        NDArray(tracer: BatchTracer(interpreter: self, value: x, axis: axis))
     }
 
     /// The value of `y`, which must be the same for every batch element: `y` itself when it
     /// is not batched, else its first element (its values along the batch agree).
     func unbatchedValue(_ y: NDArray) -> NDArray {
-        guard let t = y.tracer as? BatchTracer, t.trace === self else { return y }
+        guard let t = y.tracer as? BatchTracer, t.interpreter === self else { return y }
         guard size > 0 else { return NDArray.zeros(t.shape, dtype: t.dtype) }
         return t.value.narrow(dim: t.axis, start: 0, length: 1).squeeze(dim: t.axis)
     }
 
     /// The value of `y` with its batch axis moved to `axis` (unbatched values are broadcast).
     func unbatch(_ y: NDArray, to axis: Int) -> NDArray {
-        if let t = y.tracer as? BatchTracer, t.trace === self { return t.value.moveAxis(from: t.axis, to: axis) }
+        if let t = y.tracer as? BatchTracer, t.interpreter === self { return t.value.moveAxis(from: t.axis, to: axis) }
         return y.unsqueeze(0).broadcast(to: [size] + y.shape).moveAxis(from: 0, to: axis)
     }
 }
@@ -115,23 +103,23 @@ final class BatchTracer: Tracer, @unchecked Sendable {
     let value: NDArray
     let axis: Int
 
-    init(trace: BatchTrace, value: NDArray, axis: Int) {
+    init(interpreter: BatchInterpreter, value: NDArray, axis: Int) {
         self.value = value
         self.axis = axis
         var shape = value.shape
         shape.remove(at: axis)
-        super.init(trace: trace, shape: shape, dtype: value.dtype)
+        super.init(interpreter: interpreter, shape: shape, dtype: value.dtype)
     }
 }
 
 // MARK: - Random sampling under vmap
 
-extension BatchTrace {
-    /// Whether `x` (a value of some level) carries this trace's batch axis.
+extension BatchInterpreter {
+    /// Whether `x` (a value of some level) carries this interpreter's batch axis.
     func batches(_ x: NDArray) -> Bool {
         var tracer = x.tracer
         while let t = tracer {
-            if t.trace === self { return true }
+            if t.interpreter === self { return true }
             // Keys are integers, so only batch tracers ever carry them.
             guard let batched = t as? BatchTracer else { return false }
             tracer = batched.value.tracer
@@ -154,11 +142,11 @@ extension BatchTrace {
 /// `.error` reports `randomnessUnderVmap`.
 func keyFollowingVmaps(_ key: NDArray, operation: String) -> NDArray {
     var key = key
-    for case let trace as BatchTrace in ThreadState.current.traces where !trace.batches(key) {
-        switch trace.randomness {
-        case .error: report(TransformError.randomnessUnderVmap(operation: operation, level: trace.level))
+    for case let interpreter as BatchInterpreter in ThreadState.current.interpreters where !interpreter.batches(key) {
+        switch interpreter.randomness {
+        case .error: report(TransformError.randomnessUnderVmap(operation: operation, level: interpreter.level))
         case .same: continue
-        case .different: key = trace.splitPerElement(key)
+        case .different: key = interpreter.splitPerElement(key)
         }
     }
     return key

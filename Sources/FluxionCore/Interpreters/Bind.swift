@@ -1,7 +1,7 @@
 // The one entry point every operation goes through.
 //
-// `bind` finds the highest-level tracer among its inputs and lets that trace process the
-// primitive; the trace computes on its parent level by calling `bind` again with the values its
+// `bind` finds the highest-level tracer among its inputs and lets that interpreter process the
+// primitive; the interpreter computes on its parent level by calling `bind` again with the values its
 // tracers carry, so nested transforms compose (autodidax's design). With no tracer among the
 // inputs, `bind` evaluates the kernel at once: the fast path, which allocates nothing but the
 // result. A tracer whose transform has ended is reported (ReportedErrors.swift) and its
@@ -12,11 +12,11 @@ import FluxionKernels
 /// Applies `primitive` to `inputs`: evaluates at once when no input is a tracer, otherwise
 /// hands it to the interpreter of the highest-level tracer.
 public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] {
-    var top: Trace?
+    var top: Interpreter?
     for x in inputs {
         guard let t = x.tracer else { continue }
-        guard t.trace.isActive else { return escaped(primitive, inputs, t) }
-        if top == nil || t.trace.level > top!.level { top = t.trace }
+        guard t.interpreter.isActive else { return escaped(primitive, inputs, t) }
+        if top == nil || t.interpreter.level > top!.level { top = t.interpreter }
     }
     guard let top else { return primitive.evaluate(arrays: inputs) }
     return top.process(primitive, inputs)
@@ -25,9 +25,9 @@ public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] 
 /// A tracer outlived its transform: report it and compute on its concrete value so the caller
 /// can continue to the point where the error is thrown.
 func escaped(_ primitive: some Primitive, _ inputs: [NDArray], _ tracer: Tracer) -> [NDArray] {
-    report(TransformError.escapedTracer(transform: tracer.trace.transform, operation: primitive.name, shape: tracer.shape))
+    report(TransformError.escapedTracer(transform: tracer.interpreter.transform, operation: primitive.name, shape: tracer.shape))
     let stripped = inputs.map { x -> NDArray in
-        guard let t = x.tracer, !t.trace.isActive else { return x }
+        guard let t = x.tracer, !t.interpreter.isActive else { return x }
         return NDArray.zeros(t.shape, dtype: t.dtype)
     }
     return bind(primitive, stripped)

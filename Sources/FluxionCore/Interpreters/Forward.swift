@@ -5,37 +5,25 @@
 
 import FluxionKernels
 
-final class ForwardTrace: Trace, @unchecked Sendable {
+final class ForwardInterpreter: Interpreter, @unchecked Sendable {
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        var primals: [NDArray] = []
-        var tangents: [NDArray?] = []
-        primals.reserveCapacity(inputs.count)
-        tangents.reserveCapacity(inputs.count)
-        for x in inputs {
-            if let t = x.tracer as? ForwardTracer, t.trace === self {
-                primals.append(t.primal)
-                tangents.append(t.tangent)
-            } else {
-                primals.append(x)
-                tangents.append(nil)
-            }
-        }
+        let (primals, tangents) = unpack(inputs, ForwardTracer.self, value: \.primal, carried: \.tangent)
         let outputs = bind(primitive, primals)
         let outTangents = primitive.jvp(primals, tangents, outputs: outputs)
         return zip(outputs, outTangents).map { y, t in
             guard let t, y.dtype.isFloatingPoint else { return y }
-            return NDArray(tracer: ForwardTracer(trace: self, primal: y, tangent: t))
+            return NDArray(tracer: ForwardTracer(interpreter: self, primal: y, tangent: t))
         }
     }
 
-    /// `x` as a dual number of this trace with tangent `t`.
+    /// `x` as a dual number of this interpreter with tangent `t`.
     func lift(_ x: NDArray, tangent t: NDArray) -> NDArray {
-        NDArray(tracer: ForwardTracer(trace: self, primal: x, tangent: t))
+        NDArray(tracer: ForwardTracer(interpreter: self, primal: x, tangent: t))
     }
 
-    /// The primal and tangent (zero when `y` does not depend on this trace's inputs).
+    /// The primal and tangent (zero when `y` does not depend on this interpreter's inputs).
     func split(_ y: NDArray) -> (primal: NDArray, tangent: NDArray) {
-        if let t = y.tracer as? ForwardTracer, t.trace === self { return (t.primal, t.tangent) }
+        if let t = y.tracer as? ForwardTracer, t.interpreter === self { return (t.primal, t.tangent) }
         return (y, NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault))
     }
 }
@@ -44,10 +32,10 @@ final class ForwardTracer: Tracer, @unchecked Sendable {
     let primal: NDArray
     let tangent: NDArray
 
-    init(trace: ForwardTrace, primal: NDArray, tangent: NDArray) {
+    init(interpreter: ForwardInterpreter, primal: NDArray, tangent: NDArray) {
         self.primal = primal
         self.tangent = tangent
-        super.init(trace: trace, shape: primal.shape, dtype: primal.dtype)
+        super.init(interpreter: interpreter, shape: primal.shape, dtype: primal.dtype)
     }
 
     override func concreteValue() -> StridedArray { primal.base }

@@ -1,5 +1,5 @@
 // Reverse mode: a tape. A tracer carries a primal value (from the level below) and the tape
-// node that made it; each primitive applied to this trace's tracers records a node holding the
+// node that made it; each primitive applied to this interpreter's tracers records a node holding the
 // primitive, its primal inputs and outputs, and the nodes of its inputs. The backward sweep
 // visits nodes in reverse order of creation (a topological order), sums the cotangents each
 // output receives, and applies the primitive's `vjp` rule. Because the rules are array code run
@@ -7,43 +7,28 @@
 //
 // Saved values are immutable arrays, so a recorded node can never be corrupted; a tape lives
 // as long as a pullback refers to it. The same sweep serves the `Tensor` facade, whose graph is
-// a reverse trace at level 0 beneath every transform: `SweepOptions` lets it intercept
+// a reverse interpreter at level 0 beneath every transform: `SweepOptions` lets it intercept
 // cotangents (tensor hooks, `.grad` of intermediate tensors), inspect each rule's results
 // (anomaly detection) and run the rules on recorded values (higher-order `backward`).
 
 import FluxionKernels
 import Synchronization
 
-/// Creation indices for tape nodes: one counter for every trace and thread, so the nodes of the
-/// level-0 trace the facade shares between threads are ordered too.
+/// Creation indices for tape nodes: one counter for every interpreter and thread, so the nodes of the
+/// level-0 interpreter the facade shares between threads are ordered too.
 private let nodeCounter = Atomic<Int>(0)
 /// How many tape nodes exist (for tests that check graphs are freed).
 private let liveNodes = Atomic<Int>(0)
 
-package final class ReverseTrace: Trace, @unchecked Sendable {
+package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
     package override init(level: Int, transform: String) {
         super.init(level: level, transform: transform)
     }
 
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        var primals: [NDArray] = []
-        var parents: [TapeNode.Ref?] = []
-        primals.reserveCapacity(inputs.count)
-        parents.reserveCapacity(inputs.count)
-        var any = false
-        for x in inputs {
-            if let t = x.tracer, t.trace === self {
-                let t = unsafeDowncast(t, to: ReverseTracer.self)
-                primals.append(t.primal)
-                parents.append(t.ref)
-                any = true
-            } else {
-                primals.append(x)
-                parents.append(nil)
-            }
-        }
+        let (primals, parents) = unpack(inputs, ReverseTracer.self, value: \.primal, carried: \.ref)
         let outputs = bind(primitive, primals)
-        guard any, outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
+        guard parents.contains(where: { $0 != nil }), outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
         let node = TapeNode(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
         if outputs.count == 1 { return [tracer(outputs[0], TapeNode.Ref(node: node, output: 0))] }
         return outputs.enumerated().map { i, y in
@@ -51,20 +36,20 @@ package final class ReverseTrace: Trace, @unchecked Sendable {
         }
     }
 
-    /// `primal` as this trace's value recorded at `ref`.
+    /// `primal` as this interpreter's value recorded at `ref`.
     package func tracer(_ primal: NDArray, _ ref: TapeNode.Ref) -> NDArray {
-        NDArray(tracer: ReverseTracer(trace: self, primal: primal, ref: ref))
+        NDArray(tracer: ReverseTracer(interpreter: self, primal: primal, ref: ref))
     }
 
-    /// A new input of this trace: a leaf node standing for `x`.
+    /// A new input of this interpreter: a leaf node standing for `x`.
     package func leaf(_ x: NDArray) -> NDArray {
         let node = TapeNode(primitive: nil, primals: [], outputs: [x], parents: [])
         return tracer(x, TapeNode.Ref(node: node, output: 0))
     }
 
-    /// The primal of `y`, and its tape reference when it depends on this trace's inputs.
+    /// The primal of `y`, and its tape reference when it depends on this interpreter's inputs.
     package func split(_ y: NDArray) -> (primal: NDArray, ref: TapeNode.Ref?) {
-        if let t = y.tracer, t.trace === self {
+        if let t = y.tracer, t.interpreter === self {
             let t = unsafeDowncast(t, to: ReverseTracer.self)
             return (t.primal, t.ref)
         }
@@ -171,7 +156,7 @@ package struct SweepOptions {
     package init() {}
 }
 
-/// One recorded primitive application (or, with no primitive, an input of the trace).
+/// One recorded primitive application (or, with no primitive, an input of the interpreter).
 package final class TapeNode {
     /// An output of a node.
     package struct Ref {
@@ -201,7 +186,7 @@ package final class TapeNode {
     package let outputCount: Int
     /// Position in creation order.
     package let index: Int
-    /// Whatever the owner of the trace attaches (the facade's graph node).
+    /// Whatever the owner of the interpreter attaches (the facade's graph node).
     package weak var annotation: AnyObject?
 
     init(primitive: (any Primitive)?, primals: [NDArray], outputs: [NDArray], parents: [Ref?]) {
@@ -242,10 +227,10 @@ package final class ReverseTracer: Tracer, @unchecked Sendable {
     package let primal: NDArray
     package let ref: TapeNode.Ref
 
-    init(trace: ReverseTrace, primal: NDArray, ref: TapeNode.Ref) {
+    init(interpreter: ReverseInterpreter, primal: NDArray, ref: TapeNode.Ref) {
         self.primal = primal
         self.ref = ref
-        super.init(trace: trace, shape: primal.shape, dtype: primal.dtype)
+        super.init(interpreter: interpreter, shape: primal.shape, dtype: primal.dtype)
     }
 
     override func concreteValue() -> StridedArray { primal.base }

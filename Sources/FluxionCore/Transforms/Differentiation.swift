@@ -41,14 +41,14 @@ struct Recording {
             guard let ref, let ct else { return nil }
             return (ref, ct)
         }
-        let grads = try throwingReported { try ReverseTrace.backward(outputs: seeds, leaves: leafRefs) }
+        let grads = try throwingReported { try ReverseInterpreter.backward(outputs: seeds, leaves: leafRefs) }
         return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
     }
 
     /// Output tangents for input tangents (with the inputs' shapes): the linear map J·v.
     func pushforward(_ tangents: [NDArray]) throws -> [NDArray] {
         try checkTangents(tangents, for: primals, transform, site)
-        let tangents = try throwingReported { ReverseTrace.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs) }
+        let tangents = try throwingReported { ReverseInterpreter.forward(inputs: Array(zip(leafRefs, tangents)), outputs: outputRefs) }
         return zip(tangents, outputs).map { t, y in t ?? NDArray.zeros(y.shape, dtype: y.dtype.floatingOrDefault) }
     }
 }
@@ -71,9 +71,9 @@ func checkTangents(_ tangents: [NDArray], for primals: [NDArray], _ transform: S
 /// `f` run at `primals` with every operation recorded on a new tape.
 func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transform: String, site: CallSite) throws -> Recording {
     try checkDifferentiable(primals, transform, site)
-    return try withNewTrace({ ReverseTrace(level: $0, transform: transform) }) { trace in
-        let leaves = primals.map(trace.leaf)
-        let outputs = try f(leaves).map(trace.split)
+    return try withNewInterpreter({ ReverseInterpreter(level: $0, transform: transform) }) { interpreter in
+        let leaves = primals.map(interpreter.leaf)
+        let outputs = try f(leaves).map(interpreter.split)
         return Recording(outputs: outputs.map(\.primal), outputRefs: outputs.map(\.ref),
                          leafRefs: leaves.map { ($0.tracer as! ReverseTracer).ref }, primals: primals,
                          transform: transform, site: site)
@@ -85,9 +85,9 @@ func forwardMode(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], ta
                  transform: String, site: CallSite) throws -> (outputs: [NDArray], tangents: [NDArray]) {
     try checkDifferentiable(primals, transform, site)
     try checkTangents(tangents, for: primals, transform, site)
-    return try withNewTrace({ ForwardTrace(level: $0, transform: transform) }) { trace in
-        let duals = zip(primals, tangents).map { trace.lift($0, tangent: $1.to($0.dtype)) }
-        let split = try f(duals).map(trace.split)
+    return try withNewInterpreter({ ForwardInterpreter(level: $0, transform: transform) }) { interpreter in
+        let duals = zip(primals, tangents).map { interpreter.lift($0, tangent: $1.to($0.dtype)) }
+        let split = try f(duals).map(interpreter.split)
         return (split.map(\.primal), split.map(\.tangent))
     }
 }

@@ -33,13 +33,13 @@ func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes:
     for start in stride(from: 0, to: max(total, 1), by: chunk) {
         let size = min(chunk, total - start)
         let slices = zip(inputs, axes).map { x, a in a.map { x.narrow(dim: $0, start: start, length: size) } ?? x }
-        pieces.append(try withNewTrace({ BatchTrace(level: $0, size: size, randomness: randomness, fallback: fallback,
-                                                   site: site, offset: start, total: total) }) { trace in
-            let lifted = zip(slices, axes).map { x, a in a.map { trace.lift(x, axis: $0) } ?? x }
+        pieces.append(try withNewInterpreter({ BatchInterpreter(level: $0, size: size, randomness: randomness, fallback: fallback,
+                                                   site: site, offset: start, total: total) }) { interpreter in
+            let lifted = zip(slices, axes).map { x, a in a.map { interpreter.lift(x, axis: $0) } ?? x }
             return try f(lifted).enumerated().map { k, y in
                 guard let axis = outAxis(k) else {
                     if positions.count <= k { positions.append(nil) }
-                    return trace.unbatchedValue(y)
+                    return interpreter.unbatchedValue(y)
                 }
                 let rank = y.rank + 1
                 let a = axis < 0 ? axis + rank : axis
@@ -50,7 +50,7 @@ func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes:
                     throw TransformError.resultTooLarge(transform: "vmap", shape: [total] + y.shape, file: site.file, line: site.line)
                 }
                 if positions.count <= k { positions.append(a) }
-                return trace.unbatch(y, to: a)
+                return interpreter.unbatch(y, to: a)
             }
         })
     }
