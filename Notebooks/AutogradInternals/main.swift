@@ -166,7 +166,7 @@ do {
 
 // MARK: - Exercise 2: controlling the graph in a training loop
 
-final class MLP: Module {
+final class MLP: Module, @unchecked Sendable {
     let layer1 = Linear(10, 32, key: RandomKey(seed: 12))
     let layer2 = Linear(32, 32, key: RandomKey(seed: 13))
     let layer3 = Linear(32, 1, key: RandomKey(seed: 14))

@@ -141,7 +141,7 @@ _ = try writeSVG(lineChart([("distance estimate", distanceCurve), ("penalty", pe
 let n = 41
 let axis = (0..<n).map { -3 + 6 * Double($0) / Double(n - 1) }
 let plane = Tensor(NDArray(shape: [n * n, 2], scalars: axis.flatMap { y in axis.flatMap { x in [x, y] } }, dtype: .float64))
-let field = try noGrad { critic(plane) }.value.doubles
+let field = noGrad { critic(plane) }.value.doubles
 let picture = try writeSVG(heatMap((0..<n).map { Array(field[($0 * n)..<(($0 + 1) * n)]) }, title: "critic D(x, y)"),
                            named: "GradientPenalty-critic.svg")
 print("pictures in", (picture as NSString).deletingLastPathComponent)

@@ -36,6 +36,7 @@ final class AutogradState {
 
 /// Runs `body` without recording: tensors made inside do not require grad and have no
 /// `gradFn` (`torch.no_grad()`).
+@discardableResult
 public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
     try AutogradState.with({ $0.gradEnabled = false }, body)
 }
@@ -46,11 +47,13 @@ public func noGrad<T, R>(_ f: @escaping (T) throws -> R) -> (T) throws -> R {
 }
 
 /// Runs `body` with recording on, inside `noGrad` (`torch.enable_grad()`).
+@discardableResult
 public func enableGrad<R>(_ body: () throws -> R) rethrows -> R {
     try AutogradState.with({ $0.gradEnabled = true }, body)
 }
 
 /// Runs `body` with recording on or off (`torch.set_grad_enabled(mode)`).
+@discardableResult
 public func setGradEnabled<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
     try AutogradState.with({ $0.gradEnabled = enabled }, body)
 }
@@ -60,6 +63,7 @@ public var isGradEnabled: Bool { AutogradState.current.gradEnabled }
 
 /// Runs `body` without recording, marking the tensors made inside as inference tensors that
 /// can never take part in a graph (`torch.inference_mode()`).
+@discardableResult
 public func inferenceMode<R>(_ body: () throws -> R) rethrows -> R {
     try AutogradState.with({ $0.gradEnabled = false; $0.inferenceMode = true }, body)
 }
@@ -70,6 +74,7 @@ public var isInferenceModeEnabled: Bool { AutogradState.current.inferenceMode }
 /// Runs `body` with anomaly detection: operations remember where they were called, and a
 /// backward pass that produces a NaN or an infinity throws `AutogradError.anomaly` naming the
 /// backward node and that place (`torch.autograd.detect_anomaly()`). Slow; for debugging.
+@discardableResult
 public func detectAnomaly<R>(_ body: () throws -> R) rethrows -> R {
     try AutogradState.with({ $0.anomalyDetection = true }, body)
 }

@@ -15,7 +15,7 @@ public struct StorageHeader: Sendable {
 
 /// A contiguous block of elements of one dtype. Views share it; nothing writes to a block after
 /// the kernel that filled it returns, which is what makes arrays immutable values.
-public final class Storage: ManagedBuffer<StorageHeader, UInt64>, @unchecked Sendable {
+public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// A new, uninitialised block for `count` elements of `dtype`.
     @inlinable
     public static func allocate(_ dtype: DType, count: Int) -> Storage {

@@ -22,7 +22,7 @@ import Synchronization
 /// A layer or a model: parameters, child modules and a `forward` from a tensor to a tensor.
 ///
 /// ```swift
-/// final class MLP: Module {
+/// final class MLP: Module, @unchecked Sendable {
 ///     let layers: [Linear]
 ///     init(_ sizes: [Int]) {
 ///         layers = zip(sizes, sizes.dropFirst()).map { Linear($0, $1) }
@@ -40,7 +40,9 @@ import Synchronization
 ///
 /// Modules may be shared between threads for calls and `functionalCall` (which never writes
 /// the module); changing a module (training it, registering hooks) while another thread uses
-/// it is for the caller to order, as in PyTorch.
+/// it is for the caller to order, as in PyTorch. Modules are `@unchecked Sendable` on that
+/// understanding, so a model can be a top-level value of a script; Swift asks each subclass to
+/// say so too (`final class MLP: Module, @unchecked Sendable`).
 open class Module: CustomStringConvertible, @unchecked Sendable {
     /// Whether the module is in training mode (`train()`) rather than evaluation (`eval()`);
     /// dropout reads it.

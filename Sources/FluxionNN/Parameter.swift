@@ -35,7 +35,7 @@ extension Optional: ParameterValue where Wrapped == Tensor {
 /// A learnable tensor of a module (PyTorch's `nn.Parameter`):
 ///
 /// ```swift
-/// final class Affine: Module {
+/// final class Affine: Module, @unchecked Sendable {
 ///     @Parameter var scale: Tensor
 ///     @Parameter var shift: Tensor?
 ///     init(_ n: Int) {

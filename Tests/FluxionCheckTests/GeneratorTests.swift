@@ -86,7 +86,7 @@ struct GeneratorTests {
     @Test("a failing property shrinks to a small array of the simplest values")
     func shrinksArrays() async {
         let last = LastSeen<NDArray>()
-        await withKnownIssue {
+        await withKnownIssue("the failing property is provoked, to watch it shrink") {
             await propertyCheck(count: 50, input: Gen<NDArray>.array(ranks: 1...3, dimensions: 1...4)) { x in
                 last.value = x
                 #expect(x.count < 5)
@@ -101,7 +101,7 @@ struct GeneratorTests {
     func shrinksGradcheckFailures() async {
         let last = LastSeen<NDArray>()
         let wrong = customVJP({ (x: NDArray) in x * x }, vjp: { x, _, ct in 3 * x * ct })
-        await withKnownIssue {
+        await withKnownIssue("the failing property is provoked, to watch it shrink") {
             await propertyCheck(count: 20, input: Gen<NDArray>.array(in: .awayFromZero)) { x in
                 last.value = x
                 expectGradcheck(wrong, inputs: x)

@@ -46,7 +46,7 @@ struct ReportTests {
     @Test("expectGradcheck records one issue at the caller's line and returns false")
     func recordsAtCaller() {
         let line = #line + 2
-        withKnownIssue {
+        withKnownIssue("the failure this test provokes is the report under test") {
             let passed = expectGradcheck(Self.partlyWrong, inputs: x)
             #expect(!passed)
         } matching: { issue in
@@ -57,9 +57,9 @@ struct ReportTests {
 
     @Test("expectDerivatives and expectGradgradcheck record issues for wrong rules")
     func otherRecordingForms() {
-        withKnownIssue { #expect(!expectDerivatives(Self.partlyWrong, at: x, order: 1)) }
+        withKnownIssue("the failure this test provokes is the report under test") { #expect(!expectDerivatives(Self.partlyWrong, at: x, order: 1)) }
         let frozen = customVJP({ (x: NDArray) in sin(x) }, vjp: { x, _, ct in ct * stopGradient(cos(x)) })
-        withKnownIssue { #expect(!expectGradgradcheck(frozen, inputs: x)) }
+        withKnownIssue("the failure this test provokes is the report under test") { #expect(!expectGradgradcheck(frozen, inputs: x)) }
         #expect(expectDerivatives({ (x: NDArray) in sin(x) * x }, at: x))
     }
 
@@ -80,7 +80,7 @@ struct ReportTests {
         let expected = NDArray([[1.0, 2.0], [3.0, 4.0]], dtype: .float64)
         let actual = NDArray([[1.0, 2.5], [3.0, 4.0001]], dtype: .float64)
         let line = #line + 2
-        withKnownIssue {
+        withKnownIssue("the failure this test provokes is the report under test") {
             expectClose(actual, expected, rtol: 1e-6, atol: 1e-9)
         } matching: { issue in
             let text = "\(issue)"
@@ -94,7 +94,7 @@ struct ReportTests {
     @Test("assertClose forwards file and line, and reports shapes that differ")
     func assertCloseForwards() {
         let line = #line + 2
-        withKnownIssue {
+        withKnownIssue("the failure this test provokes is the report under test") {
             assertClose(NDArray([1.0, 2.0], dtype: .float64), NDArray([1.0, 2.0, 3.0], dtype: .float64))
         } matching: { issue in
             issue.sourceLocation?.line == line && issue.sourceLocation?.fileName == "ReportTests.swift"

@@ -6,7 +6,7 @@ import Fluxion
 import FluxionNN
 
 /// A block with an array of children and an optional child.
-final class Block: Module {
+final class Block: Module, @unchecked Sendable {
     let layers: [Linear]
     let norm: LayerNorm?
     init(_ width: Int, normalized: Bool) {
@@ -20,7 +20,7 @@ final class Block: Module {
 }
 
 /// A model with its own parameter, a child, and a dictionary of children.
-final class Net: Module {
+final class Net: Module, @unchecked Sendable {
     @Parameter var scale: Tensor
     let encoder: Block
     let heads: [String: Linear]
@@ -33,10 +33,10 @@ final class Net: Module {
     override func forward(_ x: Tensor) -> Tensor { heads["a"]!(activation(encoder(x * scale))) }
 }
 
-final class WithoutForward: Module {}
+final class WithoutForward: Module, @unchecked Sendable {}
 
 /// A tensor stored without @Parameter: not a parameter (a warning says so once).
-final class PlainTensor: Module {
+final class PlainTensor: Module, @unchecked Sendable {
     let weight = try! Tensor([1.0, 2.0], requiresGrad: true)
     @Parameter var scale = Tensor.ones([2])
 }

@@ -7,7 +7,7 @@ import Fluxion
 import FluxionNN
 
 /// A 3-layer MLP whose second layer's output can be detached.
-final class ThreeLayerMLP: Module {
+final class ThreeLayerMLP: Module, @unchecked Sendable {
     let layer1 = Linear(8, 16, key: RandomKey(seed: 21))
     let layer2 = Linear(16, 16, key: RandomKey(seed: 22))
     let layer3 = Linear(16, 4, key: RandomKey(seed: 23))

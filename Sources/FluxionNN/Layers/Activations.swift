@@ -4,13 +4,13 @@
 import Fluxion
 
 /// max(x, 0).
-public final class ReLU: Module {
+public final class ReLU: Module, @unchecked Sendable {
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { relu(input) }
 }
 
 /// max(x, 0) + slope·min(x, 0).
-public final class LeakyReLU: Module {
+public final class LeakyReLU: Module, @unchecked Sendable {
     public let negativeSlope: Double
     public init(negativeSlope: Double = 0.01) { self.negativeSlope = negativeSlope }
     public override func forward(_ input: Tensor) -> Tensor { leakyRelu(input, negativeSlope: negativeSlope) }
@@ -18,19 +18,19 @@ public final class LeakyReLU: Module {
 }
 
 /// tanh(x).
-public final class Tanh: Module {
+public final class Tanh: Module, @unchecked Sendable {
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { tanh(input) }
 }
 
 /// 1 / (1 + e⁻ˣ).
-public final class Sigmoid: Module {
+public final class Sigmoid: Module, @unchecked Sendable {
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { sigmoid(input) }
 }
 
 /// log(1 + e^(βx)) / β, and x itself where βx > `threshold` (as `nn.Softplus`).
-public final class Softplus: Module {
+public final class Softplus: Module, @unchecked Sendable {
     public let beta: Double
     public let threshold: Double
     public init(beta: Double = 1, threshold: Double = 20) {
@@ -49,7 +49,7 @@ public final class Softplus: Module {
 }
 
 /// x·Φ(x) (exact, or the tanh approximation).
-public final class GELU: Module {
+public final class GELU: Module, @unchecked Sendable {
     public let approximate: Bool
     public init(approximate: Bool = false) { self.approximate = approximate }
     public override func forward(_ input: Tensor) -> Tensor { gelu(input, approximate: approximate) }
@@ -57,13 +57,13 @@ public final class GELU: Module {
 }
 
 /// x·σ(x).
-public final class SiLU: Module {
+public final class SiLU: Module, @unchecked Sendable {
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { silu(input) }
 }
 
 /// Exponentials normalised along `dim`.
-public final class Softmax: Module {
+public final class Softmax: Module, @unchecked Sendable {
     public let dim: Int
     public init(dim: Int) { self.dim = dim }
     public override func forward(_ input: Tensor) -> Tensor { softmax(input, dim: dim) }
@@ -71,7 +71,7 @@ public final class Softmax: Module {
 }
 
 /// log-softmax along `dim`.
-public final class LogSoftmax: Module {
+public final class LogSoftmax: Module, @unchecked Sendable {
     public let dim: Int
     public init(dim: Int) { self.dim = dim }
     public override func forward(_ input: Tensor) -> Tensor { logSoftmax(input, dim: dim) }
@@ -79,13 +79,13 @@ public final class LogSoftmax: Module {
 }
 
 /// The input, unchanged.
-public final class Identity: Module {
+public final class Identity: Module, @unchecked Sendable {
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { input }
 }
 
 /// Dimensions `startDim...endDim` merged into one (by default all but the batch dimension).
-public final class Flatten: Module {
+public final class Flatten: Module, @unchecked Sendable {
     public let startDim: Int
     public let endDim: Int
     public init(startDim: Int = 1, endDim: Int = -1) {

@@ -8,7 +8,7 @@ import Fluxion
 /// Cross-correlates `[N, inChannels, H, W]` images with `outChannels` learned kernels of
 /// `kernelSize`, plus a bias per output channel. Weight `[outChannels, inChannels, kh, kw]`
 /// and bias start U(−1/√fanIn, 1/√fanIn), fanIn = inChannels·kh·kw, as in PyTorch.
-public final class Conv2d: Module {
+public final class Conv2d: Module, @unchecked Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: (Int, Int)

@@ -11,7 +11,7 @@ import FluxionCore
 import Synchronization
 
 /// Zeroes elements with probability `p` in training mode, scaling the rest by 1/(1 − p).
-public final class Dropout: Module {
+public final class Dropout: Module, @unchecked Sendable {
     public let p: Double
     private let stream: Mutex<RandomKey?>
 

@@ -7,7 +7,7 @@ import FluxionCore
 
 /// Rows of a learned `[numEmbeddings, embeddingDim]` table, looked up by int64 indices of
 /// any shape: output shape = index shape + [embeddingDim]. The table starts N(0, 1).
-public final class Embedding: Module {
+public final class Embedding: Module, @unchecked Sendable {
     public let numEmbeddings: Int
     public let embeddingDim: Int
     @Parameter public var weight: Tensor

@@ -12,7 +12,7 @@ import FluxionCore
 
 /// Normalises over the trailing `normalizedShape` dimensions, with a learned elementwise
 /// scale (starting at 1) and shift (starting at 0).
-public final class LayerNorm: Module {
+public final class LayerNorm: Module, @unchecked Sendable {
     public let normalizedShape: [Int]
     public let eps: Double
     @Parameter public var weight: Tensor?

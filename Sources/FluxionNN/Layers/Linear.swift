@@ -9,7 +9,7 @@ import FluxionCore
 /// y = x·Wᵀ + b for inputs `[..., inFeatures]`; W is `[outFeatures, inFeatures]`, b `[outFeatures]`.
 ///
 /// Both start U(−1/√inFeatures, 1/√inFeatures), as in PyTorch.
-public final class Linear: Module {
+public final class Linear: Module, @unchecked Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
     @Parameter public var weight: Tensor

@@ -5,7 +5,7 @@ import Fluxion
 
 /// The largest element of each `kernelSize` window of `[N, C, H, W]` images; the stride defaults
 /// to the kernel size, as in PyTorch.
-public final class MaxPool2d: Module {
+public final class MaxPool2d: Module, @unchecked Sendable {
     public let kernelSize: (Int, Int)
     public let stride: (Int, Int)
     public let padding: (Int, Int)
@@ -35,7 +35,7 @@ public final class MaxPool2d: Module {
 
 /// The mean of each `kernelSize` window of `[N, C, H, W]` images (padding counted as zeros);
 /// the stride defaults to the kernel size, as in PyTorch.
-public final class AvgPool2d: Module {
+public final class AvgPool2d: Module, @unchecked Sendable {
     public let kernelSize: (Int, Int)
     public let stride: (Int, Int)
     public let padding: (Int, Int)

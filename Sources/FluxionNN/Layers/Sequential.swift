@@ -10,7 +10,7 @@ import Fluxion
 /// model[0]                        // the first Linear
 /// model.namedParameters()[0].name // "0.weight"
 /// ```
-public final class Sequential: Module {
+public final class Sequential: Module, @unchecked Sendable {
     public private(set) var layers: [Module]
 
     public init(_ layers: [Module]) {
