@@ -112,15 +112,15 @@ struct BackwardPass {
         // The tape outputs the sweep computes gradients for; without inputs, every leaf's
         // (including leaves whose tensor is gone, so that hooks on the way to them run).
         var targets: [Tensor]
-        let leaves: [TapeNode.Ref]
-        var targetRefs: [TapeNode.Ref?]
+        let leaves: [TapeEntry.Ref]
+        var targetRefs: [TapeEntry.Ref?]
         if let inputs {
-            (targets, targetRefs) = (inputs, inputs.map(\.tapeRef))
+            (targets, targetRefs) = (inputs, inputs.map(\.tapeOutput))
             leaves = targetRefs.compactMap { $0 }
         } else {
             let accumulators = nodes.filter(\.accumulatesGrad)
             (targets, targetRefs) = ([], [])
-            var all: [TapeNode.Ref] = []
+            var all: [TapeEntry.Ref] = []
             for node in accumulators {
                 all.append(node.ref)
                 if let tensor = node.variable { targets.append(tensor); targetRefs.append(node.ref) }
@@ -143,7 +143,7 @@ struct BackwardPass {
                 for entry in node.tapeNodes { entry.release() }
             }
         }
-        var byKey: [TapeNode.Ref.Key: NDArray] = [:]
+        var byKey: [TapeEntry.Ref.Key: NDArray] = [:]
         for (ref, g) in zip(leaves, gradientsByRef) { if let g { byKey[ref.key] = g } }
         return (targets, targetRefs.map { $0.flatMap { byKey[$0.key] } })
     }
@@ -165,15 +165,15 @@ struct BackwardPass {
     }
 
     /// The tape output and starting cotangent of one root.
-    private func seed(_ root: Tensor, _ gradient: Tensor?) throws -> (TapeNode.Ref, NDArray) {
-        guard let ref = root.tapeRef else { throw root.noHistory(file: file, line: line) }
+    private func seed(_ root: Tensor, _ gradient: Tensor?) throws -> (TapeEntry.Ref, NDArray) {
+        guard let ref = root.tapeOutput else { throw root.noHistory(file: file, line: line) }
         guard let gradient else {
             guard root.count == 1 else {
                 throw AutogradError.implicitGradientOfNonScalar(shape: root.shape, file: file, line: line)
             }
             return (ref, NDArray.onesLike(root.value))
         }
-        var g = (createGraph ? gradient.engineValue : gradient.value).to(root.dtype)
+        var g = (createGraph ? gradient.operand : gradient.value).to(root.dtype)
         if g.shape != root.shape {
             // A gradient for a broadcast of the output sums back to it, as in PyTorch.
             guard expands(root.shape, to: g.shape) else {
@@ -188,7 +188,7 @@ struct BackwardPass {
     private func graph(from roots: [Tensor]) -> [Node] {
         var found: [Node] = []
         var seen = Set<ObjectIdentifier>()
-        var stack = roots.compactMap(\.historyNode)
+        var stack = roots.compactMap(\.gradientNode)
         while let node = stack.popLast() {
             guard seen.insert(ObjectIdentifier(node)).inserted else { continue }
             found.append(node)
@@ -200,7 +200,7 @@ struct BackwardPass {
     /// Hooks, retained gradients, anomaly detection and recorded rules for the sweep.
     private func options(for nodes: [Node]) -> SweepOptions {
         var options = SweepOptions()
-        var intercepted: [TapeNode.Ref.Key: Node] = [:]
+        var intercepted: [TapeEntry.Ref.Key: Node] = [:]
         for node in nodes where !node.hooks.isEmpty || (fillsRetainedGrads && node.retainsGrad) {
             intercepted[node.ref.key] = node
         }
@@ -214,7 +214,7 @@ struct BackwardPass {
                     guard replaced.shape == g.shape else {
                         throw AutogradError.hookChangedShape(node: node.name, expected: g.shape, got: replaced.shape)
                     }
-                    g = recorded ? replaced.engineValue : replaced.value
+                    g = recorded ? replaced.operand : replaced.value
                 }
                 if fills, node.retainsGrad, let tensor = node.variable { tensor.accumulate(g) }
                 return g
@@ -228,7 +228,7 @@ struct BackwardPass {
             options.inspect = { entry, cotangents in
                 for (i, ct) in cotangents.enumerated() {
                     guard let ct, let bad = nonFinite(ct) else { continue }
-                    let owner = owners[ObjectIdentifier(entry)] ?? Node.at(TapeNode.Ref(node: entry, output: 0))
+                    let owner = owners[ObjectIdentifier(entry)] ?? Node.at(TapeEntry.Ref(node: entry, output: 0))
                     throw AutogradError.anomaly(node: owner.name, output: i, value: bad, forward: owner.forwardSite)
                 }
             }
@@ -238,7 +238,7 @@ struct BackwardPass {
             options.savedValues = { entry in
                 let primals = zip(entry.primals, entry.parents).map { p, parent in parent.map { tape.tracer(p, $0) } ?? p }
                 let outputs = entry.outputs.enumerated().map { i, y in
-                    y.dtype.isFloatingPoint ? tape.tracer(y, TapeNode.Ref(node: entry, output: i)) : y
+                    y.dtype.isFloatingPoint ? tape.tracer(y, TapeEntry.Ref(node: entry, output: i)) : y
                 }
                 return (primals, outputs)
             }

@@ -155,7 +155,7 @@ extension Function {
                     results.append(nil)
                     continue
                 }
-                var gradient = isGradEnabled ? g.engineValue : g.value
+                var gradient = isGradEnabled ? g.operand : g.value
                 if gradient.shape != x.shape {
                     // A gradient for a broadcast of the input sums back to it, as in PyTorch.
                     guard expands(x.shape, to: gradient.shape) else {
@@ -169,7 +169,7 @@ extension Function {
         }
         // Recorded as `Tensor.record` does, but for the inference check, which is the precise
         // one above (what forward saved), not the one for operations.
-        let values = tensors.map { recording ? $0.engineValue : $0.value }
+        let values = tensors.map { recording ? $0.operand : $0.value }
         let y = try throwingReported { try primitive(values) }
         if recording, ctx.savedInputs.contains(where: { tensors[$0].isInference }) {
             throw AutogradError.inferenceTensorInGraph(node: name + "Backward")

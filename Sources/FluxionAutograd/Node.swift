@@ -17,13 +17,13 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     /// PyTorch's name for the node: `MulBackward0`, `SumBackward0`, `AccumulateGrad`, …
     public let name: String
     /// The tape output this node's gradient arrives at.
-    let ref: TapeNode.Ref
+    let ref: TapeEntry.Ref
     /// The operation's tensor inputs: where each was recorded and its node (nil for inputs
     /// without history); nil for nodes derived from a single tape entry.
     private let edges: [Edge]?
 
     struct Edge {
-        let ref: TapeNode.Ref?
+        let ref: TapeEntry.Ref?
         let node: Node?
     }
 
@@ -46,10 +46,10 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     /// A node for the operation `name` whose output was recorded at `ref`, from `inputs` (nil:
     /// a single tape entry stands for itself). `file` and `line` are the user's call when the
     /// operation knows it (`line` 0: unknown, as for operators).
-    init(name: String, ref: TapeNode.Ref, inputs: [Tensor?]?, file: StaticString = "", line: UInt = 0) {
+    init(name: String, ref: TapeEntry.Ref, inputs: [Tensor?]?, file: StaticString = "", line: UInt = 0) {
         self.name = name
         self.ref = ref
-        edges = inputs?.map { Edge(ref: $0?.tapeRef, node: $0?.historyNode) }
+        edges = inputs?.map { Edge(ref: $0?.tapeOutput, node: $0?.gradientNode) }
         if AutogradState.current.anomalyDetection {
             // A location inside Fluxion (an operation a layer calls) is not the user's.
             let site = CallSite(file: file, line: line)
@@ -64,7 +64,7 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
 
     /// The node standing for tape output `ref`: a leaf's accumulator, or a node named after
     /// the primitive that made it.
-    static func at(_ ref: TapeNode.Ref) -> Node {
+    static func at(_ ref: TapeEntry.Ref) -> Node {
         if let node = ref.node.annotation as? Node { return node }
         let primitive = ref.node.primitive.map { String(describing: type(of: $0)) } ?? "Leaf"
         return Node(name: pytorchName(primitive), ref: ref, inputs: nil)
@@ -89,11 +89,11 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     public var description: String { "<\(name) object>" }
 
     /// The tape entries this operation recorded: from its output back to its inputs.
-    var tapeNodes: [TapeNode] {
+    var tapeNodes: [TapeEntry] {
         guard ref.node.primitive != nil else { return [] }
         guard let edges else { return [ref.node] }
-        func isInput(_ node: TapeNode) -> Bool { edges.contains { $0.ref?.node === node } }
-        var found: [TapeNode] = []
+        func isInput(_ node: TapeEntry) -> Bool { edges.contains { $0.ref?.node === node } }
+        var found: [TapeEntry] = []
         var stack = [ref.node]
         while let node = stack.popLast() {
             guard node.primitive != nil, !isInput(node), !found.contains(where: { $0 === node }) else { continue }

@@ -22,7 +22,7 @@ extension Tensor {
         }
         var values: [NDArray] = []
         values.reserveCapacity(inputs.count)
-        for input in inputs { if let input { values.append(recording ? input.engineValue : input.value) } }
+        for input in inputs { if let input { values.append(recording ? input.operand : input.value) } }
         let y = try operation(values)
         return recording ? recorded(name, inputs, y, file: file, line: line) : Tensor(y)
     }
@@ -32,7 +32,7 @@ extension Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
-        result.tracked = y
+        result.recorded = y
         result.gradFn = Node(name: name, ref: ref, inputs: inputs, file: file, line: line)
         return result
     }
@@ -48,7 +48,7 @@ extension Tensor {
                                               _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
         let tape = Autograd.tape
         var values: [NDArray] = []
-        var probes: [TapeNode] = []
+        var probes: [TapeEntry] = []
         for input in inputs {
             guard let input else { continue }
             if input.isInference {
@@ -56,7 +56,7 @@ extension Tensor {
                 probes.append(tape.split(leaf).ref!.node)
                 values.append(leaf)
             } else {
-                values.append(input.engineValue)
+                values.append(input.operand)
             }
         }
         let y = try operation(values)
@@ -68,7 +68,7 @@ extension Tensor {
 
     /// Whether an entry recorded after the `probes` (tape leaves), among those `ref` depends
     /// on, has an input that depends on a probe and a rule that reads such (floating) inputs.
-    private static func savesAny(of probes: [TapeNode], from ref: TapeNode.Ref) -> Bool {
+    private static func savesAny(of probes: [TapeEntry], from ref: TapeEntry.Ref) -> Bool {
         let first = probes.map(\.index).min() ?? Int.max
         let entries = ReverseInterpreter.reachable(from: [ref]).filter { $0.index >= first }
         var tainted = Set(probes.map(ObjectIdentifier.init))
@@ -84,7 +84,7 @@ extension Tensor {
     private var records: Bool { requiresGrad && AutogradState.current.gradEnabled }
 
     func unary(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self], operation(tracked!), file: file, line: line) : Tensor(operation(value))
+        records ? Tensor.recorded(name, [self], operation(recorded!), file: file, line: line) : Tensor(operation(value))
     }
 
     static func binary(_ name: String, _ a: Tensor, _ b: Tensor, file: StaticString = "", line: UInt = 0,
@@ -95,12 +95,12 @@ extension Tensor {
         if a.isInference || b.isInference {
             return record(name, [a, b], file: file, line: line) { operation($0[0], $0[1]) }
         }
-        return recorded(name, [a, b], operation(a.engineValue, b.engineValue), file: file, line: line)
+        return recorded(name, [a, b], operation(a.operand, b.operand), file: file, line: line)
     }
 
     /// With a number on the right: the number is an input without history.
     func withNumber(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self, nil], operation(tracked!), file: file, line: line) : Tensor(operation(value))
+        records ? Tensor.recorded(name, [self, nil], operation(recorded!), file: file, line: line) : Tensor(operation(value))
     }
 }
 

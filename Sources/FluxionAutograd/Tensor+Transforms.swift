@@ -14,7 +14,7 @@
 import FluxionCore
 
 extension Tensor: ArrayTree {
-    public var leaves: [NDArray] { [engineValue] }
+    public var leaves: [NDArray] { [operand] }
     public func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> Tensor { Tensor(leaves.next()!) }
 }
 
@@ -22,28 +22,28 @@ extension Tensor: ArrayTree {
 @_disfavoredOverload
 public func grad<T: ArrayTree>(_ f: @escaping (T) throws -> Tensor,
                                file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> T {
-    FluxionCore.grad({ (x: T) in try f(x).engineValue }, file: file, line: line)
+    FluxionCore.grad({ (x: T) in try f(x).operand }, file: file, line: line)
 }
 
 /// The gradient with respect to the first argument of a two-argument scalar function.
 @_disfavoredOverload
 public func grad<T: ArrayTree, U>(_ f: @escaping (T, U) throws -> Tensor,
                                   file: StaticString = #fileID, line: UInt = #line) -> (T, U) throws -> T {
-    FluxionCore.grad({ (x: T, u: U) in try f(x, u).engineValue }, file: file, line: line)
+    FluxionCore.grad({ (x: T, u: U) in try f(x, u).operand }, file: file, line: line)
 }
 
 /// The gradient with respect to the first argument of a three-argument scalar function.
 @_disfavoredOverload
 public func grad<T: ArrayTree, U, V>(_ f: @escaping (T, U, V) throws -> Tensor,
                                      file: StaticString = #fileID, line: UInt = #line) -> (T, U, V) throws -> T {
-    FluxionCore.grad({ (x: T, u: U, v: V) in try f(x, u, v).engineValue }, file: file, line: line)
+    FluxionCore.grad({ (x: T, u: U, v: V) in try f(x, u, v).operand }, file: file, line: line)
 }
 
 /// The value and the gradient of a scalar function of a tensor (or of any tree).
 @_disfavoredOverload
 public func valueAndGrad<T: ArrayTree>(_ f: @escaping (T) throws -> Tensor,
                                        file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> (value: Tensor, grad: T) {
-    let transformed = FluxionCore.valueAndGrad({ (x: T) in try f(x).engineValue }, file: file, line: line)
+    let transformed = FluxionCore.valueAndGrad({ (x: T) in try f(x).operand }, file: file, line: line)
     return { x in
         let (value, g) = try transformed(x)
         return (Tensor(value), g)
@@ -66,9 +66,9 @@ public func hessian(_ f: @escaping (Tensor) throws -> Tensor, file: StaticString
 }
 
 private func arrayFunction(_ f: @escaping (Tensor) throws -> Tensor) -> (NDArray) throws -> NDArray {
-    { x in try f(Tensor(x)).engineValue }
+    { x in try f(Tensor(x)).operand }
 }
 
 private func tensorFunction(_ f: @escaping (NDArray) throws -> NDArray) -> (Tensor) throws -> Tensor {
-    { x in Tensor(try f(x.engineValue)) }
+    { x in Tensor(try f(x.operand)) }
 }

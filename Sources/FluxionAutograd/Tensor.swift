@@ -47,7 +47,7 @@ public enum Autograd {
 
     /// How many recorded operations are alive (tape entries held by graphs, pullbacks or
     /// tensors): for checking that graphs are freed.
-    public static var liveTapeEntries: Int { TapeNode.liveCount }
+    public static var liveTapeEntries: Int { TapeEntry.liveCount }
 }
 
 /// An n-dimensional array with PyTorch's autograd state.
@@ -55,7 +55,7 @@ public final class Tensor: @unchecked Sendable {
     /// The value, without history (PyTorch's `.data`).
     public private(set) var value: NDArray
     /// The value as recorded on the facade's tape, when the tensor takes part in a graph.
-    var tracked: NDArray?
+    var recorded: NDArray?
     /// The node of the operation that made this tensor; nil for leaves.
     public internal(set) var gradFn: Node?
     /// For a leaf that requires grad, the node that accumulates its gradient.
@@ -81,7 +81,7 @@ public final class Tensor: @unchecked Sendable {
         isInference = AutogradState.current.inferenceMode
         if let ref {
             // A value recorded by differentiating rules (a gradient made with createGraph).
-            tracked = value
+            recorded = value
             gradFn = Node.at(ref)
         }
     }
@@ -112,18 +112,18 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// The tape output this tensor's value was recorded at.
-    var tapeRef: TapeNode.Ref? { tracked.flatMap { Autograd.tape.split($0).ref } }
+    var tapeOutput: TapeEntry.Ref? { recorded.flatMap { Autograd.tape.split($0).ref } }
     /// The node gradients for this tensor flow into: its `gradFn`, or its accumulator.
-    var historyNode: Node? { gradFn ?? accumulator }
+    var gradientNode: Node? { gradFn ?? accumulator }
     /// The value operations compute on: recorded when the tensor requires grad.
-    var engineValue: NDArray { tracked ?? value }
+    var operand: NDArray { recorded ?? value }
 }
 
 // MARK: - Autograd state
 
 extension Tensor {
     /// Whether operations on this tensor are recorded for differentiation.
-    public var requiresGrad: Bool { tracked != nil }
+    public var requiresGrad: Bool { recorded != nil }
 
     /// Whether the tensor is a leaf of the graph: made by the user rather than by an operation
     /// on tensors that require grad.
@@ -140,7 +140,7 @@ extension Tensor {
             throw AutogradError.requiresGradOnNonLeaf(file: "\(file)", line: line)
         }
         guard requiresGrad else {
-            tracked = nil
+            recorded = nil
             accumulator = nil
             return self
         }
@@ -150,14 +150,14 @@ extension Tensor {
         if isInference && !AutogradState.current.inferenceMode {
             throw AutogradError.requiresGradOnInferenceTensor(file: "\(file)", line: line)
         }
-        if tracked == nil { becomeLeaf() }
+        if recorded == nil { becomeLeaf() }
         return self
     }
 
     /// Records this tensor's value as a new input of the facade's tape.
     private func becomeLeaf() {
         let leaf = Autograd.tape.leaf(value)
-        tracked = leaf
+        recorded = leaf
         let node = Node(name: "AccumulateGrad", ref: Autograd.tape.split(leaf).ref!, inputs: [])
         node.variable = self
         accumulator = node
@@ -224,7 +224,7 @@ extension Tensor {
     @discardableResult
     public func registerHook(file: StaticString = #fileID, line: UInt = #line,
                              _ hook: @escaping (Tensor) -> Tensor?) throws -> RemovableHandle {
-        guard let node = historyNode else {
+        guard let node = gradientNode else {
             throw noHistory(file: "\(file)", line: line)
         }
         let id = RemovableHandle.nextID()
@@ -250,7 +250,7 @@ extension Tensor {
         if let link = viewLink, link.differentiable, let base = link.base {
             viewLink = ViewLink(base: base, differentiable: false, read: link.read, write: link.write)
         }
-        tracked = nil
+        recorded = nil
         gradFn = nil
         accumulator = nil
         return self
@@ -268,10 +268,10 @@ extension Tensor {
         let old = gradFn
         value = result.value
         version += 1
-        if result.gradFn == nil, requiresGrad, let place = historyNode {
-            tracked = Autograd.tape.tracer(value, place.ref)
+        if result.gradFn == nil, requiresGrad, let place = gradientNode {
+            recorded = Autograd.tape.tracer(value, place.ref)
         } else {
-            tracked = result.tracked
+            recorded = result.recorded
             gradFn = result.gradFn
             if gradFn != nil { accumulator = nil }
         }

@@ -36,13 +36,13 @@ func escaped(_ primitive: some Primitive, _ inputs: [NDArray], _ tracer: Tracer)
 /// Applies a one-input, one-output primitive.
 @inlinable
 public func bind(_ primitive: some UnaryPrimitive, _ x: NDArray) -> NDArray {
-    if x.isConcrete { return NDArray(primitive.evaluate(x.header)) }
+    if x.isConcrete { return NDArray(primitive.evaluate(x.layout)) }
     return bind(primitive, [x])[0]
 }
 
 /// Applies a two-input, one-output primitive.
 @inlinable
 public func bind(_ primitive: some BinaryPrimitive, _ a: NDArray, _ b: NDArray) -> NDArray {
-    if a.isConcrete && b.isConcrete { return NDArray(primitive.evaluate(a.header, b.header)) }
+    if a.isConcrete && b.isConcrete { return NDArray(primitive.evaluate(a.layout, b.layout)) }
     return bind(primitive, [a, b])[0]
 }

@@ -38,5 +38,5 @@ final class ForwardTracer: Tracer, @unchecked Sendable {
         super.init(interpreter: interpreter, shape: primal.shape, dtype: primal.dtype)
     }
 
-    override func concreteValue() -> StridedArray { primal.base }
+    override func concreteValue() -> StridedArray { primal.elements }
 }

@@ -29,26 +29,26 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
         let (primals, parents) = unpack(inputs, ReverseTracer.self, value: \.primal, carried: \.ref)
         let outputs = bind(primitive, primals)
         guard parents.contains(where: { $0 != nil }), outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
-        let node = TapeNode(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
-        if outputs.count == 1 { return [tracer(outputs[0], TapeNode.Ref(node: node, output: 0))] }
+        let node = TapeEntry(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
+        if outputs.count == 1 { return [tracer(outputs[0], TapeEntry.Ref(node: node, output: 0))] }
         return outputs.enumerated().map { i, y in
-            y.dtype.isFloatingPoint ? tracer(y, TapeNode.Ref(node: node, output: i)) : y
+            y.dtype.isFloatingPoint ? tracer(y, TapeEntry.Ref(node: node, output: i)) : y
         }
     }
 
     /// `primal` as this interpreter's value recorded at `ref`.
-    package func tracer(_ primal: NDArray, _ ref: TapeNode.Ref) -> NDArray {
+    package func tracer(_ primal: NDArray, _ ref: TapeEntry.Ref) -> NDArray {
         NDArray(tracer: ReverseTracer(interpreter: self, primal: primal, ref: ref))
     }
 
     /// A new input of this interpreter: a leaf node standing for `x`.
     package func leaf(_ x: NDArray) -> NDArray {
-        let node = TapeNode(primitive: nil, primals: [], outputs: [x], parents: [])
-        return tracer(x, TapeNode.Ref(node: node, output: 0))
+        let node = TapeEntry(primitive: nil, primals: [], outputs: [x], parents: [])
+        return tracer(x, TapeEntry.Ref(node: node, output: 0))
     }
 
     /// The primal of `y`, and its tape reference when it depends on this interpreter's inputs.
-    package func split(_ y: NDArray) -> (primal: NDArray, ref: TapeNode.Ref?) {
+    package func split(_ y: NDArray) -> (primal: NDArray, ref: TapeEntry.Ref?) {
         if let t = y.tracer, t.interpreter === self {
             let t = unsafeDowncast(t, to: ReverseTracer.self)
             return (t.primal, t.ref)
@@ -57,8 +57,8 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
     }
 
     /// The nodes that `outputs` depend on, in creation order.
-    package static func reachable(from outputs: [TapeNode.Ref]) -> [TapeNode] {
-        var found: [TapeNode] = []
+    package static func reachable(from outputs: [TapeEntry.Ref]) -> [TapeEntry] {
+        var found: [TapeEntry] = []
         var seen = Set<ObjectIdentifier>()
         var stack = outputs.map(\.node)
         while let node = stack.popLast() {
@@ -76,7 +76,7 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
     /// leaf, and applies a node's rule only when one of its inputs leads on to a leaf, so a
     /// leaf that is an intermediate value is not swept past (PyTorch's `autograd.grad(y, [z])`
     /// runs nothing beyond `z`). `options.intercept` sees exactly the cotangents computed.
-    package static func backward(outputs: [(TapeNode.Ref, NDArray)], leaves: [TapeNode.Ref],
+    package static func backward(outputs: [(TapeEntry.Ref, NDArray)], leaves: [TapeEntry.Ref],
                                  options: SweepOptions = SweepOptions()) throws -> [NDArray?] {
         let nodes = reachable(from: outputs.map(\.0))
         // Each node's cotangent slots, by its position in creation order.
@@ -91,8 +91,8 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
         for p in nodes.indices where !leads[p] {
             leads[p] = nodes[p].parents.contains { parent in parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
         }
-        func leadsOn(_ parent: TapeNode.Ref?) -> Bool { parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
-        func accumulate(_ ref: TapeNode.Ref, _ ct: NDArray) {
+        func leadsOn(_ parent: TapeEntry.Ref?) -> Bool { parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
+        func accumulate(_ ref: TapeEntry.Ref, _ ct: NDArray) {
             let p = position[ObjectIdentifier(ref.node)]!
             if cotangents[p].isEmpty { cotangents[p] = [NDArray?](repeating: nil, count: ref.node.outputCount) }
             cotangents[p][ref.output] = addTangents(cotangents[p][ref.output], ct)
@@ -104,7 +104,7 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
             // Every consumer of the node was recorded after it, so its cotangents are complete.
             if let intercept = options.intercept {
                 for i in cotangents[p].indices {
-                    cotangents[p][i] = try cotangents[p][i].map { try intercept(TapeNode.Ref(node: node, output: i), $0) }
+                    cotangents[p][i] = try cotangents[p][i].map { try intercept(TapeEntry.Ref(node: node, output: i), $0) }
                 }
             }
             guard let primitive = node.primitive else { continue }
@@ -126,7 +126,7 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
 
     /// Tangents of `outputs` given tangents of the leaves `inputs`, by one forward sweep over
     /// the recorded nodes (each node's `jvp` rule with its saved values): the linearization.
-    static func forward(inputs: [(TapeNode.Ref, NDArray)], outputs: [TapeNode.Ref?]) -> [NDArray?] {
+    static func forward(inputs: [(TapeEntry.Ref, NDArray)], outputs: [TapeEntry.Ref?]) -> [NDArray?] {
         var tangents: [ObjectIdentifier: [NDArray?]] = [:]
         for (ref, t) in inputs {
             var slots = tangents[ObjectIdentifier(ref.node)] ?? [NDArray?](repeating: nil, count: ref.node.outputCount)
@@ -147,23 +147,23 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
 package struct SweepOptions {
     /// Called once a node output's cotangent is complete, before it flows on; returns the
     /// cotangent to use (hooks may replace it).
-    package var intercept: ((TapeNode.Ref, NDArray) throws -> NDArray)?
+    package var intercept: ((TapeEntry.Ref, NDArray) throws -> NDArray)?
     /// Called with each rule's input cotangents.
-    package var inspect: ((TapeNode, [NDArray?]) throws -> Void)?
+    package var inspect: ((TapeEntry, [NDArray?]) throws -> Void)?
     /// The values a rule runs on, in place of the recorded ones.
-    package var savedValues: ((TapeNode) -> (primals: [NDArray], outputs: [NDArray]))?
+    package var savedValues: ((TapeEntry) -> (primals: [NDArray], outputs: [NDArray]))?
 
     package init() {}
 }
 
 /// One recorded primitive application (or, with no primitive, an input of the interpreter).
-package final class TapeNode {
+package final class TapeEntry {
     /// An output of a node.
     package struct Ref {
-        package let node: TapeNode
+        package let node: TapeEntry
         package let output: Int
 
-        package init(node: TapeNode, output: Int) {
+        package init(node: TapeEntry, output: Int) {
             self.node = node
             self.output = output
         }
@@ -225,13 +225,13 @@ package final class TapeNode {
 
 package final class ReverseTracer: Tracer, @unchecked Sendable {
     package let primal: NDArray
-    package let ref: TapeNode.Ref
+    package let ref: TapeEntry.Ref
 
-    init(interpreter: ReverseInterpreter, primal: NDArray, ref: TapeNode.Ref) {
+    init(interpreter: ReverseInterpreter, primal: NDArray, ref: TapeEntry.Ref) {
         self.primal = primal
         self.ref = ref
         super.init(interpreter: interpreter, shape: primal.shape, dtype: primal.dtype)
     }
 
-    override func concreteValue() -> StridedArray { primal.base }
+    override func concreteValue() -> StridedArray { primal.elements }
 }

@@ -12,50 +12,50 @@ import FluxionKernels
 /// it: transposes, slices, broadcasts, reshapes of contiguous data); nothing ever writes to
 /// storage an array can see. "Updates" such as `y[0..<2] = z` give `y` new storage.
 public struct NDArray: @unchecked Sendable {
-    /// The concrete elements; for a tracer, only its shape and dtype (over an empty block).
-    /// Keeping shape and dtype here, outside any enum, lets the hot path read them without
-    /// copying (and retaining) a payload.
-    @usableFromInline let header: StridedArray
+    /// The array's layout — shape, dtype, strides — and, for a concrete array, its elements; for
+    /// a tracer, only its shape and dtype (over an empty block). Keeping shape and dtype here,
+    /// outside any enum, lets the hot path read them without copying (and retaining) a payload.
+    @usableFromInline let layout: StridedArray
     /// The tracer standing for this value inside a transform, or nil for concrete arrays.
     @usableFromInline let tracer: Tracer?
 
     @inlinable init(_ base: StridedArray) {
-        header = base
+        layout = base
         tracer = nil
     }
 
     init(tracer: Tracer) {
-        header = StridedArray(storage: Storage.placeholder(tracer.dtype), shape: tracer.shape, strides: [], offset: 0)
+        layout = StridedArray(storage: Storage.placeholder(tracer.dtype), shape: tracer.shape, strides: [], offset: 0)
         self.tracer = tracer
     }
 
     /// True for arrays that hold their elements (not tracers).
     @inlinable var isConcrete: Bool { tracer == nil }
 
-    /// The concrete elements: the array's own, or for a forward or reverse tracer the value it
+    /// The elements: the array's own, or for a forward or reverse tracer those of the value it
     /// carries (batch tracers have no single value and stop with a clear message).
-    @usableFromInline var base: StridedArray {
-        guard let tracer else { return header }
+    @usableFromInline var elements: StridedArray {
+        guard let tracer else { return layout }
         return tracer.concreteValue()
     }
 
-    /// The layout of the elements when it can be known without reading a batch of values: the
-    /// array's own, or a forward or reverse tracer's primal's; nil inside `vmap`. For choosing
-    /// between equivalent ways to compute (a view or a copy), never for values.
-    var knownLayout: StridedArray? {
+    /// The elements when they can be read without reading a batch of values: the array's own,
+    /// or a forward or reverse tracer's primal's; nil inside `vmap`. For choosing between
+    /// equivalent ways to compute (a view or a copy), never for values.
+    var readableElements: StridedArray? {
         switch tracer {
-        case nil: header
-        case let t as ForwardTracer: t.primal.knownLayout
-        case let t as ReverseTracer: t.primal.knownLayout
+        case nil: layout
+        case let t as ForwardTracer: t.primal.readableElements
+        case let t as ReverseTracer: t.primal.readableElements
         default: nil
         }
     }
 
     /// The size of each dimension (empty for a 0-d scalar).
-    @inlinable public var shape: [Int] { header.shape }
+    @inlinable public var shape: [Int] { layout.shape }
 
     /// The element type.
-    @inlinable public var dtype: DType { header.dtype }
+    @inlinable public var dtype: DType { layout.dtype }
 
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
@@ -64,13 +64,13 @@ public struct NDArray: @unchecked Sendable {
     @inlinable public var count: Int { Shape.count(shape) }
 
     /// True when the elements lie row-major without gaps.
-    public var isContiguous: Bool { base.isContiguous }
+    public var isContiguous: Bool { elements.isContiguous }
 
     /// The strides of each dimension, in elements (0 along broadcast dimensions).
-    public var strides: [Int] { base.strides }
+    public var strides: [Int] { elements.strides }
 
     /// Whether two arrays are views of the same storage.
-    public func sharesStorage(with other: NDArray) -> Bool { base.storage === other.base.storage }
+    public func sharesStorage(with other: NDArray) -> Bool { elements.storage === other.elements.storage }
 }
 
 // MARK: - Reading elements out
@@ -78,7 +78,7 @@ public struct NDArray: @unchecked Sendable {
 extension NDArray {
     /// The elements in row-major order as `T`, converting from this array's dtype.
     public func scalars<T: Element>(as _: T.Type = T.self) -> [T] {
-        let c = Conversion.convert(base, to: T.dtype).contiguous()
+        let c = Conversion.convert(elements, to: T.dtype).contiguous()
         return withExtendedLifetime(c) { Array(UnsafeBufferPointer(start: c.pointer(T.self), count: c.count)) }
     }
 
@@ -113,7 +113,7 @@ extension NDArray {
     /// storage when it is contiguous and of dtype `T`, otherwise a converted copy). For
     /// handing data to C libraries; the buffer must not be written or kept.
     public func withUnsafeBufferPointer<T: Element, R>(as _: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
-        let c = Conversion.convert(base, to: T.dtype).contiguous()
+        let c = Conversion.convert(elements, to: T.dtype).contiguous()
         return try withExtendedLifetime(c) { try body(UnsafeBufferPointer(start: c.pointer(T.self), count: c.count)) }
     }
 }

@@ -257,7 +257,7 @@ public struct Clamp: Primitive {
     }
 
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        evaluate(arrays: inputs.map(NDArray.init)).map(\.base)
+        evaluate(arrays: inputs.map(NDArray.init)).map(\.elements)
     }
 
     public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {

@@ -65,7 +65,7 @@ public struct MatMul: BinaryPrimitive {
             // batch of weights [B, n, k] is), the transposed product Bᵀ·aᵀ is one GEMM with no
             // copy: [B·n, k]·[k, m], read back as [B, m, n] through a transposing view.
             let bt = b.moveAxis(from: axis, to: 0).mT                   // [B, n, k]
-            if let layout = bt.knownLayout, layout.isContiguous {
+            if let layout = bt.readableElements, layout.isContiguous {
                 let (n, k) = (bt.shape[1], bt.shape[2])
                 let y = bind(self, bt.reshape([size * n, k]), a.mT)      // [B·n, m]
                 return ([y.reshape([size, n, a.shape[0]]).mT], [0])

@@ -37,7 +37,7 @@ public protocol Primitive: Sendable {
     /// Whether `vjp` reads the floating-point primal inputs or outputs (not only their
     /// shapes). Integer and bool inputs and outputs (indices, masks) are taken as read in any
     /// case: a recorded application saves values when either holds, and is freed after a
-    /// backward pass (`TapeNode.savesValues`).
+    /// backward pass (`TapeEntry.savesValues`).
     var vjpReadsValues: Bool { get }
 
     /// `evaluate` on the concrete values of arrays (one- and two-input primitives skip the
@@ -49,7 +49,7 @@ extension Primitive {
     public var vjpReadsValues: Bool { true }
 
     public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
-        evaluate(inputs.map(\.base)).map(NDArray.init)
+        evaluate(inputs.map(\.elements)).map(NDArray.init)
     }
 }
 
@@ -60,7 +60,7 @@ public protocol UnaryPrimitive: Primitive {
 
 extension UnaryPrimitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0])] }
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].base))] }
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements))] }
 }
 
 /// A primitive of two inputs and one output.
@@ -70,7 +70,7 @@ public protocol BinaryPrimitive: Primitive {
 
 extension BinaryPrimitive {
     public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0], inputs[1])] }
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].base, inputs[1].base))] }
+    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements, inputs[1].elements))] }
 }
 
 /// A primitive whose output is a linear function of its inputs (or of the inputs listed in

@@ -59,7 +59,7 @@ struct CustomFunction: Primitive, @unchecked Sendable {
     }
 
     func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        evaluate(arrays: inputs.map(NDArray.init)).map(\.base)
+        evaluate(arrays: inputs.map(NDArray.init)).map(\.elements)
     }
 
     /// The function on values of the level below. Its outputs may be values of an enclosing

@@ -23,8 +23,8 @@ public struct CallSite: Sendable {
 /// A function recorded on a tape at some inputs.
 struct Recording {
     let outputs: [NDArray]
-    let outputRefs: [TapeNode.Ref?]
-    let leafRefs: [TapeNode.Ref]
+    let outputRefs: [TapeEntry.Ref?]
+    let leafRefs: [TapeEntry.Ref]
     let primals: [NDArray]
     let transform: String
     let site: CallSite
@@ -37,7 +37,7 @@ struct Recording {
             throw TransformError.cotangentShapeMismatch(transform: transform, expected: outputs.map(\.shape),
                                                         got: cotangents.map { $0?.shape ?? [] }, file: site.file, line: site.line)
         }
-        let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeNode.Ref, NDArray)? in
+        let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeEntry.Ref, NDArray)? in
             guard let ref, let ct else { return nil }
             return (ref, ct)
         }
