@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
         .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd", "FluxionKernels"]),
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
-        .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
+        .executableTarget(name: "Tour", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
         .executableTarget(name: "AutogradInternals", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/AutogradInternals"),

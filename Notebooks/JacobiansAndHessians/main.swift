@@ -6,7 +6,8 @@
 // Hessians with vmap.
 //
 // Run: swift run -c release JacobiansAndHessians [--quick]
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
 import NotebookSupport

@@ -5,7 +5,8 @@
 // used for DP-SGD's per-example clipping.
 //
 // Run: swift run -c release PerSampleGradients [--quick]
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
 import FluxionNN
