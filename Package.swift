@@ -49,6 +49,8 @@ let package = Package(
         .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Training"),
         .executableTarget(name: "AutodiffCookbook", dependencies: ["Fluxion", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/AutodiffCookbook"),
+        .executableTarget(name: "ModelEnsembling", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
+                          path: "Notebooks/ModelEnsembling"),
         // Misuse that must stop with its message, run by the test suite and, from an optimised
         // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
         .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),
