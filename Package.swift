@@ -51,6 +51,8 @@ let package = Package(
                           path: "Notebooks/AutodiffCookbook"),
         .executableTarget(name: "ModelEnsembling", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
                           path: "Notebooks/ModelEnsembling"),
+        .executableTarget(name: "NeuralTangentKernels", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
+                          path: "Notebooks/NeuralTangentKernels"),
         // Misuse that must stop with its message, run by the test suite and, from an optimised
         // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
         .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),
