@@ -167,7 +167,7 @@ do {
 
 // MARK: - Exercise 2: controlling the graph in a training loop
 
-final class MLP: Module {
+final class MLP: Module, @unchecked Sendable {  // restated, as Swift 6 asks of Module's subclasses
     let layer1 = Linear(10, 32, key: RandomKey(seed: 12))
     let layer2 = Linear(32, 32, key: RandomKey(seed: 13))
     let layer3 = Linear(32, 1, key: RandomKey(seed: 14))

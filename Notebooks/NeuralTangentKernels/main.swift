@@ -29,7 +29,7 @@ typealias Parameters = [String: NDArray]
 
 /// A small convolutional network: three 3×3 convolutions with ReLU between them, then a
 /// linear layer from the flattened feature maps to O = 10 outputs.
-final class CNN: Module {
+final class CNN: Module, @unchecked Sendable {  // restated, as Swift 6 asks of Module's subclasses
     let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     let fc: Linear
 

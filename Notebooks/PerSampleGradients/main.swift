@@ -89,7 +89,7 @@ check(privateGradient.count == parameters.count, "a private gradient for every p
 // Two 3×3 convolutions, a 2×2 max-pool, two linear layers and a log-softmax, trained with the
 // negative log-likelihood. The tutorial's sizes (32 and 64 channels on 28×28 images, batch 64,
 // 1.2 million parameters) in a full run; fewer channels and smaller images with --quick.
-final class SimpleCNN: Module {
+final class SimpleCNN: Module, @unchecked Sendable {  // restated, as Swift 6 asks of Module's subclasses
     let conv1: Conv2d, conv2: Conv2d, fc1: Linear, fc2: Linear
 
     init(channels: (Int, Int), imageSize: Int, key: RandomKey) {
