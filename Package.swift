@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "FluxionCheck", dependencies: ["Fluxion", .product(name: "PropertyBased", package: "swift-property-based")]),
         .target(name: "FluxionNN", dependencies: ["Fluxion", "FluxionCore", "FluxionAutograd"]),
         .target(name: "NotebookSupport", dependencies: ["Fluxion"], path: "Notebooks/NotebookSupport"),
-        .executableTarget(name: "Tour", dependencies: ["Fluxion"], path: "Notebooks/Tour"),
+        .executableTarget(name: "Tour", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/Tour"),
         .executableTarget(name: "AutogradBasics", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/AutogradBasics"),
         .executableTarget(name: "AutogradInternals", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/AutogradInternals"),
@@ -47,6 +47,12 @@ let package = Package(
         .executableTarget(name: "GradientPenalty", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/GradientPenalty"),
         .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Training"),
+        .executableTarget(name: "AutodiffCookbook", dependencies: ["Fluxion", "FluxionCheck", "NotebookSupport"],
+                          path: "Notebooks/AutodiffCookbook"),
+        .executableTarget(name: "ModelEnsembling", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
+                          path: "Notebooks/ModelEnsembling"),
+        .executableTarget(name: "NeuralTangentKernels", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
+                          path: "Notebooks/NeuralTangentKernels"),
         // Misuse that must stop with its message, run by the test suite and, from an optimised
         // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
         .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),

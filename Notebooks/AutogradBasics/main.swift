@@ -3,7 +3,8 @@
 // `<MulBackward0 object>`, `nil` where Python prints `None`) and checks it.
 //
 // Run: swift run -c release AutogradBasics
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
 import NotebookSupport

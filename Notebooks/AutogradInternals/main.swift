@@ -7,7 +7,8 @@
 // starving the first layer.
 //
 // Run: swift run -c release AutogradInternals
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
 import FluxionCheck

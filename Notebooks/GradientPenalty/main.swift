@@ -7,7 +7,8 @@
 // against finite differences with `gradcheck` of the penalty and `gradgradcheck` of the critic.
 //
 // Run: swift run -c release GradientPenalty [--quick]
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Foundation
 import Fluxion

@@ -10,7 +10,8 @@
 // The baseline is the same network trained to fit all tasks at once, then adapted the same way.
 //
 // Run: swift run -c release MAML [--quick]
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Foundation
 import Fluxion

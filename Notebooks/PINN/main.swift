@@ -10,7 +10,8 @@
 // order, composed from the transforms.
 //
 // Run: swift run -c release PINN [--quick]
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Foundation
 import Fluxion

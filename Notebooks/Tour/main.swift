@@ -5,39 +5,42 @@
 // checked.
 //
 // Run: swift run -c release Tour
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
+import NotebookSupport
 
 // Arrays are immutable values. Swift floating-point data becomes float32, as in PyTorch.
 let x = NDArray([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 print("x =", x)
-precondition(x.shape == [2, 3] && x.dtype == .float32)
+check(x.shape == [2, 3] && x.dtype == .float32, "Swift doubles become a float32 array of shape [2, 3]")
 
 // Arithmetic broadcasts like NumPy: a row vector meets every row.
 let shifted = x - x.mean(dim: 0)
 print("x - x.mean(dim: 0) =", shifted)
-precondition(shifted.floats == [-1.5, -1.5, -1.5, 1.5, 1.5, 1.5])
+check(shifted.floats == [-1.5, -1.5, -1.5, 1.5, 1.5, 1.5], "subtracting the column means broadcasts over rows")
 
 // Reductions take any dimensions, with keepDim.
 let rowSums = x.sum(dim: 1, keepDim: true)
 print("x.sum(dim: 1, keepDim: true) =", rowSums)
-precondition(rowSums.shape == [2, 1] && rowSums.floats == [6, 15])
+check(rowSums.shape == [2, 1] && rowSums.floats == [6, 15], "keepDim keeps a dimension of size 1")
 
 // Transposes, slices and broadcasts are views: no copy is made.
 let column = x[.all, 1]
 print("x[.all, 1] =", column, "shares storage:", column.sharesStorage(with: x))
-precondition(column.floats == [2, 5] && column.sharesStorage(with: x))
+check(column.floats == [2, 5] && column.sharesStorage(with: x), "a column subscript is a view of x")
 
 // "Updating" a copy gives it new storage; the original is untouched.
 var y = x
 y[0, 0..<2] = NDArray(0.0)
 print("y =", y)
-precondition(y.floats == [0, 0, 3, 4, 5, 6] && x.floats == [1, 2, 3, 4, 5, 6])
+check(y.floats == [0, 0, 3, 4, 5, 6] && x.floats == [1, 2, 3, 4, 5, 6], "updating a copy leaves x untouched")
 
 // Matrix products go to BLAS, transposes as flags.
 let gram = matmul(x, x.T)
 print("x · xᵀ =", gram)
-precondition(gram.floats == [14, 32, 32, 77])
+check(gram.floats == [14, 32, 32, 77], "x · xᵀ is the Gram matrix of the rows")
 
 // Linear algebra through LAPACK: solve a symmetric positive-definite system two ways.
 let a = NDArray([[4.0, 2.0], [2.0, 3.0]], dtype: .float64)
@@ -47,17 +50,17 @@ let l = cholesky(a)
 let viaCholesky = triangularSolve(l, triangularSolve(l, b), transpose: true)
 print("solve(a, b) =", solution, " via Cholesky:", viaCholesky)
 let residual = (matmul(a, solution) - b).abs().max().item()
-precondition(residual < 1e-12 && (solution - viaCholesky).abs().max().item() < 1e-12)
+check(residual < 1e-12 && (solution - viaCholesky).abs().max().item() < 1e-12, "solve and the Cholesky route agree and solve the system")
 print("det(a) =", det(a), " eigenvalues:", eigh(a).values)
-precondition(abs(det(a).item() - 8) < 1e-12)
+check(abs(det(a).item() - 8) < 1e-12, "det of [[4, 2], [2, 3]] is 8")
 
 // Random numbers come from explicit keys: the same key gives the same numbers.
 let key = RandomKey(seed: 42)
 let (k1, k2) = key.split()
 let noise = NDArray.normal([10_000], key: k1)
 print("normal samples: mean", noise.mean().item(), "std", noise.std().item())
-precondition(NDArray.normal([10_000], key: k1).floats == noise.floats)
-precondition(abs(noise.mean().item()) < 0.05 && abs(noise.std().item() - 1) < 0.05)
+check(NDArray.normal([10_000], key: k1).floats == noise.floats, "the same key draws the same numbers")
+check(abs(noise.mean().item()) < 0.05 && abs(noise.std().item() - 1) < 0.05, "10 000 standard normals have mean ≈ 0 and std ≈ 1")
 print("uniform:", NDArray.uniform([4], key: k2))
 
 // A softmax written with the array vocabulary, stable for large logits.
@@ -65,7 +68,7 @@ let logits = NDArray([[1000.0, 1001.0, 1002.0], [-1.0, 0.0, 1.0]])
 let softmax = exp(logits - logits.logSumExp(dim: 1, keepDim: true))
 print("softmax =", softmax)
 // float32 keeps about 7 digits, so logits near 1000 agree with the small ones to ~1e-4.
-precondition(abs(softmax.sum(dim: 1).floats[0] - 1) < 1e-4 && abs(softmax.floats[2] - softmax.floats[5]) < 1e-4)
+check(abs(softmax.sum(dim: 1).floats[0] - 1) < 1e-4 && abs(softmax.floats[2] - softmax.floats[5]) < 1e-4, "softmax rows sum to 1 and shifted logits give the same probabilities")
 
 // — Function transforms —
 
@@ -73,14 +76,14 @@ precondition(abs(softmax.sum(dim: 1).floats[0] - 1) < 1e-4 && abs(softmax.floats
 func quadratic(_ x: NDArray) -> NDArray { x * x + 3 * x }
 let slope = try grad(quadratic)(NDArray(2.0))
 print("d(x² + 3x)/dx at 2 =", slope)
-precondition(slope.item() == 7)
+check(slope.item() == 7, "d(x² + 3x)/dx at 2 is 7")
 
 // Transforms compose: the second and third derivatives of x³ at 2 are 12 and 6.
 let cube = { (x: NDArray) in x ** 3 }
 let second = try grad(grad(cube))(NDArray(2.0))
 let third = try grad(grad(grad(cube)))(NDArray(2.0))
 print("d²(x³)/dx² at 2 =", second, " d³(x³)/dx³ =", third)
-precondition(second.item() == 12 && third.item() == 6)
+check(second.item() == 12 && third.item() == 6, "the second and third derivatives of x³ at 2 are 12 and 6")
 
 // Per-sample gradients: vmap over examples of grad over parameters. The parameters are
 // shared (inAxes nil); inputs and targets are mapped along their first axis.
@@ -95,10 +98,10 @@ let perSample = try vmap(grad(loss), inAxes: (nil, 0, 0))(w, inputs, targets)
 print("per-sample gradients:", perSample)
 for i in 0..<5 {
     let one = try grad(loss)(w, inputs[i], targets[i])
-    precondition((perSample[i] - one).abs().max().item() < 1e-12)
+    check((perSample[i] - one).abs().max().item() < 1e-12, "example \(i)'s gradient equals grad of its own loss")
 }
 let batchGradient = try grad({ (w: NDArray) in loss(w, inputs, targets) })(w)
-precondition((perSample.sum(dim: 0) - batchGradient).abs().max().item() < 1e-12)
+check((perSample.sum(dim: 0) - batchGradient).abs().max().item() < 1e-12, "per-sample gradients sum to the batch gradient")
 
 // Jacobians by reverse and forward mode agree; their shape is output then input.
 let m = NDArray([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype: .float64)
@@ -106,12 +109,12 @@ let layer = { (x: NDArray) in tanh(matmul(m, x)) }
 let point = NDArray([0.1, -0.2], dtype: .float64)
 let jr = try jacrev(layer)(point), jf = try jacfwd(layer)(point)
 print("jacrev =", jr)
-precondition(jr.shape == [3, 2] && (jr - jf).abs().max().item() < 1e-12)
+check(jr.shape == [3, 2] && (jr - jf).abs().max().item() < 1e-12, "jacrev is 3×2 and equals jacfwd")
 
 // A Hessian, forward over reverse: for Σ xᵢ³ it is diag(6x).
 let h = try hessian({ ($0 ** 3).sum() })(NDArray([1.0, 2.0, 3.0], dtype: .float64))
 print("hessian =", h)
-precondition(h.doubles == [6, 0, 0, 0, 12, 0, 0, 0, 18])
+check(h.doubles == [6, 0, 0, 0, 12, 0, 0, 0, 18], "the Hessian of Σ x³ is diag(6x)")
 
 // — The Tensor facade: PyTorch's autograd, line for line, on the same engine —
 
@@ -119,28 +122,28 @@ precondition(h.doubles == [6, 0, 0, 0, 12, 0, 0, 0, 18])
 let t = try Tensor([2.0], requiresGrad: true)
 let out = t ** 2 + 3 * t
 print("out =", out)
-precondition(out.description == "tensor([10.], grad_fn=<AddBackward0>)")
+check(out.description == "tensor([10.], grad_fn=<AddBackward0>)", "the facade prints PyTorch's description")
 try out.backward()
 print("t.grad =", t.grad!)
-precondition(t.grad!.item() == 7)
+check(t.grad!.item() == 7, "backward gives d(t² + 3t)/dt = 7")
 
 // createGraph records the backward pass too, so gradients can be differentiated again.
 let s = try Tensor(2.0, requiresGrad: true)
 let firstDerivative = try Autograd.grad(outputs: s ** 3, inputs: s, createGraph: true)[0]!
 let secondDerivative = try Autograd.grad(outputs: firstDerivative, inputs: s)[0]!
 print("d(s³)/ds =", firstDerivative, " d²(s³)/ds² =", secondDerivative)
-precondition(firstDerivative.item() == 12 && secondDerivative.item() == 12)
+check(firstDerivative.item() == 12 && secondDerivative.item() == 12, "createGraph lets the derivative be differentiated again")
 
 // Nothing is recorded under noGrad: the way to update parameters.
 let weights = try Tensor([1.0, -1.0], requiresGrad: true)
 try (weights * weights).sum().backward()
-try noGrad { try weights.sub_(0.25 * weights.grad!) }
+_ = try noGrad { try weights.sub_(0.25 * weights.grad!) }
 print("after one step:", weights)
-precondition(weights.value.floats == [0.5, -0.5] && weights.isLeaf)
+check(weights.value.floats == [0.5, -0.5] && weights.isLeaf, "one SGD step under noGrad leaves a leaf")
 
 // The transforms accept functions of tensors too.
 let tensorSlope = try grad({ (v: Tensor) in (v ** 3).sum() })(Tensor(NDArray([1.0, 2.0])))
 print("grad of Σ v³ at [1, 2] =", tensorSlope)
-precondition(tensorSlope.value.floats == [3, 12])
+check(tensorSlope.value.floats == [3, 12], "grad accepts functions of tensors")
 
 print("Tour complete.")

@@ -4,7 +4,8 @@
 // printed and checked.
 //
 // Run: swift run -c release Training          (--quick: fewer timing repetitions)
-// Results are checked with `check(condition, claim)`: a `precondition` that names the claim.
+// Results are checked with `check(condition, claim)`, which stops with the claim when it fails
+// (through `fatalError`, so the message survives release builds).
 
 import Fluxion
 import FluxionNN
