@@ -61,7 +61,7 @@ print("CNN with \(channels) channels on \(imageSize)×\(imageSize) images: \(par
 
 /// The network on one input [3, H, W], as a function of its parameters: outputs [10].
 func network(_ p: Parameters, _ x: NDArray) throws -> NDArray {
-    try functionalCall(net, parameters: p, x.unsqueeze(0)).squeeze(dim: 0)
+    try functionalCall(net, parameters: p, x.unsqueeze(0)).squeeze(0)
 }
 
 // MARK: - 1. Jacobian contraction

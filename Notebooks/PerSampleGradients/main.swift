@@ -129,7 +129,7 @@ let cnnNames = cnn.namedParameters().map(\.name)
 func loopOfAutogradGrad() throws -> [[NDArray]] {
     try (0..<cnnBatch).map { i in
         let loss = nllLoss(cnn(Tensor(images[i].unsqueeze(0))), Tensor(digits[i].unsqueeze(0)))
-        return try Autograd.grad(outputs: [loss], inputs: cnn.parameters()).map { $0!.value }
+        return try Autograd.grad(outputs: loss, inputs: cnn.parameters()).map { $0!.value }
     }
 }
 let cnnLooped = try loopOfAutogradGrad()

@@ -88,6 +88,15 @@ extension Autograd {
         try grad(outputs: [outputs], inputs: [inputs], gradOutputs: [gradOutputs], retainGraph: retainGraph,
                  createGraph: createGraph, allowUnused: allowUnused, file: file, line: line)
     }
+
+    /// The gradients of one output with respect to several inputs, as in
+    /// `torch.autograd.grad(loss, list(model.parameters()))` (see `grad(outputs:inputs:)`).
+    public static func grad(outputs: Tensor, inputs: [Tensor], gradOutputs: Tensor? = nil,
+                            retainGraph: Bool? = nil, createGraph: Bool = false, allowUnused: Bool = false,
+                            file: StaticString = #fileID, line: UInt = #line) throws -> [Tensor?] {
+        try grad(outputs: [outputs], inputs: inputs, gradOutputs: [gradOutputs], retainGraph: retainGraph,
+                 createGraph: createGraph, allowUnused: allowUnused, file: file, line: line)
+    }
 }
 
 /// One backward pass over the facade's tape.

@@ -318,6 +318,10 @@ extension Tensor {
     public func squeeze(dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         reshapedView(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1", file: file, line: line) { $0.squeeze(dim: dim, file: file, line: line) }
     }
+    /// Dimension `dim` removed if its size is 1 (a view), as PyTorch's `squeeze(dim)`.
+    public func squeeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        squeeze(dim: dim, file: file, line: line)
+    }
     /// A dimension of size 1 inserted at `dim` (a view).
     public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         reshapedView("UnsqueezeBackward0", file: file, line: line) { $0.unsqueeze(dim, file: file, line: line) }

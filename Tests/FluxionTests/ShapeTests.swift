@@ -76,6 +76,8 @@ private func label(_ f: Int) -> Double {
         #expect(y.squeeze(dim: 0).shape == [3, 1, 2])
         #expect(y.squeeze(dim: -2).shape == [1, 3, 2])
         #expect(y.squeeze(dim: 1).shape == [1, 3, 1, 2])
+        #expect(y.squeeze(2).shape == [1, 3, 2])  // PyTorch's positional squeeze(dim)
+        #expect(Tensor(y).squeeze(0).shape == [3, 1, 2])
         #expect(NDArray([[7.0]]).squeeze().shape == [])
         #expect(NDArray(7.0).squeeze().shape == [])
 

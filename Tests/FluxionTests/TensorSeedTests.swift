@@ -213,6 +213,10 @@ struct TensorSeedTests {
         #expect(x.grad?.description == "tensor(3.)")
         #expect(w.grad?.description == "tensor(2.)")
         #expect(b.grad?.description == "tensor(1.)")
+        // torch.autograd.grad(z, [x, w, b]): one output, a list of inputs.
+        let z2 = x * w + b
+        let grads = try Autograd.grad(outputs: z2, inputs: [x, w, b]).map { $0?.item() }
+        #expect(grads == [3, 2, 1])
 
         let leafW = try Tensor([1.0, 2.0], requiresGrad: true), leafB = try Tensor([0.1], requiresGrad: true)
         let sum = leafW.sum() + leafB

@@ -50,6 +50,11 @@ extension NDArray {
         return reshape(s)
     }
 
+    /// Without dimension `dim` if its size is 1, as PyTorch's `squeeze(dim)`.
+    public func squeeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        squeeze(dim: dim, file: file, line: line)
+    }
+
     /// A new size-1 dimension at position `dim` (negative counts from the end of the result).
     public func unsqueeze(_ dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         guard dim >= -(rank + 1) && dim <= rank else {
