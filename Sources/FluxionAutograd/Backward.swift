@@ -149,7 +149,7 @@ struct BackwardPass {
         if !retainGraph {
             for node in running {
                 node.freed = true
-                for entry in node.tapeNodes { entry.release() }
+                for entry in node.tapeEntries { entry.release() }
             }
         }
         var byKey: [TapeEntry.Ref.Key: NDArray] = [:]
@@ -232,7 +232,7 @@ struct BackwardPass {
         if AutogradState.current.anomalyDetection {
             var owners: [ObjectIdentifier: Node] = [:]
             for node in nodes {
-                for entry in node.tapeNodes { owners[ObjectIdentifier(entry)] = node }
+                for entry in node.tapeEntries { owners[ObjectIdentifier(entry)] = node }
             }
             options.inspect = { entry, cotangents in
                 for (i, ct) in cotangents.enumerated() {

@@ -123,7 +123,7 @@ extension Function {
         var slots: [Tensor?] = []
         for argument in repeat each arguments { slots.append(argument.tensorArgument) }
         let name = "\(Self.self)"
-        let recording = isGradEnabled && slots.contains { $0?.requiresGrad == true }
+        let recording = Tensor.records(slots)
         let ctx = FunctionContext(needsInputGrad: slots.map { ($0?.requiresGrad ?? false) && isGradEnabled })
         let site = CallSite(file: file, line: line)
         // The tensor arguments a gradient can reach: those recorded, and values a transform traces.

@@ -14,17 +14,30 @@ import Runtime
 
 /// A node of the graph recorded by operations on tensors that require grad.
 public final class Node: CustomStringConvertible, @unchecked Sendable {
-    /// PyTorch's name for the node: `MulBackward0`, `SumBackward0`, `AccumulateGrad`, …
-    public let name: String
+    /// The name the operation gave, when it is not the one its last primitive implies.
+    private let givenName: String?
     /// The tape output this node's gradient arrives at.
     let ref: TapeEntry.Ref
-    /// The operation's tensor inputs: where each was recorded and its node (nil for inputs
-    /// without history); nil for nodes derived from a single tape entry.
-    private let edges: [Edge]?
+    /// The operation's inputs, in order.
+    private let edges: [Edge]
 
+    /// An input of the node: where it was recorded and its node, both nil for an input
+    /// without history. A node derived from a tape entry has the entry's parents as inputs,
+    /// whose nodes are derived in turn when asked for.
     struct Edge {
         let ref: TapeEntry.Ref?
-        let node: Node?
+        let known: Node?
+        var node: Node? { known ?? ref.map(Node.at) }
+    }
+
+    /// PyTorch's name for the node: `MulBackward0`, `SumBackward0`, `AccumulateGrad`, … Unless
+    /// the operation named it (an overload or a composite: `SumBackward1`, `MeanBackward0`),
+    /// the name is that of the primitive that made the output (`Exp` → `ExpBackward0`).
+    public var name: String { givenName ?? Node.name(of: ref) }
+
+    /// PyTorch's name for the node of the primitive that recorded `ref`.
+    static func name(of ref: TapeEntry.Ref) -> String {
+        pytorchName(ref.node.primitive.map { String(describing: type(of: $0)) } ?? "Leaf")
     }
 
     /// For `AccumulateGrad`, the leaf; for other nodes, the tensor that retains its gradient.
@@ -43,13 +56,18 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     /// Whether this is a leaf's `AccumulateGrad` node.
     var accumulatesGrad: Bool { ref.node.primitive == nil }
 
-    /// A node for the operation `name` whose output was recorded at `ref`, from `inputs` (nil:
-    /// a single tape entry stands for itself). `file` and `line` are the user's call when the
+    /// A node for the operation `name` (nil: named after its last primitive) whose output
+    /// was recorded at `ref`, from `inputs`. `file` and `line` are the user's call when the
     /// operation knows it (`line` 0: unknown, as for operators).
-    init(name: String, ref: TapeEntry.Ref, inputs: [Tensor?]?, file: StaticString = "", line: UInt = 0) {
-        self.name = name
+    convenience init(name: String?, ref: TapeEntry.Ref, inputs: [Tensor?], file: StaticString = "", line: UInt = 0) {
+        self.init(name: name, ref: ref, edges: inputs.map { Edge(ref: $0?.tapeOutput, known: $0?.gradientNode) },
+                  file: file, line: line)
+    }
+
+    private init(name: String?, ref: TapeEntry.Ref, edges: [Edge], file: StaticString = "", line: UInt = 0) {
+        givenName = name
         self.ref = ref
-        edges = inputs?.map { Edge(ref: $0?.tapeOutput, node: $0?.gradientNode) }
+        self.edges = edges
         if AutogradState.current.anomalyDetection {
             // A location inside Fluxion (an operation a layer calls) is not the user's.
             let site = CallSite(file: file, line: line)
@@ -63,48 +81,41 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     }
 
     /// The node standing for tape output `ref`: a leaf's accumulator, or a node named after
-    /// the primitive that made it.
+    /// the primitive that made it, whose inputs are the entry's.
     static func at(_ ref: TapeEntry.Ref) -> Node {
         if let node = ref.node.annotation as? Node { return node }
-        let primitive = ref.node.primitive.map { String(describing: type(of: $0)) } ?? "Leaf"
-        return Node(name: pytorchName(primitive), ref: ref, inputs: nil)
+        return Node(name: nil, ref: ref, edges: ref.node.parents.map { Edge(ref: $0, known: nil) })
     }
 
     /// The nodes of this operation's inputs, each with the input's output index there
     /// (`(nil, 0)` for inputs without history), as PyTorch's `next_functions`.
-    public var nextFunctions: [(node: Node?, index: Int)] {
-        if let edges { return edges.map { ($0.node, 0) } }
-        return ref.node.parents.map { parent in (parent.map(Node.at), 0) }
-    }
+    public var nextFunctions: [(node: Node?, index: Int)] { edges.map { ($0.node, 0) } }
 
     /// Calls `body` with each input node (those `nextFunctions` lists, without the nils).
     func forEachInput(_ body: (Node) -> Void) {
-        if let edges {
-            for edge in edges { if let node = edge.node { body(node) } }
-        } else {
-            for parent in ref.node.parents { if let parent { body(Node.at(parent)) } }
-        }
+        for edge in edges { if let node = edge.node { body(node) } }
     }
 
     public var description: String { "<\(name) object>" }
 
     /// The tape entries this operation recorded: from its output back to its inputs.
-    var tapeNodes: [TapeEntry] {
+    var tapeEntries: [TapeEntry] {
         guard ref.node.primitive != nil else { return [] }
-        guard let edges else { return [ref.node] }
-        func isInput(_ node: TapeEntry) -> Bool { edges.contains { $0.ref?.node === node } }
+        let inputs = Set(edges.compactMap { $0.ref.map { ObjectIdentifier($0.node) } })
+        var seen: Set<ObjectIdentifier> = []
         var found: [TapeEntry] = []
         var stack = [ref.node]
-        while let node = stack.popLast() {
-            guard node.primitive != nil, !isInput(node), !found.contains(where: { $0 === node }) else { continue }
-            found.append(node)
-            for parent in node.parents { if let parent { stack.append(parent.node) } }
+        while let entry = stack.popLast() {
+            let id = ObjectIdentifier(entry)
+            guard entry.primitive != nil, !inputs.contains(id), seen.insert(id).inserted else { continue }
+            found.append(entry)
+            for parent in entry.parents { if let parent { stack.append(parent.node) } }
         }
         return found
     }
 
     /// Whether a backward pass reads values this node's operation saved.
-    var savesValues: Bool { tapeNodes.contains { $0.savesValues } }
+    var savesValues: Bool { tapeEntries.contains { $0.savesValues } }
 
     /// Where the operation was called, as `file:line`: the caller's location when the
     /// operation was given it, else the first place outside Fluxion on the recorded call stack

@@ -10,25 +10,27 @@
 import FluxionCore
 
 extension Tensor {
+    /// Whether an operation on `inputs` is recorded: grad mode is on and some input requires
+    /// grad. The one place that decides.
+    static func records(_ inputs: [Tensor?]) -> Bool {
+        inputs.contains { $0?.requiresGrad == true } && AutogradState.current.gradEnabled
+    }
+
     /// `operation` applied to the values of `inputs` (nil: a number operand), recorded as a
-    /// node named `name` when it must be. `file` and `line` are the user's call, when the
-    /// operation is a function that knows it (operators cannot).
-    static func record(_ name: String, _ inputs: [Tensor?], file: StaticString = "", line: UInt = 0,
+    /// node when it must be: named `name`, or when `name` is nil after the primitive that made
+    /// the output (the operations that are one primitive). `file` and `line` are the user's
+    /// call, when the operation is a function that knows it (operators cannot).
+    static func record(_ name: String?, _ inputs: [Tensor?], file: StaticString = "", line: UInt = 0,
                        _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
-        var recording = false
-        if inputs.contains(where: { $0?.requiresGrad == true }) { recording = AutogradState.current.gradEnabled }
-        if recording && inputs.contains(where: { $0?.isInference == true }) {
+        guard records(inputs) else { return Tensor(try operation(inputs.compactMap { $0?.value })) }
+        if inputs.contains(where: { $0?.isInference == true }) {
             return try recordedWithInference(name, inputs, file: file, line: line, operation)
         }
-        var values: [NDArray] = []
-        values.reserveCapacity(inputs.count)
-        for input in inputs { if let input { values.append(recording ? input.operand : input.value) } }
-        let y = try operation(values)
-        return recording ? recorded(name, inputs, y, file: file, line: line) : Tensor(y)
+        return recorded(name, inputs, try operation(inputs.compactMap { $0?.operand }), file: file, line: line)
     }
 
     /// The tensor for `y`, an operation's result on recorded values, with its node.
-    static func recorded(_ name: String, _ inputs: [Tensor?], _ y: NDArray, file: StaticString = "", line: UInt = 0) -> Tensor {
+    static func recorded(_ name: String?, _ inputs: [Tensor?], _ y: NDArray, file: StaticString = "", line: UInt = 0) -> Tensor {
         let (primal, ref) = Autograd.tape.split(y)
         let result = Tensor(primal)
         guard let ref else { return result }
@@ -44,7 +46,7 @@ extension Tensor {
     /// entries reads floating values in its rule. (Such an entry counts as saving all of its
     /// floating inputs, so an operation whose rule reads only its other inputs — a product
     /// whose other factor alone requires grad — is refused too, as PyTorch refuses it.)
-    private static func recordedWithInference(_ name: String, _ inputs: [Tensor?], file: StaticString, line: UInt,
+    private static func recordedWithInference(_ name: String?, _ inputs: [Tensor?], file: StaticString, line: UInt,
                                               _ operation: ([NDArray]) throws -> NDArray) rethrows -> Tensor {
         let tape = Autograd.tape
         var values: [NDArray] = []
@@ -61,7 +63,8 @@ extension Tensor {
         }
         let y = try operation(values)
         if let ref = tape.split(y).ref, savesAny(of: probes, from: ref) {
-            refuse(.inferenceTensorInGraph(node: name), operation: name, file: file, line: line)
+            let node = name ?? Node.name(of: ref)
+            refuse(.inferenceTensorInGraph(node: node), operation: node, file: file, line: line)
         }
         return recorded(name, inputs, y, file: file, line: line)
     }
@@ -80,47 +83,48 @@ extension Tensor {
         return false
     }
 
-    /// Whether an operation on this tensor is recorded.
-    private var records: Bool { requiresGrad && AutogradState.current.gradEnabled }
-
-    func unary(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self], operation(recorded!), file: file, line: line) : Tensor(operation(value))
+    /// `record` for an operation of this tensor alone.
+    func unary(_ name: String?, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        Tensor.record(name, [self], file: file, line: line) { operation($0[0]) }
     }
 
-    static func binary(_ name: String, _ a: Tensor, _ b: Tensor, file: StaticString = "", line: UInt = 0,
+    /// `record` for one primitive of this tensor alone, named after it.
+    func unary(_ operation: (NDArray) -> NDArray) -> Tensor { unary(nil, operation) }
+
+    /// `record` for an operation of two tensors.
+    static func binary(_ name: String?, _ a: Tensor, _ b: Tensor, file: StaticString = "", line: UInt = 0,
                        _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
-        guard (a.requiresGrad || b.requiresGrad) && AutogradState.current.gradEnabled else {
-            return Tensor(operation(a.value, b.value))
-        }
-        if a.isInference || b.isInference {
-            return record(name, [a, b], file: file, line: line) { operation($0[0], $0[1]) }
-        }
-        return recorded(name, [a, b], operation(a.operand, b.operand), file: file, line: line)
+        record(name, [a, b], file: file, line: line) { operation($0[0], $0[1]) }
     }
 
-    /// With a number on the right: the number is an input without history.
-    func withNumber(_ name: String, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
-        records ? Tensor.recorded(name, [self, nil], operation(recorded!), file: file, line: line) : Tensor(operation(value))
+    /// `record` for one primitive of two tensors, named after it.
+    static func binary(_ a: Tensor, _ b: Tensor, _ operation: (NDArray, NDArray) -> NDArray) -> Tensor {
+        binary(nil, a, b, operation)
+    }
+
+    /// `record` with a number on the right: the number is an input without history.
+    func withNumber(_ name: String? = nil, file: StaticString = "", line: UInt = 0, _ operation: (NDArray) -> NDArray) -> Tensor {
+        Tensor.record(name, [self, nil], file: file, line: line) { operation($0[0]) }
     }
 }
 
 // MARK: - Arithmetic
 
 extension Tensor {
-    public static func + (a: Tensor, b: Tensor) -> Tensor { binary("AddBackward0", a, b, +) }
-    public static func - (a: Tensor, b: Tensor) -> Tensor { binary("SubBackward0", a, b, -) }
-    public static func * (a: Tensor, b: Tensor) -> Tensor { binary("MulBackward0", a, b, *) }
-    public static func / (a: Tensor, b: Tensor) -> Tensor { binary("DivBackward0", a, b, /) }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(a, b, +) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(a, b, -) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(a, b, *) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { binary(a, b, /) }
     public static func ** (a: Tensor, b: Tensor) -> Tensor { binary("PowBackward1", a, b, **) }
-    public static prefix func - (x: Tensor) -> Tensor { x.unary("NegBackward0", -) }
+    public static prefix func - (x: Tensor) -> Tensor { x.unary(-) }
 
-    public static func + (a: Tensor, b: Double) -> Tensor { a.withNumber("AddBackward0") { $0 + b } }
-    public static func + (a: Double, b: Tensor) -> Tensor { b.withNumber("AddBackward0") { a + $0 } }
-    public static func - (a: Tensor, b: Double) -> Tensor { a.withNumber("SubBackward0") { $0 - b } }
+    public static func + (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 + b } }
+    public static func + (a: Double, b: Tensor) -> Tensor { b.withNumber { a + $0 } }
+    public static func - (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 - b } }
     public static func - (a: Double, b: Tensor) -> Tensor { b.withNumber("RsubBackward1") { a - $0 } }
-    public static func * (a: Tensor, b: Double) -> Tensor { a.withNumber("MulBackward0") { $0 * b } }
-    public static func * (a: Double, b: Tensor) -> Tensor { b.withNumber("MulBackward0") { a * $0 } }
-    public static func / (a: Tensor, b: Double) -> Tensor { a.withNumber("DivBackward0") { $0 / b } }
+    public static func * (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 * b } }
+    public static func * (a: Double, b: Tensor) -> Tensor { b.withNumber { a * $0 } }
+    public static func / (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 / b } }
     public static func / (a: Double, b: Tensor) -> Tensor { b.withNumber("MulBackward0") { a / $0 } }
     public static func ** (x: Tensor, p: Double) -> Tensor { x.unary("PowBackward0") { $0 ** p } }
     public static func ** (a: Double, x: Tensor) -> Tensor { x.withNumber("PowBackward2") { $0.scalarLike(a) ** $0 } }
@@ -133,41 +137,41 @@ extension Tensor {
     /// The value converted to `dtype` (recorded for floating dtypes); the tensor itself when it
     /// has that dtype already, as in PyTorch.
     public func to(_ dtype: DType) -> Tensor {
-        dtype == self.dtype ? self : unary("ToCopyBackward0") { $0.to(dtype) }
+        dtype == self.dtype ? self : unary { $0.to(dtype) }
     }
 }
 
 // MARK: - Elementwise functions
 
-public func abs(_ x: Tensor) -> Tensor { x.unary("AbsBackward0", abs) }
-public func sign(_ x: Tensor) -> Tensor { x.unary("SignBackward0", sign) }
-public func exp(_ x: Tensor) -> Tensor { x.unary("ExpBackward0", exp) }
-public func log(_ x: Tensor) -> Tensor { x.unary("LogBackward0", log) }
-public func log1p(_ x: Tensor) -> Tensor { x.unary("Log1PBackward0", log1p) }
-public func expm1(_ x: Tensor) -> Tensor { x.unary("Expm1Backward0", expm1) }
-public func sqrt(_ x: Tensor) -> Tensor { x.unary("SqrtBackward0", sqrt) }
-public func rsqrt(_ x: Tensor) -> Tensor { x.unary("RsqrtBackward0", rsqrt) }
-public func sin(_ x: Tensor) -> Tensor { x.unary("SinBackward0", sin) }
-public func cos(_ x: Tensor) -> Tensor { x.unary("CosBackward0", cos) }
-public func tan(_ x: Tensor) -> Tensor { x.unary("TanBackward0", tan) }
-public func asin(_ x: Tensor) -> Tensor { x.unary("AsinBackward0", asin) }
-public func acos(_ x: Tensor) -> Tensor { x.unary("AcosBackward0", acos) }
-public func atan(_ x: Tensor) -> Tensor { x.unary("AtanBackward0", atan) }
-public func sinh(_ x: Tensor) -> Tensor { x.unary("SinhBackward0", sinh) }
-public func cosh(_ x: Tensor) -> Tensor { x.unary("CoshBackward0", cosh) }
-public func tanh(_ x: Tensor) -> Tensor { x.unary("TanhBackward0", tanh) }
-public func sigmoid(_ x: Tensor) -> Tensor { x.unary("SigmoidBackward0", sigmoid) }
-public func relu(_ x: Tensor) -> Tensor { x.unary("ReluBackward0", relu) }
-public func softplus(_ x: Tensor) -> Tensor { x.unary("SoftplusBackward0", softplus) }
-public func erf(_ x: Tensor) -> Tensor { x.unary("ErfBackward0", erf) }
-public func floor(_ x: Tensor) -> Tensor { x.unary("FloorBackward0", floor) }
-public func ceil(_ x: Tensor) -> Tensor { x.unary("CeilBackward0", ceil) }
-public func round(_ x: Tensor) -> Tensor { x.unary("RoundBackward0", round) }
+public func abs(_ x: Tensor) -> Tensor { x.unary(abs) }
+public func sign(_ x: Tensor) -> Tensor { x.unary(sign) }
+public func exp(_ x: Tensor) -> Tensor { x.unary(exp) }
+public func log(_ x: Tensor) -> Tensor { x.unary(log) }
+public func log1p(_ x: Tensor) -> Tensor { x.unary(log1p) }
+public func expm1(_ x: Tensor) -> Tensor { x.unary(expm1) }
+public func sqrt(_ x: Tensor) -> Tensor { x.unary(sqrt) }
+public func rsqrt(_ x: Tensor) -> Tensor { x.unary(rsqrt) }
+public func sin(_ x: Tensor) -> Tensor { x.unary(sin) }
+public func cos(_ x: Tensor) -> Tensor { x.unary(cos) }
+public func tan(_ x: Tensor) -> Tensor { x.unary(tan) }
+public func asin(_ x: Tensor) -> Tensor { x.unary(asin) }
+public func acos(_ x: Tensor) -> Tensor { x.unary(acos) }
+public func atan(_ x: Tensor) -> Tensor { x.unary(atan) }
+public func sinh(_ x: Tensor) -> Tensor { x.unary(sinh) }
+public func cosh(_ x: Tensor) -> Tensor { x.unary(cosh) }
+public func tanh(_ x: Tensor) -> Tensor { x.unary(tanh) }
+public func sigmoid(_ x: Tensor) -> Tensor { x.unary(sigmoid) }
+public func relu(_ x: Tensor) -> Tensor { x.unary(relu) }
+public func softplus(_ x: Tensor) -> Tensor { x.unary(softplus) }
+public func erf(_ x: Tensor) -> Tensor { x.unary(erf) }
+public func floor(_ x: Tensor) -> Tensor { x.unary(floor) }
+public func ceil(_ x: Tensor) -> Tensor { x.unary(ceil) }
+public func round(_ x: Tensor) -> Tensor { x.unary(round) }
 public func pow(_ x: Tensor, _ exponent: Double) -> Tensor { x ** exponent }
 public func pow(_ x: Tensor, _ y: Tensor) -> Tensor { x ** y }
-public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary("MaximumBackward0", a, b, maximum) }
-public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary("MinimumBackward0", a, b, minimum) }
-public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { Tensor.binary("Atan2Backward0", y, x, atan2) }
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary(a, b, maximum) }
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary(a, b, minimum) }
+public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { Tensor.binary(y, x, atan2) }
 
 extension Tensor {
     public func abs() -> Tensor { FluxionAutograd.abs(self) }

@@ -13,9 +13,9 @@ import FluxionCheck
 struct SumDroppingBatchAxis: Primitive {
     let sum: ReduceSum
     var name: String { "sumDroppingBatchAxis" }
-    func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { sum.evaluate(inputs) }
-    func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
-        sum.jvp(primals, tangents, outputs: outputs)
+    func evaluate(_ inputs: [NDArray]) -> [NDArray] { sum.evaluate(inputs) }
+    func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
+        sum.jvp(primals, outputs: outputs, tangents: tangents)
     }
     func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
         sum.vjp(primals, outputs: outputs, cotangents: cotangents, needs: needs)

@@ -508,7 +508,8 @@ private let windowRows: [PrimitiveCase] = [
 
 /// The protocols a primitive conforms to (directly or through its family).
 let primitiveProtocols: Set<String> = [
-    "Primitive", "UnaryPrimitive", "BinaryPrimitive", "UnaryElementwise", "BinaryElementwise", "AxesReduction",
+    "Primitive", "UnaryPrimitive", "BinaryPrimitive", "UnaryElementwise", "BinaryElementwise", "UnaryWithDerivative",
+    "BinaryWithPartials", "AxesReduction",
     "ExtremeReduction", "LinearPrimitive", "PiecewiseConstant", "RandomPrimitive",
 ]
 

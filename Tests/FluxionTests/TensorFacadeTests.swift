@@ -324,3 +324,43 @@ extension Tensor {
     /// The elements of a gradient (which never requires grad here).
     fileprivate func floats(noGradCheck: Void) -> [Float] { value.floats }
 }
+
+@Suite("Tensor: node names")
+struct NodeNameTests {
+    /// Each elementwise operation and its node's name in PyTorch 2.15 (`type(y.grad_fn).__name__`
+    /// for a float64 `x` and `y` that require grad).
+    static let elementwise: [(String, @Sendable (Tensor, Tensor) -> Tensor, String)] = [
+        ("abs", { x, _ in abs(x) }, "AbsBackward0"), ("sign", { x, _ in sign(x) }, "SignBackward0"),
+        ("exp", { x, _ in exp(x) }, "ExpBackward0"), ("log", { x, _ in log(x) }, "LogBackward0"),
+        ("log1p", { x, _ in log1p(x) }, "Log1PBackward0"), ("expm1", { x, _ in expm1(x) }, "Expm1Backward0"),
+        ("sqrt", { x, _ in sqrt(x) }, "SqrtBackward0"), ("rsqrt", { x, _ in rsqrt(x) }, "RsqrtBackward0"),
+        ("sin", { x, _ in sin(x) }, "SinBackward0"), ("cos", { x, _ in cos(x) }, "CosBackward0"),
+        ("tan", { x, _ in tan(x) }, "TanBackward0"), ("asin", { x, _ in asin(x) }, "AsinBackward0"),
+        ("acos", { x, _ in acos(x) }, "AcosBackward0"), ("atan", { x, _ in atan(x) }, "AtanBackward0"),
+        ("sinh", { x, _ in sinh(x) }, "SinhBackward0"), ("cosh", { x, _ in cosh(x) }, "CoshBackward0"),
+        ("tanh", { x, _ in tanh(x) }, "TanhBackward0"), ("sigmoid", { x, _ in sigmoid(x) }, "SigmoidBackward0"),
+        ("relu", { x, _ in relu(x) }, "ReluBackward0"), ("softplus", { x, _ in softplus(x) }, "SoftplusBackward0"),
+        ("erf", { x, _ in erf(x) }, "ErfBackward0"), ("floor", { x, _ in floor(x) }, "FloorBackward0"),
+        ("ceil", { x, _ in ceil(x) }, "CeilBackward0"), ("round", { x, _ in round(x) }, "RoundBackward0"),
+        ("-x", { x, _ in -x }, "NegBackward0"), ("to(.float32)", { x, _ in x.to(.float32) }, "ToCopyBackward0"),
+        ("x + y", { $0 + $1 }, "AddBackward0"), ("x - y", { $0 - $1 }, "SubBackward0"),
+        ("x * y", { $0 * $1 }, "MulBackward0"), ("x / y", { $0 / $1 }, "DivBackward0"),
+        ("maximum", { maximum($0, $1) }, "MaximumBackward0"), ("minimum", { minimum($0, $1) }, "MinimumBackward0"),
+        ("atan2", { atan2($0, $1) }, "Atan2Backward0"),
+        ("x + 2", { x, _ in x + 2 }, "AddBackward0"), ("2 + x", { x, _ in 2 + x }, "AddBackward0"),
+        ("x - 2", { x, _ in x - 2 }, "SubBackward0"), ("2 - x", { x, _ in 2 - x }, "RsubBackward1"),
+        ("x * 2", { x, _ in x * 2 }, "MulBackward0"), ("2 * x", { x, _ in 2 * x }, "MulBackward0"),
+        ("x / 2", { x, _ in x / 2 }, "DivBackward0"), ("2 / x", { x, _ in 2 / x }, "MulBackward0"),
+        ("x ** 2", { x, _ in x ** 2 }, "PowBackward0"), ("x ** y", { $0 ** $1 }, "PowBackward1"),
+        ("2 ** x", { x, _ in 2 ** x }, "PowBackward2"),
+    ]
+
+    @Test("every elementwise operation's node has PyTorch's name")
+    func elementwiseNames() throws {
+        let x = try Tensor([0.5, 0.25], dtype: .float64, requiresGrad: true)
+        let y = try Tensor([0.3, 0.7], dtype: .float64, requiresGrad: true)
+        for (operation, f, expected) in Self.elementwise {
+            #expect(f(x, y).gradFn?.name == expected, "\(operation)")
+        }
+    }
+}

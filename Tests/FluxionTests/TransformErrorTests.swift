@@ -12,7 +12,7 @@ import FluxionKernels
 struct LoopOnlyIdentity: UnaryPrimitive, LoopBatched {
     var name: String { "loopOnlyIdentity" }
     func evaluate(_ x: StridedArray) -> StridedArray { x }
-    func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] { tangents }
+    func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] { tangents }
     func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { cotangents }
 }
 

@@ -18,7 +18,7 @@ public func bind(_ primitive: some Primitive, _ inputs: [NDArray]) -> [NDArray] 
         guard t.interpreter.isActive else { return escaped(primitive, inputs, t) }
         if top == nil || t.interpreter.level > top!.level { top = t.interpreter }
     }
-    guard let top else { return primitive.evaluate(arrays: inputs) }
+    guard let top else { return primitive.evaluate(inputs) }
     return top.process(primitive, inputs)
 }
 

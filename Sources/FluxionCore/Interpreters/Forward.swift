@@ -9,7 +9,7 @@ final class ForwardInterpreter: Interpreter, @unchecked Sendable {
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
         let (primals, tangents) = unpack(inputs, ForwardTracer.self, value: \.primal, carried: \.tangent)
         let outputs = bind(primitive, primals)
-        let outTangents = primitive.jvp(primals, tangents, outputs: outputs)
+        let outTangents = primitive.jvp(primals, outputs: outputs, tangents: tangents)
         return zip(outputs, outTangents).map { y, t in
             guard let t, y.dtype.isFloatingPoint else { return y }
             return NDArray(tracer: ForwardTracer(interpreter: self, primal: y, tangent: t))

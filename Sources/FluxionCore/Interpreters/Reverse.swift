@@ -137,7 +137,7 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
             guard let primitive = node.primitive else { continue }
             let ins = node.parents.map { p in p.flatMap { tangents[ObjectIdentifier($0.node)]?[$0.output] } }
             guard ins.contains(where: { $0 != nil }) else { continue }
-            tangents[ObjectIdentifier(node)] = primitive.jvp(node.primals, ins, outputs: node.outputs)
+            tangents[ObjectIdentifier(node)] = primitive.jvp(node.primals, outputs: node.outputs, tangents: ins)
         }
         return outputs.map { ref in ref.flatMap { tangents[ObjectIdentifier($0.node)]?[$0.output] } }
     }

@@ -1,7 +1,8 @@
 // Elementwise functions of two arrays with NumPy broadcasting, comparisons and selection.
 // Operands arrive with one dtype (the array layer promotes); broadcasting happens inside the
 // kernels by strides, so a broadcast operand is never materialised. Each primitive states its
-// partial derivatives; the family applies them, and unbroadcasts cotangents to each operand.
+// partial derivatives and the family applies them, unbroadcasting cotangents to each operand;
+// addition and subtraction are linear, and logic has zero derivative.
 //
 // Conventions: maximum and minimum split the gradient equally between tied operands, as
 // PyTorch does (a NaN operand takes the whole derivative, as in PyTorch); d(aᵇ)/db is taken
@@ -11,45 +12,18 @@
 
 import FluxionKernels
 
-/// An elementwise function of two broadcastable arrays of one dtype.
+/// An elementwise function of two broadcastable arrays of one dtype: its kernel function,
+/// evaluation and batch rule. The derivative rules come from `BinaryWithPartials`, from
+/// `PiecewiseConstant`, or from the primitive itself.
 public protocol BinaryElementwise: BinaryPrimitive {
     var function: BinaryFunction { get }
-    /// ∂out/∂a and ∂out/∂b elementwise (broadcastable to the output), nil for zero.
-    func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?)
-    /// Whether a partial can be infinite or undefined at the edge of the domain: the chain
-    /// rule then multiplies with strong zeros (Tangents.swift).
-    var partialsMayBeInfinite: Bool { get }
 }
 
 extension BinaryElementwise {
     public var name: String { "\(function)" }
-    public var partialsMayBeInfinite: Bool { false }
-
-    /// `t · partial`, with strong zeros where a partial may be infinite.
-    func chain(_ t: NDArray, _ partial: NDArray) -> NDArray {
-        partialsMayBeInfinite ? mulStrongZero(t, partial) : t * partial
-    }
 
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
         Elementwise.binary(function, a, b, shape: Shape.broadcast(a.shape, b.shape)!)
-    }
-
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
-        guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
-        let (da, db) = partials(primals[0], primals[1], outputs[0])
-        var t: NDArray?
-        if let ta = tangents[0], let da { t = chain(ta, da) }
-        if let tb = tangents[1], let db { t = addTangents(t, chain(tb, db)) }
-        return [t.map { $0.broadcast(to: outputs[0].shape) }]
-    }
-
-    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
-        guard let ct = cotangents[0] else { return [nil, nil] }
-        let (da, db) = partials(primals[0], primals[1], outputs[0])
-        return [
-            needs[0] ? da.map { chain(ct, $0).unbroadcast(to: primals[0].shape) } : nil,
-            needs[1] ? db.map { chain(ct, $0).unbroadcast(to: primals[1].shape) } : nil,
-        ]
     }
 
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
@@ -58,15 +32,48 @@ extension BinaryElementwise {
     }
 }
 
+/// An elementwise function whose rules in both modes are the chain rule with its partial
+/// derivatives; cotangents are unbroadcast to each operand's shape.
+public protocol BinaryWithPartials: BinaryElementwise {
+    /// ∂out/∂a and ∂out/∂b elementwise (broadcastable to the output).
+    func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray)
+    /// Whether a partial can be infinite or undefined at the edge of the domain: the chain
+    /// rule then multiplies with strong zeros (Tangents.swift).
+    var partialsMayBeInfinite: Bool { get }
+}
+
+extension BinaryWithPartials {
+    public var partialsMayBeInfinite: Bool { false }
+
+    /// `t · partial`, with strong zeros where a partial may be infinite.
+    func chain(_ t: NDArray, _ partial: NDArray) -> NDArray {
+        partialsMayBeInfinite ? mulStrongZero(t, partial) : t * partial
+    }
+
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
+        guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
+        let (da, db) = partials(primals[0], primals[1], outputs[0])
+        var t: NDArray?
+        if let ta = tangents[0] { t = chain(ta, da) }
+        if let tb = tangents[1] { t = addTangents(t, chain(tb, db)) }
+        return [t.map { $0.broadcast(to: outputs[0].shape) }]
+    }
+
+    public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
+        guard let ct = cotangents[0] else { return [nil, nil] }
+        let (da, db) = partials(primals[0], primals[1], outputs[0])
+        return [
+            needs[0] ? chain(ct, da).unbroadcast(to: primals[0].shape) : nil,
+            needs[1] ? chain(ct, db).unbroadcast(to: primals[1].shape) : nil,
+        ]
+    }
+}
+
 // MARK: - Arithmetic
 
-public struct Add: BinaryElementwise {
+public struct Add: BinaryElementwise, LinearPrimitive {
     public var function: BinaryFunction { .add }
-    public var vjpReadsValues: Bool { false }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
-        (NDArray.onesLike(out), NDArray.onesLike(out))
-    }
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         [addTangents(tangents[0], tangents[1]).map { $0.broadcast(to: outputs[0].shape) }]
     }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
@@ -75,13 +82,9 @@ public struct Add: BinaryElementwise {
     }
 }
 
-public struct Sub: BinaryElementwise {
+public struct Sub: BinaryElementwise, LinearPrimitive {
     public var function: BinaryFunction { .sub }
-    public var vjpReadsValues: Bool { false }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
-        (NDArray.onesLike(out), NDArray.fullLike(out, -1))
-    }
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         [addTangents(tangents[0], tangents[1].map { -$0 }).map { $0.broadcast(to: outputs[0].shape) }]
     }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
@@ -90,30 +93,30 @@ public struct Sub: BinaryElementwise {
     }
 }
 
-public struct Mul: BinaryElementwise {
+public struct Mul: BinaryWithPartials {
     public var function: BinaryFunction { .mul }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (b, a) }
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
 }
 
 /// a · b with 0 wherever a factor is 0, even when the other is ±∞ or NaN: the product the
 /// chain rule uses. Its partials (b, a) are applied with itself, so its derivatives of every
 /// order keep the convention.
-public struct MulStrongZero: BinaryElementwise {
+public struct MulStrongZero: BinaryWithPartials {
     public var function: BinaryFunction { .mulStrongZero }
     public var partialsMayBeInfinite: Bool { true }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (b, a) }
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
 }
 
-public struct Div: BinaryElementwise {
+public struct Div: BinaryWithPartials {
     public var function: BinaryFunction { .div }
     public var partialsMayBeInfinite: Bool { true }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (1 / b, -(out / b)) }
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (1 / b, -(out / b)) }
 }
 
-public struct Pow: BinaryElementwise {
+public struct Pow: BinaryWithPartials {
     public var function: BinaryFunction { .pow }
     public var partialsMayBeInfinite: Bool { true }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         // ∂/∂b = aᵇ·log a, taken as 0 where a = 0 and b ≥ 0 (its limit along a → 0⁺), with the
         // logarithm of the masked elements taken at 1 so that no branch of the mask holds NaN.
         let masked = (a .== 0) .& (b .>= 0)
@@ -133,16 +136,16 @@ private func extremeShares(_ a: NDArray, _ b: NDArray, _ out: NDArray, larger: B
     return ((.!aLoses).to(out.dtype) - tie, (.!bLoses).to(out.dtype) - tie)
 }
 
-public struct Maximum: BinaryElementwise {
+public struct Maximum: BinaryWithPartials {
     public var function: BinaryFunction { .maximum }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         extremeShares(a, b, out, larger: true)
     }
 }
 
-public struct Minimum: BinaryElementwise {
+public struct Minimum: BinaryWithPartials {
     public var function: BinaryFunction { .minimum }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         extremeShares(a, b, out, larger: false)
     }
 }
@@ -150,10 +153,10 @@ public struct Minimum: BinaryElementwise {
 // MARK: - Angles
 
 /// atan2(y, x): ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²); both 0 at the origin, as PyTorch.
-public struct Atan2: BinaryElementwise {
+public struct Atan2: BinaryWithPartials {
     public var function: BinaryFunction { .atan2 }
     public var partialsMayBeInfinite: Bool { true }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) {
+    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         let r2 = a * a + b * b
         let origin = r2 .== 0
         let safe = NDArray.where(origin, NDArray.onesLike(r2), r2), zero = NDArray.zerosLike(r2)
@@ -163,14 +166,12 @@ public struct Atan2: BinaryElementwise {
 
 // MARK: - Logic
 
-public struct LogicalAnd: BinaryElementwise {
+public struct LogicalAnd: BinaryElementwise, PiecewiseConstant {
     public var function: BinaryFunction { .logicalAnd }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (nil, nil) }
 }
 
-public struct LogicalOr: BinaryElementwise {
+public struct LogicalOr: BinaryElementwise, PiecewiseConstant {
     public var function: BinaryFunction { .logicalOr }
-    public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray?, NDArray?) { (nil, nil) }
 }
 
 // MARK: - Comparison
@@ -198,12 +199,12 @@ public struct Select: Primitive {
     /// The rule reads the condition only (a bool input, saved as such), never the branches.
     public var vjpReadsValues: Bool { false }
 
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
         let shape = Shape.broadcast(Shape.broadcast(inputs[0].shape, inputs[1].shape)!, inputs[2].shape)!
-        return [Elementwise.select(inputs[0], inputs[1], inputs[2], shape: shape)]
+        return [NDArray(Elementwise.select(inputs[0].elements, inputs[1].elements, inputs[2].elements, shape: shape))]
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents[1] != nil || tangents[2] != nil else { return [nil] }
         let zero = NDArray.zerosLike(outputs[0])
         return [NDArray.where(primals[0], tangents[1] ?? zero, tangents[2] ?? zero).broadcast(to: outputs[0].shape)]
@@ -256,11 +257,7 @@ public struct Clamp: Primitive {
         (hasLower ? inputs[1] : nil, hasUpper ? inputs[hasLower ? 2 : 1] : nil)
     }
 
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        evaluate(arrays: inputs.map(NDArray.init)).map(\.elements)
-    }
-
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
         let (lower, upper) = bounds(inputs)
         var y = inputs[0]
         if let lower { y = NDArray.where(y .< lower, lower, y) }
@@ -299,7 +296,7 @@ public struct Clamp: Primitive {
         }
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents.contains(where: { $0 != nil }) else { return [nil] }
         let w = weights(primals)
         var t: NDArray?

@@ -35,7 +35,7 @@ public struct MatMul: BinaryPrimitive {
     public var name: String { "matmul" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray { GEMM.matmul(a, b) }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         let ta = tangents[0].map { bind(self, $0, primals[1]) }
         let tb = tangents[1].map { bind(self, primals[0], $0) }
         return [addTangents(ta, tb)]
@@ -93,7 +93,7 @@ public struct Cholesky: UnaryPrimitive {
         return x * (triangleMask(n, lower: true, diagonal: false, dtype: x.dtype) + NDArray.eye(n, dtype: x.dtype) * 0.5)
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard let t = tangents[0] else { return [nil] }
         let l = outputs[0]
         let left = triangularSolve(l, (t + t.mT) * 0.5)
@@ -132,7 +132,7 @@ public struct TriangularSolve: BinaryPrimitive {
         x * triangleMask(x.shape[x.rank - 1], lower: lower, diagonal: !unitDiagonal, dtype: x.dtype)
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
         let x = outputs[0]
         var rhs = tangents[1]
@@ -166,7 +166,7 @@ public struct Solve: BinaryPrimitive {
     public var name: String { "solve" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray { LinearAlgebra.solve(a, b) }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents[0] != nil || tangents[1] != nil else { return [nil] }
         let rhs = addTangents(tangents[1], tangents[0].map { -bind(MatMul(), $0, outputs[0]) })!
         return [bind(self, primals[0], rhs)]
@@ -189,16 +189,16 @@ public struct Solve: BinaryPrimitive {
 /// Outputs (sign, log |det A|) for each matrix.
 public struct Slogdet: Primitive {
     public var name: String { "slogdet" }
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        let (sign, logAbs) = LinearAlgebra.slogdet(inputs[0])
-        return [sign, logAbs]
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
+        let (sign, logAbs) = LinearAlgebra.slogdet(inputs[0].elements)
+        return [NDArray(sign), NDArray(logAbs)]
     }
 
     func inverse(_ a: NDArray) -> NDArray {
         bind(Solve(), a, NDArray.eye(a.shape[a.rank - 1], dtype: a.dtype).broadcast(to: a.shape))
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard let t = tangents[0] else { return [nil, nil] }
         let a = primals[0]
         let product = bind(Solve(), a, t) * NDArray.eye(a.shape[a.rank - 1], dtype: a.dtype)
@@ -220,9 +220,9 @@ public struct Slogdet: Primitive {
 /// Outputs (eigenvalues ascending, eigenvectors as columns) of each symmetric matrix.
 public struct Eigh: Primitive {
     public var name: String { "eigh" }
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        let (values, vectors) = LinearAlgebra.eigh(inputs[0])
-        return [values, vectors]
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
+        let (values, vectors) = LinearAlgebra.eigh(inputs[0].elements)
+        return [NDArray(values), NDArray(vectors)]
     }
 
     /// F_ij = 1/(w_j − w_i) off the diagonal, 0 on it.
@@ -233,7 +233,7 @@ public struct Eigh: Primitive {
         return (1 - eye) / (difference + eye)
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard let t = tangents[0] else { return [nil, nil] }
         let (w, v) = (outputs[0], outputs[1])
         let symmetric = (t + t.mT) * 0.5

@@ -19,15 +19,17 @@ public protocol Primitive: Sendable {
     /// The operation's name in messages (`"exp"`, `"matmul"`, …).
     var name: String { get }
 
-    /// The outputs for concrete inputs: the kernel call.
-    func evaluate(_ inputs: [StridedArray]) -> [StridedArray]
+    /// The outputs for arrays no transform is tracing: the kernel call. (A primitive that is
+    /// a composite — a custom rule — may return values of an enclosing transform it captured.)
+    func evaluate(_ inputs: [NDArray]) -> [NDArray]
 
-    /// Output tangents (nil: zero) at `primals` along `tangents` (nil: zero); `outputs` are
-    /// the primal outputs.
-    func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?]
+    /// Output tangents (nil: zero) at `primals` along input `tangents` (nil: zero); `outputs`
+    /// are the primal outputs.
+    func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?]
 
-    /// Input cotangents from output `cotangents` (nil: zero); only inputs with `needs[i]` must
-    /// be computed (others may be nil).
+    /// Input cotangents (nil: zero) at `primals` from output `cotangents` (nil: zero);
+    /// `outputs` are the primal outputs. Only inputs with `needs[i]` must be computed (others
+    /// may be nil).
     func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?]
 
     /// The outputs and their batch axes for inputs with batch axes `axes` (nil: unbatched) of
@@ -39,42 +41,33 @@ public protocol Primitive: Sendable {
     /// case: a recorded application saves values when either holds, and is freed after a
     /// backward pass (`TapeEntry.savesValues`).
     var vjpReadsValues: Bool { get }
-
-    /// `evaluate` on the concrete values of arrays (one- and two-input primitives skip the
-    /// intermediate lists).
-    func evaluate(arrays inputs: [NDArray]) -> [NDArray]
 }
 
 extension Primitive {
     public var vjpReadsValues: Bool { true }
-
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
-        evaluate(inputs.map(\.elements)).map(NDArray.init)
-    }
 }
 
-/// A primitive of one input and one output.
+/// A primitive of one input and one output, evaluated on the elements directly (`bind`'s
+/// one-input form skips the lists).
 public protocol UnaryPrimitive: Primitive {
     func evaluate(_ x: StridedArray) -> StridedArray
 }
 
 extension UnaryPrimitive {
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0])] }
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements))] }
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements))] }
 }
 
-/// A primitive of two inputs and one output.
+/// A primitive of two inputs and one output, evaluated on the elements directly.
 public protocol BinaryPrimitive: Primitive {
     func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray
 }
 
 extension BinaryPrimitive {
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] { [evaluate(inputs[0], inputs[1])] }
-    public func evaluate(arrays inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements, inputs[1].elements))] }
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] { [NDArray(evaluate(inputs[0].elements, inputs[1].elements))] }
 }
 
-/// A primitive whose output is a linear function of its inputs (or of the inputs listed in
-/// `linearInputs`; the others are integer indices): its jvp is itself applied to tangents.
+/// A primitive whose output is a linear function of its floating-point inputs (its integer
+/// inputs, such as indices, are held as they are): its jvp is itself applied to the tangents.
 public protocol LinearPrimitive: Primitive {}
 
 extension LinearPrimitive {
@@ -82,7 +75,7 @@ extension LinearPrimitive {
 }
 
 extension LinearPrimitive {
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents.contains(where: { $0 != nil }) else { return outputs.map { _ in nil } }
         let filled = zip(primals, tangents).map { p, t in t ?? (p.dtype.isFloatingPoint ? NDArray.zerosLike(p) : p) }
         return bind(self, filled).map { $0 }
@@ -97,7 +90,7 @@ extension PiecewiseConstant {
 }
 
 extension PiecewiseConstant {
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         outputs.map { _ in nil }
     }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {

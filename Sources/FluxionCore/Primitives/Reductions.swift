@@ -92,7 +92,7 @@ public struct ReduceProd: AxesReduction {
         return levels
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard let t = tangents[0] else { return [nil] }
         let x = merged(primals[0])
         guard x.shape[x.rank - 1] > 0 else { return [NDArray.zeros(outputs[0].shape, dtype: t.dtype)] }
@@ -132,7 +132,7 @@ extension ExtremeReduction {
         return hit / expand(bind(ReduceSum(axes: axes), hit), to: x.shape)
     }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         [tangents[0].map { bind(ReduceSum(axes: axes), $0 * share(primals[0], outputs[0])) }]
     }
 

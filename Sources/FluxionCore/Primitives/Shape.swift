@@ -125,7 +125,7 @@ public struct Pad: UnaryPrimitive {
     public func evaluate(_ x: StridedArray) -> StridedArray {
         Copy.pad(x, Array(zip(before, after)), value: value)
     }
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         [tangents[0].map { bind(Pad(before: before, after: after, value: 0), $0) }]
     }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
@@ -143,10 +143,10 @@ public struct Pad: UnaryPrimitive {
 public struct Concat: Primitive, LinearPrimitive {
     public let axis: Int
     public var name: String { "concat" }
-    public func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
+    public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
         var shape = inputs[0].shape
         shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
-        return [Copy.concat(inputs, axis: axis, shape: shape)]
+        return [NDArray(Copy.concat(inputs.map(\.elements), axis: axis, shape: shape))]
     }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
         guard let ct = cotangents[0] else { return primals.map { _ in nil } }

@@ -1,6 +1,8 @@
 // Elementwise functions of one array. Each primitive names its kernel function and its
-// derivative dy/dx as array code (x the input, y the output); the family supplies the chain
-// rule in both modes and the batch rule (an elementwise function ignores the batch axis).
+// derivative dy/dx as array code (x the input, y the output); the families supply evaluation,
+// the batch rule (an elementwise function ignores the batch axis) and the chain rule in both
+// modes. Negation is linear and piecewise-constant functions have zero derivative: they say so
+// by their family instead of stating a derivative.
 //
 // Integer and bool inputs are converted to floating point by the array layer before binding,
 // except for the functions that keep integer dtypes (neg, abs, sign, relu, floor, ceil, round).
@@ -11,18 +13,33 @@
 
 import FluxionKernels
 
-/// An elementwise function of one array.
+/// An elementwise function of one array: its kernel function, evaluation and batch rule (an
+/// elementwise function ignores the batch axis). The derivative rules come from
+/// `UnaryWithDerivative`, from `PiecewiseConstant`, or from the primitive itself.
 public protocol UnaryElementwise: UnaryPrimitive {
     var function: UnaryFunction { get }
-    /// dy/dx elementwise, or nil where the function is piecewise constant.
-    func derivative(_ x: NDArray, _ y: NDArray) -> NDArray?
+}
+
+extension UnaryElementwise {
+    public var name: String { "\(function)" }
+
+    public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.unary(function, x) }
+
+    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
+        ([bind(self, inputs[0])], axes)
+    }
+}
+
+/// An elementwise function whose rules in both modes are the chain rule with its derivative.
+public protocol UnaryWithDerivative: UnaryElementwise {
+    /// dy/dx elementwise (x the input, y the output).
+    func derivative(_ x: NDArray, _ y: NDArray) -> NDArray
     /// Whether the derivative can be infinite or undefined at the edge of the domain: the
     /// chain rule then multiplies with strong zeros (Tangents.swift).
     var derivativeMayBeInfinite: Bool { get }
 }
 
-extension UnaryElementwise {
-    public var name: String { "\(function)" }
+extension UnaryWithDerivative {
     public var derivativeMayBeInfinite: Bool { false }
 
     /// `t · dy/dx`, with strong zeros where the derivative may be infinite.
@@ -30,90 +47,81 @@ extension UnaryElementwise {
         derivativeMayBeInfinite ? mulStrongZero(t, d) : t * d
     }
 
-    public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.unary(function, x) }
-
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
-        guard let t = tangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [chain(t, d)]
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
+        guard let t = tangents[0] else { return [nil] }
+        return [chain(t, derivative(primals[0], outputs[0]))]
     }
 
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] {
-        guard let ct = cotangents[0], let d = derivative(primals[0], outputs[0]) else { return [nil] }
-        return [chain(ct, d)]
-    }
-
-    public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
-        ([bind(self, inputs[0])], axes)
+        guard let ct = cotangents[0] else { return [nil] }
+        return [chain(ct, derivative(primals[0], outputs[0]))]
     }
 }
 
 // MARK: - Sign and magnitude
 
-public struct Neg: UnaryElementwise {
+public struct Neg: UnaryElementwise, LinearPrimitive {
     public var function: UnaryFunction { .neg }
-    public var vjpReadsValues: Bool { false }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { NDArray.fullLike(x, -1) }
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] { [tangents[0].map { -$0 }] }
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] { [tangents[0].map { -$0 }] }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { [cotangents[0].map { -$0 }] }
 }
 
-public struct Abs: UnaryElementwise {
+public struct Abs: UnaryWithDerivative {
     public var function: UnaryFunction { .abs }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sign(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sign(x) }
 }
 
-public struct Sign: UnaryElementwise {
+public struct Sign: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .sign }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
 // MARK: - Exponentials and logarithms
 
-public struct Exp: UnaryElementwise {
+public struct Exp: UnaryWithDerivative {
     public var function: UnaryFunction { .exp }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y }
 }
 
-public struct Log: UnaryElementwise {
+public struct Log: UnaryWithDerivative {
     public var function: UnaryFunction { .log }
     public var derivativeMayBeInfinite: Bool { true }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / x }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 / x }
 }
 
-public struct Log1p: UnaryElementwise {
+public struct Log1p: UnaryWithDerivative {
     public var function: UnaryFunction { .log1p }
     public var derivativeMayBeInfinite: Bool { true }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (x + 1) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 / (x + 1) }
 }
 
-public struct Expm1: UnaryElementwise {
+public struct Expm1: UnaryWithDerivative {
     public var function: UnaryFunction { .expm1 }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y + 1 }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y + 1 }
 }
 
 // MARK: - Powers
 
-public struct Sqrt: UnaryElementwise {
+public struct Sqrt: UnaryWithDerivative {
     public var function: UnaryFunction { .sqrt }
     public var derivativeMayBeInfinite: Bool { true }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 0.5 / y }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 0.5 / y }
 }
 
-public struct Rsqrt: UnaryElementwise {
+public struct Rsqrt: UnaryWithDerivative {
     public var function: UnaryFunction { .rsqrt }
     public var derivativeMayBeInfinite: Bool { true }
     /// −y³/2, its products strong so that its own derivatives keep the convention.
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { mulStrongZero(mulStrongZero(-0.5 * y, y), y) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { mulStrongZero(mulStrongZero(-0.5 * y, y), y) }
 }
 
 /// `x ** exponent` for a constant exponent.
-public struct PowScalar: UnaryElementwise {
+public struct PowScalar: UnaryWithDerivative {
     public let exponent: Double
     public var function: UnaryFunction { .pow(exponent) }
     public var derivativeMayBeInfinite: Bool { exponent < 1 }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? {
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray {
         switch exponent {
-        case 0: nil
+        case 0: NDArray.zerosLike(x)
         case 1: NDArray.onesLike(x)
         case 2: 2 * x
         default: exponent * FluxionCore.pow(x, exponent - 1)
@@ -123,98 +131,94 @@ public struct PowScalar: UnaryElementwise {
 
 // MARK: - Trigonometric and hyperbolic
 
-public struct Sin: UnaryElementwise {
+public struct Sin: UnaryWithDerivative {
     public var function: UnaryFunction { .sin }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { cos(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { cos(x) }
 }
 
-public struct Cos: UnaryElementwise {
+public struct Cos: UnaryWithDerivative {
     public var function: UnaryFunction { .cos }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -sin(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { -sin(x) }
 }
 
-public struct Tan: UnaryElementwise {
+public struct Tan: UnaryWithDerivative {
     public var function: UnaryFunction { .tan }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 + y * y }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 + y * y }
 }
 
-public struct Asin: UnaryElementwise {
+public struct Asin: UnaryWithDerivative {
     public var function: UnaryFunction { .asin }
     public var derivativeMayBeInfinite: Bool { true }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { rsqrt(1 - x * x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { rsqrt(1 - x * x) }
 }
 
-public struct Acos: UnaryElementwise {
+public struct Acos: UnaryWithDerivative {
     public var function: UnaryFunction { .acos }
     public var derivativeMayBeInfinite: Bool { true }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -rsqrt(1 - x * x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { -rsqrt(1 - x * x) }
 }
 
-public struct Atan: UnaryElementwise {
+public struct Atan: UnaryWithDerivative {
     public var function: UnaryFunction { .atan }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 / (1 + x * x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 / (1 + x * x) }
 }
 
-public struct Sinh: UnaryElementwise {
+public struct Sinh: UnaryWithDerivative {
     public var function: UnaryFunction { .sinh }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { cosh(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { cosh(x) }
 }
 
-public struct Cosh: UnaryElementwise {
+public struct Cosh: UnaryWithDerivative {
     public var function: UnaryFunction { .cosh }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sinh(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sinh(x) }
 }
 
-public struct Tanh: UnaryElementwise {
+public struct Tanh: UnaryWithDerivative {
     public var function: UnaryFunction { .tanh }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { 1 - y * y }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 - y * y }
 }
 
 // MARK: - Activations and special functions
 
-public struct Sigmoid: UnaryElementwise {
+public struct Sigmoid: UnaryWithDerivative {
     public var function: UnaryFunction { .sigmoid }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y * (1 - y) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y * (1 - y) }
 }
 
 /// relu'(0) = 0; at NaN the derivative is 1, as PyTorch's (its rule zeroes where x ≤ 0).
-public struct Relu: UnaryElementwise {
+public struct Relu: UnaryWithDerivative {
     public var function: UnaryFunction { .relu }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (.!(x .<= 0)).to(x.dtype) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { (.!(x .<= 0)).to(x.dtype) }
 }
 
-public struct Softplus: UnaryElementwise {
+public struct Softplus: UnaryWithDerivative {
     public var function: UnaryFunction { .softplus }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { sigmoid(x) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sigmoid(x) }
 }
 
-public struct Erf: UnaryElementwise {
+public struct Erf: UnaryWithDerivative {
     public var function: UnaryFunction { .erf }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { (2 / Double.pi.squareRoot()) * exp(-(x * x)) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { (2 / Double.pi.squareRoot()) * exp(-(x * x)) }
 }
 
 // MARK: - Rounding (piecewise constant)
 
-public struct Floor: UnaryElementwise {
+public struct Floor: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .floor }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
-public struct Ceil: UnaryElementwise {
+public struct Ceil: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .ceil }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
-public struct Round: UnaryElementwise {
+public struct Round: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .round }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
 // MARK: - Logic
 
-public struct LogicalNot: UnaryElementwise {
+public struct LogicalNot: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .logicalNot }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
 // MARK: - Dtype conversion
@@ -226,7 +230,7 @@ public struct Convert: UnaryPrimitive {
     public var name: String { "convert" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Conversion.convert(x, to: dtype) }
 
-    public func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard dtype.isFloatingPoint, let t = tangents[0] else { return [nil] }
         return [t.to(dtype)]
     }

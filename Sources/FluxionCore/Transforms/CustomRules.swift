@@ -58,16 +58,12 @@ struct CustomFunction: Primitive, @unchecked Sendable {
         return Array(outputs[..<own]) + forward[own...].map { Optional($0) }
     }
 
-    func evaluate(_ inputs: [StridedArray]) -> [StridedArray] {
-        evaluate(arrays: inputs.map(NDArray.init)).map(\.elements)
-    }
-
     /// The function on values of the level below. Its outputs may be values of an enclosing
     /// transform that the function captured (an array a surrounding `vmap` maps, or `grad`
     /// differentiates): they are returned as they are, so the enclosing transform carries on
     /// with them, and derivatives with respect to captured values are those of the function's
     /// own operations (JAX converts such captured values into inputs; the effect is the same).
-    func evaluate(arrays inputs: [NDArray]) -> [NDArray] {
+    func evaluate(_ inputs: [NDArray]) -> [NDArray] {
         attempt { try function(inputs) }
     }
 
@@ -106,7 +102,7 @@ struct CustomFunction: Primitive, @unchecked Sendable {
         }
     }
 
-    func jvp(_ primals: [NDArray], _ tangents: [NDArray?], outputs: [NDArray]) -> [NDArray?] {
+    func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
         guard tangents.contains(where: { $0 != nil }) else { return outputs.map { _ in nil } }
         let t = zip(tangents, primals).map { $0 ?? NDArray.zeros($1.shape, dtype: $1.dtype.floatingOrDefault) }
         switch kind {
