@@ -136,7 +136,9 @@ struct BackwardPass {
             }
             leaves = all
         }
-        let running = nodesThatRun(nodes, toward: Set(leaves.map { ObjectIdentifier($0.node) }))
+        // Without inputs every operation runs: each leads to a leaf.
+        let running = inputs == nil ? nodes.filter { !$0.accumulatesGrad }
+                                    : nodesThatRun(nodes, toward: Set(leaves.map { ObjectIdentifier($0.node) }))
         for node in running where node.freed && node.savesValues {
             throw AutogradError.graphFreed(node: node.name, file: file, line: line)
         }

@@ -100,11 +100,15 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
 
     /// The tape entries this operation recorded: from its output back to its inputs.
     var tapeEntries: [TapeEntry] {
-        guard ref.node.primitive != nil else { return [] }
+        let output = ref.node
+        guard output.primitive != nil else { return [] }
+        // Most operations are one primitive, whose parents are the operation's inputs.
+        func isInput(_ entry: TapeEntry) -> Bool { edges.contains { $0.ref?.node === entry } }
+        if output.parents.allSatisfy({ $0.map { isInput($0.node) } ?? true }) { return [output] }
         let inputs = Set(edges.compactMap { $0.ref.map { ObjectIdentifier($0.node) } })
         var seen: Set<ObjectIdentifier> = []
         var found: [TapeEntry] = []
-        var stack = [ref.node]
+        var stack = [output]
         while let entry = stack.popLast() {
             let id = ObjectIdentifier(entry)
             guard entry.primitive != nil, !inputs.contains(id), seen.insert(id).inserted else { continue }

@@ -60,7 +60,7 @@ final class BatchInterpreter: Interpreter, @unchecked Sendable {
     }
 
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        let (values, axes) = unpack(inputs, BatchTracer.self, value: \.value, carried: \.axis)
+        let (values, axes) = unpack(inputs, BatchTracer.self)
         let (outputs, outAxes): ([NDArray], [Int?])
         if primitive is LoopBatched {
             if fallback == .error {
@@ -185,4 +185,9 @@ func announceFallback(_ name: String, _ site: CallSite) {
     if first {
         print("Fluxion: vmap applies \(name) one batch element at a time (it has no batching rule); vmap called at \(site.file):\(site.line)")
     }
+}
+
+extension BatchTracer: CarryingTracer {
+    var lower: NDArray { value }
+    var carried: Int { axis }
 }

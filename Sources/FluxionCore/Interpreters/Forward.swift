@@ -7,7 +7,7 @@ import FluxionKernels
 
 final class ForwardInterpreter: Interpreter, @unchecked Sendable {
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        let (primals, tangents) = unpack(inputs, ForwardTracer.self, value: \.primal, carried: \.tangent)
+        let (primals, tangents) = unpack(inputs, ForwardTracer.self)
         let outputs = bind(primitive, primals)
         let outTangents = primitive.jvp(primals, outputs: outputs, tangents: tangents)
         return zip(outputs, outTangents).map { y, t in
@@ -39,4 +39,9 @@ final class ForwardTracer: Tracer, @unchecked Sendable {
     }
 
     override func concreteValue() -> StridedArray { primal.elements }
+}
+
+extension ForwardTracer: CarryingTracer {
+    var lower: NDArray { primal }
+    var carried: NDArray { tangent }
 }

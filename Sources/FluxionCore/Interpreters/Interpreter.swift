@@ -1,4 +1,4 @@
-// The interpreters' common ground: a interpreter is one level of one running transform, a tracer a
+// The interpreters' common ground: an interpreter is one level of one running transform, a tracer a
 // value inside it (its shape and dtype, and whatever its interpreter carries).
 //
 // Levels come from the dynamic nesting of transforms on the current thread (ThreadState's
@@ -25,26 +25,25 @@ public class Interpreter: @unchecked Sendable {
     }
 
     /// For each of `inputs`, the value it has one level down and, when it is one of this
-    /// interpreter's tracers, what that tracer carries (`carried`, nil otherwise): the one
-    /// unpacking loop every interpreter's `process` starts with.
+    /// interpreter's tracers, what that tracer carries (nil otherwise): the one unpacking loop
+    /// every interpreter's `process` starts with.
     @inline(__always)
-    final func unpack<T: Tracer, Carried>(_ inputs: [NDArray], _: T.Type, value: (T) -> NDArray,
-                                         carried: (T) -> Carried) -> (values: [NDArray], carried: [Carried?]) {
-        var values: [NDArray] = [], extra: [Carried?] = []
+    final func unpack<T: CarryingTracer>(_ inputs: [NDArray], _: T.Type) -> (values: [NDArray], carried: [T.Carried?]) {
+        var values: [NDArray] = [], carried: [T.Carried?] = []
         values.reserveCapacity(inputs.count)
-        extra.reserveCapacity(inputs.count)
+        carried.reserveCapacity(inputs.count)
         for x in inputs {
             // A tracer of this interpreter is always a `T`: no dynamic cast on this hot path.
             if let t = x.tracer, t.interpreter === self {
                 let own = unsafeDowncast(t, to: T.self)
-                values.append(value(own))
-                extra.append(carried(own))
+                values.append(own.lower)
+                carried.append(own.carried)
             } else {
                 values.append(x)
-                extra.append(nil)
+                carried.append(nil)
             }
         }
-        return (values, extra)
+        return (values, carried)
     }
 
     /// The outputs of `primitive` applied to `inputs`, some of which are this interpreter's tracers.
@@ -71,6 +70,14 @@ public class Tracer: @unchecked Sendable {
              fix: "compute with array operations inside the transform (NDArray.where instead of an if on a value), or return the value and read it outside",
              file: #fileID, line: #line)
     }
+}
+
+/// A tracer as its interpreter unpacks it: the value it stands for one level down, and what
+/// the interpreter carries beside it (a tangent, a place on the tape, a batch axis).
+protocol CarryingTracer: Tracer {
+    associatedtype Carried
+    var lower: NDArray { get }
+    var carried: Carried { get }
 }
 
 extension NDArray {

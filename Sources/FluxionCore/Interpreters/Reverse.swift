@@ -26,7 +26,7 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
     }
 
     override func process(_ primitive: any Primitive, _ inputs: [NDArray]) -> [NDArray] {
-        let (primals, parents) = unpack(inputs, ReverseTracer.self, value: \.primal, carried: \.ref)
+        let (primals, parents) = unpack(inputs, ReverseTracer.self)
         let outputs = bind(primitive, primals)
         guard parents.contains(where: { $0 != nil }), outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
         let node = TapeEntry(primitive: primitive, primals: primals, outputs: outputs, parents: parents)
@@ -79,25 +79,31 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
     package static func backward(outputs: [(TapeEntry.Ref, NDArray)], leaves: [TapeEntry.Ref],
                                  options: SweepOptions = SweepOptions()) throws -> [NDArray?] {
         let nodes = reachable(from: outputs.map(\.0))
-        // Each node's cotangent slots, by its position in creation order.
+        // Each node's position in creation order, and its parents' positions (-1 for an input
+        // without history), looked up once: `parentPositions[parentStart[p] ..< parentStart[p + 1]]`.
         var position: [ObjectIdentifier: Int] = [:]
         position.reserveCapacity(nodes.count)
         for (i, node) in nodes.enumerated() { position[ObjectIdentifier(node)] = i }
-        var cotangents = [[NDArray?]](repeating: [], count: nodes.count)
+        var parentStart = [0], parentPositions: [Int] = []
+        parentStart.reserveCapacity(nodes.count + 1)
+        parentPositions.reserveCapacity(2 * nodes.count)
+        for node in nodes {
+            for parent in node.parents { parentPositions.append(parent.map { position[ObjectIdentifier($0.node)]! } ?? -1) }
+            parentStart.append(parentPositions.count)
+        }
         var requested = [Bool](repeating: false, count: nodes.count)
         for ref in leaves { if let p = position[ObjectIdentifier(ref.node)] { requested[p] = true } }
         // Whether a node is a leaf or depends on one; parents come first in creation order.
         var leads = requested
         for p in nodes.indices where !leads[p] {
-            leads[p] = nodes[p].parents.contains { parent in parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
+            leads[p] = parentPositions[parentStart[p] ..< parentStart[p + 1]].contains { $0 >= 0 && leads[$0] }
         }
-        func leadsOn(_ parent: TapeEntry.Ref?) -> Bool { parent.map { leads[position[ObjectIdentifier($0.node)]!] } ?? false }
-        func accumulate(_ ref: TapeEntry.Ref, _ ct: NDArray) {
+        // Each node's cotangent slots, filled as consumers are swept.
+        var cotangents = [[NDArray?]](repeating: [], count: nodes.count)
+        for (ref, ct) in outputs {
             let p = position[ObjectIdentifier(ref.node)]!
-            if cotangents[p].isEmpty { cotangents[p] = [NDArray?](repeating: nil, count: ref.node.outputCount) }
-            cotangents[p][ref.output] = addTangents(cotangents[p][ref.output], ct)
+            accumulate(ct, into: &cotangents[p], output: ref.output, of: ref.node)
         }
-        for (ref, ct) in outputs { accumulate(ref, ct) }
         for p in nodes.indices.reversed() {
             guard leads[p], cotangents[p].contains(where: { $0 != nil }) else { continue }
             let node = nodes[p]
@@ -108,20 +114,28 @@ package final class ReverseInterpreter: Interpreter, @unchecked Sendable {
                 }
             }
             guard let primitive = node.primitive else { continue }
-            let needs = node.parents.map(leadsOn)
+            let parents = parentPositions[parentStart[p] ..< parentStart[p + 1]]
+            let needs = parents.map { $0 >= 0 && leads[$0] }
             // A requested leaf that no other leaf lies beyond: the sweep stops here.
             guard needs.contains(true) else { continue }
             let (primals, outputs) = options.savedValues?(node) ?? (node.primals, node.outputs)
             let inputCts = primitive.vjp(primals, outputs: outputs, cotangents: cotangents[p], needs: needs)
             try options.inspect?(node, inputCts)
-            for (i, (parent, ct)) in zip(node.parents, inputCts).enumerated() {
-                guard needs[i], let parent, let ct else { continue }
-                accumulate(parent, ct)
+            for (i, (q, ct)) in zip(parents, inputCts).enumerated() {
+                guard needs[i], let ct, let parent = node.parents[i] else { continue }
+                accumulate(ct, into: &cotangents[q], output: parent.output, of: parent.node)
             }
             // Nothing reads these cotangents again unless they were asked for: free them early.
             if !requested[p] { cotangents[p] = [] }
         }
         return leaves.map { ref in position[ObjectIdentifier(ref.node)].flatMap { p in cotangents[p].isEmpty ? nil : cotangents[p][ref.output] } }
+    }
+
+    /// Adds `ct` to the cotangent of output `output` of `node`, whose slots are `slots`.
+    @inline(__always)
+    private static func accumulate(_ ct: NDArray, into slots: inout [NDArray?], output: Int, of node: TapeEntry) {
+        if slots.isEmpty { slots = [NDArray?](repeating: nil, count: node.outputCount) }
+        slots[output] = addTangents(slots[output], ct)
     }
 
     /// Tangents of `outputs` given tangents of the leaves `inputs`, by one forward sweep over
@@ -195,12 +209,6 @@ package final class TapeEntry {
         self.outputs = outputs
         self.parents = parents
         self.outputCount = outputs.count
-        // Integer and bool values (indices, masks, sort orders) are what a rule that reads
-        // no floating values reads instead: they are saved values too (PyTorch saves an index
-        // tensor and frees it). A node with only parameters (a basic slice's bounds) saves none.
-        self.savesValues = primitive.map { p in
-            p.vjpReadsValues || primals.contains { !$0.dtype.isFloatingPoint } || outputs.contains { !$0.dtype.isFloatingPoint }
-        } ?? false
         self.index = nodeCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         liveNodes.wrappingAdd(1, ordering: .relaxed)
     }
@@ -208,15 +216,23 @@ package final class TapeEntry {
     deinit { liveNodes.wrappingSubtract(1, ordering: .relaxed) }
 
     /// Whether the node's rule reads recorded values: floating values its rule reads, or the
-    /// integer and bool values (indices, masks) a linear rule reads; a rule that reads only
-    /// shapes and parameters saves nothing. Fixed when recorded, so it holds after `release()`.
-    package let savesValues: Bool
+    /// integer and bool values (indices, masks, sort orders) a linear rule reads instead, as
+    /// PyTorch saves an index tensor and frees it; a rule that reads only shapes and parameters
+    /// (a basic slice's bounds) saves nothing. It still holds after `release()`.
+    package var savesValues: Bool {
+        released || primitive.map { p in
+            p.vjpReadsValues || primals.contains { !$0.dtype.isFloatingPoint } || outputs.contains { !$0.dtype.isFloatingPoint }
+        } ?? false
+    }
+    /// Set by `release()` once the values are gone.
+    private var released = false
 
     /// Drops the recorded values, after which the node must not be swept again.
     package func release() {
         guard savesValues else { return }
         primals = []
         outputs = []
+        released = true
     }
 
     /// How many tape nodes exist in the process.
@@ -234,4 +250,9 @@ package final class ReverseTracer: Tracer, @unchecked Sendable {
     }
 
     override func concreteValue() -> StridedArray { primal.elements }
+}
+
+extension ReverseTracer: CarryingTracer {
+    var lower: NDArray { primal }
+    var carried: TapeEntry.Ref { ref }
 }
