@@ -536,8 +536,15 @@ public func outer(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: 
 public func dot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("DotBackward0", a, b, file: file, line: line) { dot($0, $1, file: file, line: line) }
 }
-public func einsum(_ equation: String, _ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("EinsumBackward0", a, b, file: file, line: line) { einsum(equation, $0, $1, file: file, line: line) }
+/// `einsum` of any number of tensors (see the `NDArray` form for the notation). PyTorch's
+/// einsum has no node of its own — its nodes depend on how it splits the product — so the node
+/// is named after the last primitive Fluxion's product ends with.
+public func einsum(_ equation: String, _ operands: Tensor..., file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    einsum(equation, operands, file: file, line: line)
+}
+/// `einsum` of a list of tensors.
+public func einsum(_ equation: String, _ operands: [Tensor], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.record(nil, operands, file: file, line: line) { einsum(equation, $0, file: file, line: line) }
 }
 public func solve(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LinalgSolveExBackward0", a, b, file: file, line: line) { solve($0, $1, file: file, line: line) }

@@ -364,3 +364,22 @@ struct NodeNameTests {
         }
     }
 }
+
+@Suite("Tensor: einsum")
+struct TensorEinsumTests {
+    @Test("einsum of three tensors: the gradients of Σ a·(b·c)")
+    func threeOperands() throws {
+        let a = try Tensor(NDArray.normal([2, 3], key: RandomKey(seed: 1), dtype: .float64), requiresGrad: true)
+        let b = try Tensor(NDArray.normal([3, 4], key: RandomKey(seed: 2), dtype: .float64), requiresGrad: true)
+        let c = try Tensor(NDArray.normal([4], key: RandomKey(seed: 3), dtype: .float64), requiresGrad: true)
+        let y = einsum("ij,jk,k->i", a, b, c)
+        let bc = matmul(b.value, c.value)
+        #expect(NDArray.allClose(y.value, matmul(a.value, bc), rtol: 1e-12, atol: 1e-12))
+        try y.sum().backward()
+        // ∂Σ/∂a = 1 ⊗ (b c), ∂Σ/∂b = (aᵀ1) ⊗ c, ∂Σ/∂c = bᵀ(aᵀ1).
+        let aT1 = a.value.sum(dim: 0)
+        #expect(NDArray.allClose(try #require(a.grad).value, outer(NDArray.ones([2], dtype: .float64), bc), rtol: 1e-12, atol: 1e-12))
+        #expect(NDArray.allClose(try #require(b.grad).value, outer(aT1, c.value), rtol: 1e-12, atol: 1e-12))
+        #expect(NDArray.allClose(try #require(c.grad).value, matmul(b.value.T, aT1), rtol: 1e-12, atol: 1e-12))
+    }
+}
