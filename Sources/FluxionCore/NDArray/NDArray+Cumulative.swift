@@ -30,14 +30,23 @@ extension NDArray {
     /// Exact derivatives of every order, also where elements are 0 (see the file's header).
     public func cumprod(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let axis = normalized(dim, "cumprod", file: file, line: line)
-        var y = dtype.isFloatingPoint ? self : to(.int64)
+        return (dtype.isFloatingPoint ? self : to(.int64)).scan(axis: axis, identity: 1, *)
+    }
+
+    /// The inclusive scan of `combine` along `axis` (an associative operation whose identity
+    /// is `identity`), in ⌈log₂ n⌉ steps of whole-array operations (Hillis and Steele): each
+    /// step combines every element with the one `shift` places before it, the first `shift`
+    /// with the identity. Built from differentiable operations, so every order of derivative
+    /// follows.
+    private func scan(axis: Int, identity: Double, _ combine: (NDArray, NDArray) -> NDArray) -> NDArray {
+        var y = self
         if rank == 0 { return y }
         let n = shape[axis]
         var shift = 1
         while shift < n {
-            // y shifted `shift` places along the axis, with ones coming in at the start.
+            // y shifted `shift` places along the axis, with the identity coming in at the start.
             let padding = [(shift, 0)] + [(Int, Int)](repeating: (0, 0), count: rank - axis - 1)
-            y = y * y.narrow(dim: axis, start: 0, length: n - shift).pad(padding, value: 1)
+            y = combine(y, y.narrow(dim: axis, start: 0, length: n - shift).pad(padding, value: identity))
             shift *= 2
         }
         return y
@@ -54,16 +63,7 @@ extension NDArray {
     /// contribute nothing, +∞ makes the rest +∞, NaN propagates.
     public func logcumsumexp(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         let axis = normalized(dim, "logcumsumexp", file: file, line: line)
-        var y = dtype.isFloatingPoint ? self : to(.float32)
-        if rank == 0 { return y }
-        let n = shape[axis]
-        var shift = 1
-        while shift < n {
-            let padding = [(shift, 0)] + [(Int, Int)](repeating: (0, 0), count: rank - axis - 1)
-            y = FluxionCore.logaddexp(y, y.narrow(dim: axis, start: 0, length: n - shift).pad(padding, value: -.infinity))
-            shift *= 2
-        }
-        return y
+        return (dtype.isFloatingPoint ? self : to(.float32)).scan(axis: axis, identity: -.infinity, { FluxionCore.logaddexp($0, $1) })
     }
 
     /// The `n`-th forward difference along `dim` (`torch.diff` without prepend/append); the

@@ -80,6 +80,19 @@ func record(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], transfo
     }
 }
 
+/// `record` of a function of a tree that returns a value and auxiliary arrays: the recording
+/// (the value's leaves, then the auxiliary ones) and the structure of both.
+func recordWithAux<T: ArrayTree, R: ArrayTree, Aux: ArrayTree>(_ f: (T) throws -> (R, Aux), at x: T, transform: String,
+                                                               site: CallSite) throws -> (Recording, TreePair<R, Aux>) {
+    try withoutActuallyEscaping(f) { f in
+        let flat = Flattened({ (x: T) in
+            let (y, aux) = try f(x)
+            return TreePair(first: y, second: aux)
+        }, at: x)
+        return (try record(flat.callAsFunction, at: flat.inputLeaves, transform: transform, site: site), flat.output!)
+    }
+}
+
 /// The outputs of `f` at `primals` and their tangents along `tangents`, by dual numbers.
 func forwardMode(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], tangents: [NDArray],
                  transform: String, site: CallSite) throws -> (outputs: [NDArray], tangents: [NDArray]) {

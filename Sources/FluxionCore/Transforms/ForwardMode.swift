@@ -49,13 +49,7 @@ public func linearize<T: ArrayTree, R: ArrayTree, Aux: ArrayTree>(hasAux f: (T) 
                                                                   file: StaticString = #fileID, line: UInt = #line)
     throws -> (value: R, linear: (T) throws -> R, aux: Aux) {
     let site = CallSite(file: file, line: line)
-    let (recording, structure) = try withoutActuallyEscaping(f) { f in
-        let flat = Flattened({ (x: T) in
-            let (y, aux) = try f(x)
-            return TreePair(first: y, second: aux)
-        }, at: x)
-        return (try record(flat.callAsFunction, at: flat.inputLeaves, transform: "linearize", site: site), flat.output!)
-    }
+    let (recording, structure) = try recordWithAux(f, at: x, transform: "linearize", site: site)
     let both = structure.rebuilt(with: recording.outputs)
     let primals = x.leaves
     let n = both.first.leaves.count

@@ -220,13 +220,7 @@ public func vjp<T: ArrayTree, R: ArrayTree, Aux: ArrayTree>(hasAux f: (T) throws
                                                             file: StaticString = #fileID, line: UInt = #line)
     throws -> (value: R, pullback: (R) throws -> T, aux: Aux) {
     let site = CallSite(file: file, line: line)
-    let (recording, structure) = try withoutActuallyEscaping(f) { f in
-        let flat = Flattened({ (x: T) in
-            let (y, aux) = try f(x)
-            return TreePair(first: y, second: aux)
-        }, at: x)
-        return (try record(flat.callAsFunction, at: flat.inputLeaves, transform: "vjp", site: site), flat.output!)
-    }
+    let (recording, structure) = try recordWithAux(f, at: x, transform: "vjp", site: site)
     let both = structure.rebuilt(with: recording.outputs)
     let n = both.first.leaves.count
     return (both.first, { u in
