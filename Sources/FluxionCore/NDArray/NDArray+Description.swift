@@ -53,7 +53,13 @@ struct ElementFormatter {
 }
 
 extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
-    public var description: String { formatted(suffixes: []) }
+    /// PyTorch's `tensor(...)` text; a value inside a transform that has no elements of its
+    /// own (a staged value, a batch inside `vmap`) prints its shape and dtype and the
+    /// transform, as JAX prints a tracer.
+    public var description: String {
+        if let transform = tracingTransform, readableElements == nil { return "Traced<\(arrayType)> inside \(transform)" }
+        return formatted(suffixes: [])
+    }
     public var debugDescription: String { description }
 
     /// PyTorch's `tensor(...)` text with extra suffixes (such as `requires_grad=True`).

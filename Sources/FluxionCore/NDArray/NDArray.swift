@@ -40,7 +40,7 @@ public struct NDArray: @unchecked Sendable {
     }
 
     /// The elements when they can be read without reading a batch of values: the array's own,
-    /// or a forward or reverse tracer's primal's; nil inside `vmap`. For choosing between
+    /// or a forward or reverse tracer's primal's; nil inside `vmap` and staging. For choosing between
     /// equivalent ways to compute (a view or a copy), never for values.
     var readableElements: StridedArray? {
         switch tracer {

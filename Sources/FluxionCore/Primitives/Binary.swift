@@ -316,3 +316,21 @@ public struct Clamp: Primitive {
         (bind(self, alignElementwise(inputs, axes)), [0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension BinaryElementwise {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: broadcastShape(inputs))] }
+}
+
+extension Compare {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [ArrayType(shape: broadcastShape(inputs), dtype: .bool)] }
+}
+
+extension Select {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[1].with(shape: broadcastShape(inputs))] }
+}
+
+extension Clamp {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: broadcastShape(inputs))] }
+}

@@ -103,3 +103,25 @@ public struct IndexAdd: BinaryPrimitive, LinearPrimitive {
         return ([bind(ScatterAdd(dim: dim + 1, shape: [size] + shape), index.reshape(placed).broadcast(to: source.shape), source)], [0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension Gather {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: inputs[1].shape)] }
+}
+
+extension ScatterAdd {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[1].with(shape: shape)] }
+}
+
+extension IndexSelect {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        var shape = inputs[0].shape
+        shape[dim] = inputs[1].shape.reduce(1, *)
+        return [inputs[0].with(shape: shape)]
+    }
+}
+
+extension IndexAdd {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[1].with(shape: shape)] }
+}

@@ -258,3 +258,48 @@ public struct Eigh: Primitive {
         (bind(self, [inputs[0].moveAxis(from: axes[0]!, to: 0)]), [0, 0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+/// The broadcast batch shape (all but the last two dimensions) of matrix operands.
+private func batchShape(_ a: ArrayType, _ b: ArrayType) -> [Int] {
+    Shape.broadcast(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) ?? Array(a.shape.dropLast(2))
+}
+
+extension MatMul {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let (a, b) = (inputs[0], inputs[1])
+        return [a.with(shape: batchShape(a, b) + [a.shape[a.shape.count - 2], b.shape[b.shape.count - 1]])]
+    }
+}
+
+extension Cholesky {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}
+
+extension TriangularSolve {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let (a, b) = (inputs[0], inputs[1])
+        return [b.with(shape: batchShape(a, b) + b.shape.suffix(2))]
+    }
+}
+
+extension Solve {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let (a, b) = (inputs[0], inputs[1])
+        return [b.with(shape: batchShape(a, b) + b.shape.suffix(2))]
+    }
+}
+
+extension Slogdet {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let batch = inputs[0].with(shape: Array(inputs[0].shape.dropLast(2)))
+        return [batch, batch]
+    }
+}
+
+extension Eigh {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        [inputs[0].with(shape: Array(inputs[0].shape.dropLast())), inputs[0]]
+    }
+}

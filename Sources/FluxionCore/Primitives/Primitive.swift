@@ -36,6 +36,12 @@ public protocol Primitive: Sendable {
     /// batch size `size`.
     func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?])
 
+    /// The outputs' shapes and dtypes for inputs of `inputs`' shapes and dtypes, worked out
+    /// without running the kernel: what staging (`jit`, `makeProgram`) records. The default
+    /// evaluates the primitive on zeros, for primitives defined outside Fluxion; every
+    /// primitive of Fluxion states its own.
+    func outputTypes(_ inputs: [ArrayType]) -> [ArrayType]
+
     /// Whether `vjp` reads the floating-point primal inputs or outputs (not only their
     /// shapes). Integer and bool inputs and outputs (indices, masks) are taken as read in any
     /// case: a recorded application saves values when either holds, and is freed after a
@@ -45,6 +51,45 @@ public protocol Primitive: Sendable {
 
 extension Primitive {
     public var vjpReadsValues: Bool { true }
+
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        evaluate(inputs.map { NDArray.zeros($0.shape, dtype: $0.dtype) }).map(\.arrayType)
+    }
+}
+
+/// The shape and dtype of an array without its elements: what staging knows of a value.
+public struct ArrayType: Hashable, Sendable, CustomStringConvertible {
+    public let shape: [Int]
+    public let dtype: DType
+
+    public init(shape: [Int], dtype: DType) {
+        self.shape = shape
+        self.dtype = dtype
+    }
+
+    /// `x`'s shape and dtype (same dtype, new shape).
+    public func with(shape: [Int]) -> ArrayType { ArrayType(shape: shape, dtype: dtype) }
+
+    /// The type as a program prints it: `f32[128,256]`, `i64[]`, `bool[3]`.
+    public var description: String {
+        let name = switch dtype {
+        case .float32: "f32"
+        case .float64: "f64"
+        case .int64: "i64"
+        case .bool: "bool"
+        }
+        return "\(name)[\(shape.map(String.init).joined(separator: ","))]"
+    }
+}
+
+extension NDArray {
+    /// The array's shape and dtype.
+    public var arrayType: ArrayType { ArrayType(shape: shape, dtype: dtype) }
+}
+
+/// The broadcast shape of `types` (which the array layer has already checked).
+func broadcastShape(_ types: some Collection<ArrayType>) -> [Int] {
+    types.reduce([Int]()) { Shape.broadcast($0, $1.shape) ?? $0 }
 }
 
 /// A primitive of one input and one output, evaluated on the elements directly (`bind`'s

@@ -62,3 +62,23 @@ public struct RandomSplit: UnaryPrimitive, PiecewiseConstant {
         ([bind(self, inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension RandomUniform {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        [ArrayType(shape: Array(inputs[0].shape.dropLast()) + shape, dtype: dtype)]
+    }
+}
+
+extension RandomNormal {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        [ArrayType(shape: Array(inputs[0].shape.dropLast()) + shape, dtype: dtype)]
+    }
+}
+
+extension RandomSplit {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        [ArrayType(shape: Array(inputs[0].shape.dropLast()) + [count, 2], dtype: .int64)]
+    }
+}

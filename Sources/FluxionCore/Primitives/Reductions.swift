@@ -186,3 +186,24 @@ public struct CumSum: UnaryPrimitive, LinearPrimitive {
         ([bind(CumSum(axis: axis + 1), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension AxesReduction {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let x = inputs[0]
+        return [x.with(shape: x.shape.indices.filter { !axes.contains($0) }.map { x.shape[$0] })]
+    }
+}
+
+extension ArgExtreme {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        var shape = inputs[0].shape
+        shape.remove(at: axis)
+        return [ArrayType(shape: shape, dtype: .int64)]
+    }
+}
+
+extension CumSum {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}

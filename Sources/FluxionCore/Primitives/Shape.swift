@@ -178,3 +178,43 @@ public struct Flip: UnaryPrimitive, LinearPrimitive {
         return ([bind(Flip(axes: axes.map { $0 >= b ? $0 + 1 : $0 }), inputs[0])], [b])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension Reshape {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: shape)] }
+}
+
+extension BroadcastTo {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: shape)] }
+}
+
+extension Transpose {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: permutation.map { inputs[0].shape[$0] })] }
+}
+
+extension Slice {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: counts)] }
+}
+
+extension UpdateSlice {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}
+
+extension Pad {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        [inputs[0].with(shape: inputs[0].shape.indices.map { inputs[0].shape[$0] + before[$0] + after[$0] })]
+    }
+}
+
+extension Concat {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        var shape = inputs[0].shape
+        shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
+        return [inputs[0].with(shape: shape)]
+    }
+}
+
+extension Flip {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}

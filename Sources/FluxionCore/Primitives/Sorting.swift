@@ -26,3 +26,9 @@ public struct Argsort: UnaryPrimitive, PiecewiseConstant {
         return ([bind(Argsort(axis: axis >= b ? axis + 1 : axis, descending: descending), inputs[0])], [b])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension Argsort {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [ArrayType(shape: inputs[0].shape, dtype: .int64)] }
+}

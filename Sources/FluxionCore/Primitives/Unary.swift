@@ -255,3 +255,17 @@ public struct StopGradient: UnaryPrimitive, PiecewiseConstant {
         ([bind(self, inputs[0])], axes)
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension UnaryElementwise {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}
+
+extension Convert {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [ArrayType(shape: inputs[0].shape, dtype: dtype)] }
+}
+
+extension StopGradient {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0]] }
+}

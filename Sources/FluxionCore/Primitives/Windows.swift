@@ -40,3 +40,17 @@ public struct Col2Im: UnaryPrimitive, LinearPrimitive {
         ([bind(Col2Im(geometry: geometry, shape: [size] + shape), inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
 }
+
+// MARK: - Output types (for staging)
+
+extension Im2Col {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        let shape = inputs[0].shape, rank = shape.count
+        let (ho, wo) = geometry.outputSize(height: shape[rank - 2], width: shape[rank - 1])
+        return [inputs[0].with(shape: Array(shape.dropLast(2)) + [geometry.kernel.0, geometry.kernel.1, ho, wo])]
+    }
+}
+
+extension Col2Im {
+    public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] { [inputs[0].with(shape: shape)] }
+}

@@ -13,9 +13,15 @@ public protocol ArrayTree {
     var leaves: [NDArray] { get }
     /// The same structure with its arrays taken, in order, from `leaves`.
     func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> Self
+    /// The structure without the arrays, as text: two trees with the same structure hold their
+    /// leaves in the same places (`jit` keys its programs on it). The default is the type and
+    /// the number of leaves.
+    var treeStructure: String { get }
 }
 
 extension ArrayTree {
+    public var treeStructure: String { "\(Self.self)#\(leaves.count)" }
+
     /// The same structure holding `leaves` (as many as this tree has).
     public func rebuilt(with leaves: [NDArray]) -> Self {
         var iterator = leaves.makeIterator()
@@ -29,11 +35,13 @@ extension ArrayTree {
 }
 
 extension NDArray: ArrayTree {
+    public var treeStructure: String { "*" }
     public var leaves: [NDArray] { [self] }
     public func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> NDArray { leaves.next()! }
 }
 
 extension Array: ArrayTree where Element: ArrayTree {
+    public var treeStructure: String { "[" + map(\.treeStructure).joined(separator: ",") + "]" }
     public var leaves: [NDArray] { flatMap(\.leaves) }
     public func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> [Element] {
         map { $0.rebuilt(from: &leaves) }
@@ -41,6 +49,9 @@ extension Array: ArrayTree where Element: ArrayTree {
 }
 
 extension Dictionary: ArrayTree where Key: Comparable, Value: ArrayTree {
+    public var treeStructure: String {
+        "{" + keys.sorted().map { "\($0):\(self[$0]!.treeStructure)" }.joined(separator: ",") + "}"
+    }
     public var leaves: [NDArray] { keys.sorted().flatMap { self[$0]!.leaves } }
     public func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> [Key: Value] {
         var out: [Key: Value] = [:]
@@ -53,10 +64,12 @@ extension Dictionary: ArrayTree where Key: Comparable, Value: ArrayTree {
 public struct ArrayProperty<Root> {
     let read: (Root) -> [NDArray]
     let write: (inout Root, inout IndexingIterator<[NDArray]>) -> Void
+    let structure: (Root) -> String
 
     /// The property at `keyPath`.
     public init<Value: ArrayTree>(_ keyPath: WritableKeyPath<Root, Value>) {
         read = { $0[keyPath: keyPath].leaves }
+        structure = { $0[keyPath: keyPath].treeStructure }
         write = { root, leaves in root[keyPath: keyPath] = root[keyPath: keyPath].rebuilt(from: &leaves) }
     }
 }
@@ -75,6 +88,9 @@ public protocol ArrayStruct: ArrayTree {
 }
 
 extension ArrayStruct {
+    public var treeStructure: String {
+        "\(Self.self){" + Self.arrayProperties.map { $0.structure(self) }.joined(separator: ",") + "}"
+    }
     public var leaves: [NDArray] { Self.arrayProperties.flatMap { $0.read(self) } }
     public func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> Self {
         var copy = self
@@ -91,6 +107,7 @@ struct TreePair<First: ArrayTree, Second: ArrayTree>: ArrayTree {
     var first: First
     var second: Second
 
+    var treeStructure: String { "(\(first.treeStructure),\(second.treeStructure))" }
     var leaves: [NDArray] { first.leaves + second.leaves }
     func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> TreePair {
         TreePair(first: first.rebuilt(from: &leaves), second: second.rebuilt(from: &leaves))

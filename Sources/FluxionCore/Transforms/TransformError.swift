@@ -27,6 +27,9 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
     case noBatchRule(primitive: String, file: String, line: UInt)
     /// A result (a stacked `vmap` output, a Jacobian) with more elements than an array can hold.
     case resultTooLarge(transform: String, shape: [Int], file: String, line: UInt)
+    /// The elements of a value read while `jit` or `makeProgram` staged a function, where
+    /// values have shapes and dtypes only (JAX's ConcretizationTypeError).
+    case concreteValueInStaging(transform: String, shape: [Int], file: String, line: UInt)
 
     public var description: String {
         switch self {
@@ -52,6 +55,8 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
             "\(operation) samples random numbers inside vmap (level \(level)) whose randomness is .error. Fix: pass randomness: .same or .different to vmap, or pass keys in as mapped inputs"
         case let .resultTooLarge(transform, shape, file, line):
             "\(transform) would produce a result of shape \(shape), more elements than an array can hold (\(transform) called at \(file):\(line)). Fix: map or differentiate fewer elements at a time (vmap's chunkSize:, or a Jacobian of a slice)"
+        case let .concreteValueInStaging(transform, shape, file, line):
+            "the elements of a value of shape \(shape) were read while \(transform) staged the function (\(transform) called at \(file):\(line)); a staged value has a shape and a dtype but no elements until the program runs. Fix: compute with array operations (NDArray.where(condition, a, b) instead of an if on a value), pass the value as a static argument if it decides the program's structure, or read it after the jitted function returns"
         case let .noBatchRule(primitive, file, line):
             "\(primitive) has no batching rule and vmap was asked not to fall back to a loop (vmap called at \(file):\(line)). Fix: use fallback: .loop"
         }

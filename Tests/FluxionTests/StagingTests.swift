@@ -1,0 +1,257 @@
+// Staged programs and jit: every primitive of the table staged, its recorded types against the
+// kernel's, jit against the unstaged function in each order of composition with the transforms,
+// the cache, memory over many calls, and the errors.
+
+import Testing
+import Fluxion
+
+/// The table's function of all arguments as a scalar loss of the differentiated ones.
+private func loss(_ instance: PrimitiveInstance) -> @Sendable ([NDArray]) throws -> NDArray {
+    let (args, wrt, f) = (instance.args, instance.wrt, instance.f)
+    return { xs in
+        var all = args
+        for (k, j) in wrt.enumerated() { all[j] = xs[k] }
+        return try f(all).to(.float64).sum()
+    }
+}
+
+/// Exact equality of two lists of arrays: shapes, dtypes and every bit of every element.
+private func expectIdentical(_ a: [NDArray], _ b: [NDArray], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.count == b.count, "\(label): \(a.count) results, expected \(b.count)", sourceLocation: sourceLocation)
+    for (x, y) in zip(a, b) {
+        #expect(x.shape == y.shape && x.dtype == y.dtype, "\(label): \(x.arrayType) against \(y.arrayType)", sourceLocation: sourceLocation)
+        let same = zip(x.doubles, y.doubles).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+        #expect(same, "\(label): \(x) against \(y)", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite("Staging: every primitive")
+struct StagedPrimitiveTests {
+    @Test("each equation's recorded shape and dtype are those its kernel produces", arguments: primitiveTable)
+    func outputTypes(_ row: PrimitiveCase) throws {
+        for draw in 0..<3 {
+            let instance = row.instance(draw: draw)
+            let program = try makeProgram(instance.f)(instance.args)
+            // Run the equations one by one on the concrete arguments and compare each result's
+            // type with the recorded one.
+            var values: [Int: NDArray] = Dictionary(uniqueKeysWithValues: zip(program.inputs, instance.args))
+            for equation in program.equations {
+                let operands = equation.inputs.map { atom -> NDArray in
+                    switch atom {
+                    case .variable(let v): values[v]!
+                    case .constant(let c): program.constants[c]
+                    }
+                }
+                for (v, y) in zip(equation.outputs, equation.primitive.evaluate(operands)) {
+                    #expect(program.types[v] == y.arrayType,
+                            "\(row.primitive) draw \(draw): \(equation.primitive.name) recorded \(program.types[v]), computed \(y.arrayType)")
+                    values[v] = y
+                }
+            }
+        }
+    }
+
+    @Test("jit(f) gives the unstaged results bit for bit", arguments: primitiveTable)
+    func jitMatches(_ row: PrimitiveCase) throws {
+        for draw in 0..<2 {
+            let instance = row.instance(draw: draw)
+            let f = instance.f
+            let jitted = jit({ (xs: [NDArray]) in try f(xs) })
+            expectIdentical([try jitted(instance.args)], [try f(instance.args)], "\(row.primitive) draw \(draw)")
+            // A second call runs the kept program.
+            expectIdentical([try jitted(instance.args)], [try f(instance.args)], "\(row.primitive) draw \(draw), second call")
+        }
+    }
+
+    @Test("jit∘grad and grad∘jit equal grad", arguments: primitiveTable.filter { $0.derivative != .none })
+    func gradients(_ row: PrimitiveCase) throws {
+        let instance = row.instance(draw: 0)
+        let g = loss(instance)
+        let expected = try grad(g)(instance.primals)
+        expectIdentical(try jit(grad(g))(instance.primals), expected, "\(row.primitive): jit(grad(f))")
+        let staged = try grad(jit(g))(instance.primals)
+        expectClose(staged, expected, rtol: exactTolerance.rtol, atol: exactTolerance.atol, "\(row.primitive): grad(jit(f))")
+    }
+
+    @Test("jvp∘jit equals jvp", arguments: primitiveTable.filter { $0.derivative == .smooth })
+    func forward(_ row: PrimitiveCase) throws {
+        let instance = row.instance(draw: 0)
+        let g = loss(instance)
+        var r = CaseRandom(seed: CaseRandom.seed(row.primitive + "/staged-jvp", 0))
+        let tangents = instance.primals.map { r.array($0.shape, in: -1...1) }
+        let expected = try jvp(g, at: instance.primals, tangents: tangents).tangent
+        let staged = try jvp(jit(g), at: instance.primals, tangents: tangents).tangent
+        expectClose([staged], [expected], rtol: exactTolerance.rtol, atol: exactTolerance.atol, "\(row.primitive): jvp(jit(f))")
+    }
+
+    @Test("vmap∘jit and jit∘vmap∘grad equal their unstaged forms", arguments: primitiveTable.filter { $0.derivative != .none })
+    func batches(_ row: PrimitiveCase) throws {
+        let examples = row.examples(draw: 0, count: 3)
+        let f = examples[0].f
+        let batched = examples[0].args.indices.map { i in stack(examples.map { $0.args[i] }) }
+        let expected = try vmap({ (xs: [NDArray]) in try f(xs) })(batched)
+        expectClose([try vmap(jit({ (xs: [NDArray]) in try f(xs) }))(batched)], [expected],
+                    rtol: exactTolerance.rtol, atol: exactTolerance.atol, "\(row.primitive): vmap(jit(f))")
+        let g = loss(examples[0])
+        let points = examples[0].wrt.map { i in stack(examples.map { $0.args[i] }) }
+        let perExample = try vmap(grad(g))(points)
+        expectIdentical(try jit(vmap(grad(g)))(points), perExample, "\(row.primitive): jit(vmap(grad(f)))")
+    }
+}
+
+@Suite("Staging: programs and jit")
+struct StagingTests {
+    static let f: @Sendable (NDArray) -> NDArray = { x in (sin(x) * 2).sum() }
+
+    @Test("a program prints one equation per line, with types")
+    func printing() throws {
+        let program = try makeProgram(Self.f, name: "f")(NDArray([1.0, 2.0, 3.0]))
+        let text = "\(program)"
+        #expect(text.contains("a:f32[3]"))
+        #expect(text.contains("b:f32[3] = sin a"))
+        #expect(text.contains("c:f32[3] = mul b 2.0:f32[]"))
+        #expect(text.contains("d:f32[] = sum[axes=[0]] c"))
+        #expect(text.contains("in (d)"))
+        #expect(program.inputTypes == [ArrayType(shape: [3], dtype: .float32)])
+        #expect(program.outputTypes == [ArrayType(shape: [], dtype: .float32)])
+    }
+
+    @Test("a program draws as DOT and Mermaid, one node per input, equation and output")
+    func drawing() throws {
+        let program = try makeProgram(Self.f)(NDArray([1.0, 2.0, 3.0]))
+        let drawing = program.drawing
+        #expect(drawing.nodes.count == 1 + 1 + 3 + 1)   // input, constant, three equations, output
+        #expect(drawing.dot.hasPrefix("digraph"))
+        #expect(drawing.dot.contains("\"e0\" -> \"e1\""))
+        #expect(drawing.mermaid.contains("flowchart TB"))
+    }
+
+    @Test("every order of composition agrees with the unstaged transforms")
+    func compositions() throws {
+        let f = { (x: NDArray) in (tanh(x) * x.exp()).sum() + (x * x).mean() }
+        let x = NDArray([0.3, -0.7, 1.1, 0.2], dtype: .float64)
+        let xs = NDArray([[0.3, -0.7, 1.1, 0.2], [0.5, 0.1, -0.4, 0.9], [1.0, 2.0, -1.0, 0.0]], dtype: .float64)
+        let tolerance = (rtol: 1e-12, atol: 1e-12)
+        func check(_ a: NDArray, _ b: NDArray, _ label: String) {
+            expectClose([a], [b], rtol: tolerance.rtol, atol: tolerance.atol, label)
+        }
+        check(try jit(f)(x), f(x), "jit(f)")
+        check(try jit(grad(f))(x), try grad(f)(x), "jit(grad(f))")
+        check(try grad(jit(f))(x), try grad(f)(x), "grad(jit(f))")
+        check(try grad({ try jit(grad(jit(f)))($0).sum() })(x), try grad({ try grad(f)($0).sum() })(x), "grad(jit(grad(jit(f))))")
+        check(try vmap(jit(f))(xs), try vmap(f)(xs), "vmap(jit(f))")
+        check(try jit(vmap(grad(f)))(xs), try vmap(grad(f))(xs), "jit(vmap(grad(f)))")
+        check(try vmap(jit(grad(f)))(xs), try vmap(grad(f))(xs), "vmap(jit(grad(f)))")
+        check(try hessian(jit(f))(x), try hessian(f)(x), "hessian(jit(f))")
+        check(try jit(hessian(f))(x), try hessian(f)(x), "jit(hessian(f))")
+        check(try jacfwd(jit(grad(f)))(x), try hessian(f)(x), "jacfwd(jit(grad(f)))")
+        check(try jit({ try jit(f)($0) * 2 })(x), f(x) * 2, "jit inside jit")
+    }
+
+    @Test("custom rules keep their rule inside jit")
+    func customRules() throws {
+        // log(1 + eˣ) whose naive derivative overflows at 100 in float32; the rule gives σ(x).
+        let log1pexp = customJVP({ (x: NDArray) in log(1 + exp(x)) }, jvp: { x, _, t in t * sigmoid(x) })
+        let x = NDArray([100.0, 0.0, -3.0])
+        let expected = try grad({ try log1pexp($0).sum() })(x)
+        #expect(expected.floats[0] == 1)
+        let staged = try grad(jit({ try log1pexp($0).sum() }))(x)
+        #expect(staged.floats == expected.floats)
+        #expect(try jit(grad({ try log1pexp($0).sum() }))(x).floats == expected.floats)
+    }
+
+    @Test("random draws take their keys as arguments: new keys, new numbers")
+    func randomKeys() throws {
+        let draw = jit({ (key: NDArray) in NDArray.normal([3], key: key) })
+        let k1 = RandomKey(seed: 1).array, k2 = RandomKey(seed: 2).array
+        #expect(try draw(k1).floats == NDArray.normal([3], key: k1).floats)
+        #expect(try draw(k2).floats == NDArray.normal([3], key: k2).floats)
+        #expect(try draw(k1).floats != draw(k2).floats)
+    }
+
+    @Test("the cache: one staging per signature, again for a new shape, dtype, structure or static value")
+    func cache() throws {
+        nonisolated(unsafe) var stagings = 0
+        let f = jit({ (x: NDArray) -> NDArray in
+            stagings += 1
+            return (x * x).sum()
+        })
+        _ = try f(NDArray([1.0, 2.0]))
+        _ = try f(NDArray([3.0, 4.0]))
+        #expect(stagings == 1)
+        _ = try f(NDArray([1.0, 2.0, 3.0]))
+        #expect(stagings == 2)
+        _ = try f(NDArray([1.0, 2.0], dtype: .float64))
+        #expect(stagings == 3)
+        _ = try f(NDArray([5.0, 6.0]))
+        #expect(stagings == 3)
+
+        nonisolated(unsafe) var dictionaryStagings = 0
+        let g = jit({ (p: [String: NDArray]) -> NDArray in
+            dictionaryStagings += 1
+            return p["a"]! * 2
+        })
+        let first = try g(["a": NDArray([1.0]), "b": NDArray([5.0])])
+        let second = try g(["a": NDArray([1.0]), "c": NDArray([5.0])])
+        #expect(dictionaryStagings == 2)
+        #expect(first.floats == [2] && second.floats == [2])
+
+        nonisolated(unsafe) var staticStagings = 0
+        let h = jit({ (x: NDArray, steps: Int) -> NDArray in
+            staticStagings += 1
+            var y = x
+            for _ in 0..<steps { y = sin(y) }
+            return y
+        })
+        let x = NDArray([0.5])
+        #expect(try h(x, 2).floats == sin(sin(x)).floats)
+        #expect(try h(x, 3).floats == sin(sin(sin(x))).floats)
+        #expect(try h(x, 2).floats == sin(sin(x)).floats)
+        #expect(staticStagings == 2)
+    }
+
+    @Test("captured values of an enclosing transform are inputs: derivatives flow through them")
+    func capturedTracers() throws {
+        // d/dw Σ jit(x ↦ x·w)(x) = Σ x, with w captured by the jitted closure.
+        let x = NDArray([1.0, 2.0, 3.0], dtype: .float64)
+        let dw = try grad({ (w: NDArray) in try jit({ (x: NDArray) in (x * w).sum() })(x) })(NDArray(2.0, dtype: .float64))
+        #expect(dw.item() == 6)
+    }
+
+    @Test("10,000 calls of a jitted gradient leave no tape entries and no new programs behind")
+    func memory() throws {
+        let step = jit(grad({ (w: NDArray) in (tanh(w) * w).sum() }))
+        let w = NDArray([0.1, 0.2, 0.3], dtype: .float64)
+        _ = try step(w)
+        let before = Autograd.liveTapeEntries
+        for _ in 0..<10_000 { _ = try step(w) }
+        // (Other tests running meanwhile record a few entries of their own.)
+        #expect(Autograd.liveTapeEntries - before < 50)
+    }
+
+    @Test("reading a staged value's elements throws, naming jit and the fix")
+    func concreteValues() throws {
+        let branching = jit({ (x: NDArray) -> NDArray in x.item() > 0 ? x : -x })
+        #expect {
+            _ = try branching(NDArray(1.0))
+        } throws: { error in
+            guard let error = error as? TransformError, case .concreteValueInStaging(let transform, let shape, _, _) = error else { return false }
+            return transform == "jit" && shape == [] && error.description.contains("NDArray.where")
+        }
+        let reading = makeProgram({ (x: NDArray) -> NDArray in NDArray(x.floats.reduce(0, +)) })
+        #expect(throws: TransformError.self) { _ = try reading(NDArray([1.0, 2.0])) }
+        // The same function written with array operations stages.
+        let selecting = jit({ (x: NDArray) -> NDArray in NDArray.where(x .> 0, x, -x) })
+        #expect(try selecting(NDArray([-2.0, 3.0])).floats == [2, 3])
+    }
+
+    @Test("a staged value prints its type, not elements")
+    func printingInside() throws {
+        nonisolated(unsafe) var printed = ""
+        _ = try makeProgram({ (x: NDArray) -> NDArray in
+            printed = "\(x)"
+            return x
+        })(NDArray([1.0, 2.0]))
+        #expect(printed == "Traced<f32[2]> inside makeProgram")
+    }
+}
