@@ -148,6 +148,19 @@ struct StagingTests {
         check(try jit({ try jit(f)($0) * 2 })(x), f(x) * 2, "jit inside jit")
     }
 
+    @Test("a function returning two trees, as valueAndGrad's (value, grad), jits with its labels")
+    func pairs() throws {
+        let f = { (x: NDArray) in (tanh(x) * x).sum() }
+        let x = NDArray([0.3, -0.7, 1.1], dtype: .float64)
+        let staged = jit(valueAndGrad(f))
+        let (value, gradient) = try valueAndGrad(f)(x)
+        #expect(try staged(x).value.item() == value.item())
+        #expect(try staged(x).grad.doubles == gradient.doubles)
+        let two = jit({ (a: NDArray, b: NDArray) in (a + b, [a * b, a - b]) })
+        let (sum, rest) = try two(x, x)
+        #expect(sum.doubles == (x + x).doubles && rest[1].doubles == [0, 0, 0])
+    }
+
     @Test("custom rules keep their rule inside jit")
     func customRules() throws {
         // log(1 + eˣ) whose naive derivative overflows at 100 in float32; the rule gives σ(x).

@@ -101,6 +101,32 @@ public func jit<A: ArrayTree, B: ArrayTree, C: ArrayTree, R: ArrayTree>(
     }
 }
 
+/// `jit` of a function returning two trees, as `valueAndGrad(f)` does: a tuple is not a tree,
+/// so the pair is staged as one and taken apart after each call. The results keep
+/// `valueAndGrad`'s labels, `value` and `grad`; any other pair is taken apart as
+/// `let (a, b) = try staged(x)`.
+public func jit<T: ArrayTree, V: ArrayTree, G: ArrayTree>(_ f: @escaping (T) throws -> (value: V, grad: G), name: String = "f",
+                                                           file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> (value: V, grad: G) {
+    let paired = jit({ (x: T) in try TreePair(f(x)) }, name: name, file: file, line: line)
+    return { x in try paired(x).tuple }
+}
+
+/// `jit` of a function of two arguments returning two trees (labelled `value` and `grad`).
+public func jit<A: ArrayTree, B: ArrayTree, V: ArrayTree, G: ArrayTree>(
+    _ f: @escaping (A, B) throws -> (value: V, grad: G), name: String = "f", file: StaticString = #fileID, line: UInt = #line
+) -> (A, B) throws -> (value: V, grad: G) {
+    let paired = jit({ (a: A, b: B) in try TreePair(f(a, b)) }, name: name, file: file, line: line)
+    return { a, b in try paired(a, b).tuple }
+}
+
+/// `jit` of a function of three arguments returning two trees (labelled `value` and `grad`).
+public func jit<A: ArrayTree, B: ArrayTree, C: ArrayTree, V: ArrayTree, G: ArrayTree>(
+    _ f: @escaping (A, B, C) throws -> (value: V, grad: G), name: String = "f", file: StaticString = #fileID, line: UInt = #line
+) -> (A, B, C) throws -> (value: V, grad: G) {
+    let paired = jit({ (a: A, b: B, c: C) in try TreePair(f(a, b, c)) }, name: name, file: file, line: line)
+    return { a, b, c in try paired(a, b, c).tuple }
+}
+
 /// `jit` of a function with a static argument (JAX's `static_argnums`): a value that decides
 /// the program's structure — a step count, a flag, a shape — rather than flowing through it.
 /// Each distinct value is staged once.

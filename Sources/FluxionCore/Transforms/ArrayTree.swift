@@ -107,6 +107,19 @@ struct TreePair<First: ArrayTree, Second: ArrayTree>: ArrayTree {
     var first: First
     var second: Second
 
+    init(first: First, second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    /// A pair of trees from a tuple.
+    init(_ tuple: (First, Second)) {
+        (first, second) = tuple
+    }
+
+    /// The pair as a tuple.
+    var tuple: (First, Second) { (first, second) }
+
     var treeStructure: String { "(\(first.treeStructure),\(second.treeStructure))" }
     var leaves: [NDArray] { first.leaves + second.leaves }
     func rebuilt(from leaves: inout IndexingIterator<[NDArray]>) -> TreePair {
