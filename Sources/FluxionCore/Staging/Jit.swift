@@ -26,27 +26,30 @@ import Synchronization
 
 /// Stages `f` for inputs of `types`: the program (its inputs the declared ones, then those
 /// standing for captured values of enclosing transforms) and the captured values.
+/// The program is simplified (`Program.optimized`) unless `optimize` is false.
 func stage(_ f: ([NDArray]) throws -> [NDArray], types: [ArrayType], name: String, transform: String,
-           site: CallSite) throws -> (program: Program, captured: [NDArray]) {
+           site: CallSite, optimize: Bool = true) throws -> (program: Program, captured: [NDArray]) {
     let builder = ProgramBuilder(site: site)
-    return try withNewInterpreter({ StagingInterpreter(level: $0, transform: transform, builder: builder) }) { staging in
+    let program = try withNewInterpreter({ StagingInterpreter(level: $0, transform: transform, builder: builder) }) { staging in
         let inputs = types.map(staging.input)
         let outputs = try f(inputs).map(staging.outputAtom)
-        let program = Program(name: name, types: builder.types, inputs: builder.inputs + builder.capturedVariables,
-                              constants: builder.constants, equations: builder.equations, outputs: outputs)
-        return (program.optimized(), builder.capturedValues)
+        return Program(name: name, types: builder.types, inputs: builder.inputs + builder.capturedVariables,
+                       constants: builder.constants, equations: builder.equations, outputs: outputs)
     }
+    // Simplified outside the staging interpreter: folding evaluates kernels on constants.
+    return (optimize ? program.optimized() : program, builder.capturedValues)
 }
 
 // MARK: - makeProgram
 
 /// The program `f` stages to for arguments like `x` (their shapes, dtypes and structure; the
-/// values are not read): the equations `jit(f)` would run, to print, draw or inspect
-/// (JAX's `make_jaxpr`).
+/// values are not read), as traced, to print, draw or inspect (JAX's `make_jaxpr`);
+/// `.optimized()` is the program `jit(f)` runs.
 ///
 /// ```swift
 /// let program = try makeProgram({ (x: NDArray) in (sin(x) * 2).sum() })(NDArray([1.0, 2.0, 3.0]))
-/// print(program)          // { lambda ; a:f32[3]. let b:f32[3] = sin a ... }
+/// print(program)              // { lambda ; a:f32[3]. let b:f32[3] = sin a ... }
+/// print(program.optimized())  // simplified
 /// print(program.drawing.dot)
 /// ```
 public func makeProgram<T: ArrayTree, R: ArrayTree>(_ f: @escaping (T) throws -> R, name: String = "f",
@@ -55,7 +58,7 @@ public func makeProgram<T: ArrayTree, R: ArrayTree>(_ f: @escaping (T) throws ->
     return { x in
         let flat = Flattened(f, at: x)
         return try stage(flat.callAsFunction, types: flat.inputLeaves.map(\.arrayType), name: name,
-                         transform: "makeProgram", site: site).program
+                         transform: "makeProgram", site: site, optimize: false).program
     }
 }
 
@@ -64,6 +67,19 @@ public func makeProgram<A: ArrayTree, B: ArrayTree, R: ArrayTree>(_ f: @escaping
                                                                    file: StaticString = #fileID, line: UInt = #line) -> (A, B) throws -> Program {
     let staged = makeProgram({ (p: TreePair<A, B>) in try f(p.first, p.second) }, name: name, file: file, line: line)
     return { a, b in try staged(TreePair(first: a, second: b)) }
+}
+
+/// The program of a function returning two trees, as `valueAndGrad(f)` does.
+public func makeProgram<T: ArrayTree, V: ArrayTree, G: ArrayTree>(_ f: @escaping (T) throws -> (value: V, grad: G), name: String = "f",
+                                                                   file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> Program {
+    makeProgram({ (x: T) in try TreePair(f(x)) }, name: name, file: file, line: line)
+}
+
+/// The program of a function of two arguments returning two trees.
+public func makeProgram<A: ArrayTree, B: ArrayTree, V: ArrayTree, G: ArrayTree>(
+    _ f: @escaping (A, B) throws -> (value: V, grad: G), name: String = "f", file: StaticString = #fileID, line: UInt = #line
+) -> (A, B) throws -> Program {
+    makeProgram({ (a: A, b: B) in try TreePair(f(a, b)) }, name: name, file: file, line: line)
 }
 
 // MARK: - jit
