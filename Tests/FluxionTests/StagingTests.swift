@@ -268,3 +268,80 @@ struct StagingTests {
         #expect(printed == "Traced<f32[2]> inside makeProgram")
     }
 }
+
+@Suite("Staging: program passes")
+struct ProgramPassTests {
+    /// The traced and simplified programs of `f` at `x`, checked to give the same results.
+    private func programs(_ f: @escaping (NDArray) throws -> NDArray, at x: NDArray,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> (traced: Program, simplified: Program) {
+        let traced = try makeProgram(f)(x)
+        let simplified = traced.optimized()
+        let (a, b) = (traced.run([x])[0], simplified.run([x])[0])
+        #expect(a.arrayType == b.arrayType && a.doubles == b.doubles, "simplified \(b) against traced \(a)", sourceLocation: sourceLocation)
+        #expect(try f(x).doubles == b.doubles, sourceLocation: sourceLocation)
+        return (traced, simplified)
+    }
+
+    private func names(_ program: Program) -> [String] { program.equations.map(\.primitive.name) }
+
+    @Test("identities are forwarded: x + 0, x − 0, x · 1, x / 1, −(−x), whole slices, same-shape reshapes")
+    func identities() throws {
+        let x = NDArray([[1.5, -2.0, 3.0], [0.25, 4.0, -1.0]], dtype: .float64)
+        let (traced, simplified) = try programs({ x in
+            let y = -(-(((x + 0) * 1 - 0) / 1))
+            return sin(y[0..<2, 0..<3].reshape([2, 3]).permute([0, 1]).to(.float64))
+        }, at: x)
+        #expect(traced.equations.count > 5)
+        #expect(names(simplified) == ["sin"])
+        // Only what keeps the result's type: x + zeros([2, 2, 3]) broadcasts x and stays.
+        let (_, broadcasting) = try programs({ $0 + NDArray.zeros([2, 2, 3], dtype: .float64) }, at: x)
+        #expect(names(broadcasting) == ["add"])
+    }
+
+    @Test("compositions merge: reshape∘reshape, permute∘permute, sum∘broadcast")
+    func compositions() throws {
+        let x = NDArray((0..<24).map(Double.init), dtype: .float64).reshape([2, 3, 4])
+        let (_, reshaped) = try programs({ $0.reshape([6, 4]).reshape([4, 6]).reshape([24]) }, at: x)
+        #expect(names(reshaped) == ["reshape"])
+        let (_, permuted) = try programs({ $0.permute([1, 2, 0]).permute([2, 0, 1]) }, at: x)
+        #expect(names(permuted).isEmpty)
+        let (_, twice) = try programs({ $0.permute([1, 0, 2]).permute([0, 2, 1]) }, at: x)
+        #expect(names(twice) == ["permute"])
+        #expect((twice.equations[0].primitive as? Transpose)?.permutation == [1, 2, 0])
+        // Σ over the axis a broadcast added: 5 copies, 5 · x.
+        let (_, summed) = try programs({ $0.broadcast(to: [5, 2, 3, 4]).sum(dim: 0) }, at: x)
+        #expect(names(summed) == ["mul"])
+    }
+
+    @Test("common subexpressions are computed once, custom rules never merged")
+    func commonSubexpressions() throws {
+        let x = NDArray([0.5, 1.5], dtype: .float64)
+        let (_, shared) = try programs({ (sin($0) * 2) + (sin($0) * 2) + $0 * $0 - $0 * $0 }, at: x)
+        #expect(names(shared).filter { $0 == "sin" }.count == 1)
+        #expect(names(shared).filter { $0 == "mul" }.count == 2)
+        let square = customJVP({ (x: NDArray) in x * x }, jvp: { x, _, t in 2 * x * t })
+        let (_, custom) = try programs({ try square($0) + square($0) }, at: x)
+        #expect(custom.equations.count == 3)
+    }
+
+    @Test("constants fold while staging: operations on constants alone are not equations")
+    func constantsFold() throws {
+        let c = NDArray([1.0, 2.0], dtype: .float64)
+        let (traced, _) = try programs({ $0 * exp(c).sum() }, at: NDArray([3.0, 4.0], dtype: .float64))
+        #expect(names(traced) == ["mul"])
+    }
+
+    @Test("a gradient's program loses what differentiation leaves behind; it prints before and after")
+    func gradientProgram() throws {
+        let f = { (x: NDArray) in (tanh(x.reshape([2, 2])) * x.reshape([2, 2])).sum() }
+        let x = NDArray([0.1, -0.2, 0.3, 0.4], dtype: .float64)
+        let traced = try makeProgram(grad(f))(x)
+        let simplified = traced.optimized()
+        #expect(simplified.equations.count < traced.equations.count)
+        expectIdentical(simplified.run([x]), try [grad(f)(x)], "simplified gradient")
+        expectIdentical(try [jit(grad(f))(x)], try [grad(f)(x)], "jit(grad(f))")
+        // Shown as documentation, not checked line by line.
+        print("traced:\n\(traced)\nsimplified:\n\(simplified)")
+        #expect("\(simplified)".split(separator: "\n").count == simplified.equations.count + 2)
+    }
+}

@@ -69,6 +69,15 @@ public func makeProgram<A: ArrayTree, B: ArrayTree, R: ArrayTree>(_ f: @escaping
     return { a, b in try staged(TreePair(first: a, second: b)) }
 }
 
+/// The program `f` of three arguments stages to.
+public func makeProgram<A: ArrayTree, B: ArrayTree, C: ArrayTree, R: ArrayTree>(
+    _ f: @escaping (A, B, C) throws -> R, name: String = "f", file: StaticString = #fileID, line: UInt = #line
+) -> (A, B, C) throws -> Program {
+    let staged = makeProgram({ (p: TreePair<A, TreePair<B, C>>) in try f(p.first, p.second.first, p.second.second) },
+                             name: name, file: file, line: line)
+    return { a, b, c in try staged(TreePair(first: a, second: TreePair(first: b, second: c))) }
+}
+
 /// The program of a function returning two trees, as `valueAndGrad(f)` does.
 public func makeProgram<T: ArrayTree, V: ArrayTree, G: ArrayTree>(_ f: @escaping (T) throws -> (value: V, grad: G), name: String = "f",
                                                                    file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> Program {
@@ -80,6 +89,13 @@ public func makeProgram<A: ArrayTree, B: ArrayTree, V: ArrayTree, G: ArrayTree>(
     _ f: @escaping (A, B) throws -> (value: V, grad: G), name: String = "f", file: StaticString = #fileID, line: UInt = #line
 ) -> (A, B) throws -> Program {
     makeProgram({ (a: A, b: B) in try TreePair(f(a, b)) }, name: name, file: file, line: line)
+}
+
+/// The program of a function of three arguments returning two trees.
+public func makeProgram<A: ArrayTree, B: ArrayTree, C: ArrayTree, V: ArrayTree, G: ArrayTree>(
+    _ f: @escaping (A, B, C) throws -> (value: V, grad: G), name: String = "f", file: StaticString = #fileID, line: UInt = #line
+) -> (A, B, C) throws -> Program {
+    makeProgram({ (a: A, b: B, c: C) in try TreePair(f(a, b, c)) }, name: name, file: file, line: line)
 }
 
 // MARK: - jit

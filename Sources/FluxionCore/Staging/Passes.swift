@@ -5,15 +5,17 @@
 // - Identities are forwarded: a reshape, broadcast or convert to the type it already has, a
 //   slice or `update` covering a whole array, a permutation that moves nothing, a sum over no
 //   axes, `x + 0`, `x − 0`, `x · 1`, `x / 1`, `−(−x)`. A value is forwarded only where its
-//   shape and dtype are the result's, so `x + zeros` that broadcasts `x` stays.
+//   shape and dtype are the result's, so `x + zeros` that broadcasts `x` stays. (`−0 + 0` is
+//   `+0` and forwards as `−0`: the same number, another sign bit.)
 // - Compositions are merged: a reshape of a reshape is one reshape, a permutation of a
 //   permutation one permutation, and a sum over the axes a broadcast added is `n · x` (the sum
 //   of n copies, computed as one product: it may differ from the summed copies in the last bit).
 // - Common subexpressions: the same primitive with the same parameters on the same operands is
 //   computed once (random draws too: the same key gives the same numbers). Primitives holding
 //   functions (custom rules) or objects are never merged.
-// - Constant folding: an equation on constants alone is evaluated once and becomes a constant,
-//   unless its result is larger than its operands (a broadcast stays a cheap view).
+// - Constants are folded while staging: an operation on constants alone (arrays the function
+//   made or captured) runs then, and its result is a constant of the program; none of the
+//   rewrites here makes an equation of constants alone.
 // - Dead code: equations whose results nothing uses are dropped.
 //
 // `x · 0` is not simplified: where x is infinite or NaN the product is NaN, and `jit` gives the
@@ -24,7 +26,7 @@ import FluxionKernels
 
 extension Program {
     /// This program simplified (see the top of Passes.swift): forwarded identities, merged
-    /// compositions, common subexpressions computed once, constants folded, dead code removed.
+    /// compositions, common subexpressions computed once, dead code removed.
     /// The results are those of the program as staged.
     ///
     /// ```swift
@@ -38,7 +40,7 @@ extension Program {
         for _ in 0..<4 {
             let next = program.rewritten().withoutDeadCode()
             defer { program = next }
-            if next.equations.count == program.equations.count && next.constants.count == program.constants.count { break }
+            if next.equations.count == program.equations.count { break }
         }
         return program
     }
@@ -55,7 +57,7 @@ extension Program {
                        outputs: outputs)
     }
 
-    /// One pass of forwarding, merging, common subexpressions and folding, in order of the
+    /// One pass of forwarding, merging and common subexpressions, in order of the
     /// equations (each sees the earlier ones already rewritten).
     private func rewritten() -> Program {
         var rewriter = Rewriter(program: self)
@@ -155,11 +157,6 @@ private struct Rewriter {
             for (v, e) in zip(outputs, earlier) { replacement[v] = .variable(e) }
             return
         }
-        // On constants alone.
-        if !inputs.isEmpty, let folded = folded(equation.primitive, inputs, outputs: outputs) {
-            for (v, x) in zip(outputs, folded) { replacement[v] = constant(x) }
-            return
-        }
         let kept = Program.Equation(primitive: equation.primitive, inputs: inputs, outputs: outputs)
         equations.append(kept)
         for v in outputs { definition[v] = kept }
@@ -241,19 +238,6 @@ private struct Rewriter {
         guard copies != 1 else { return xType.shape == result.shape ? .forward(x) : .replace(reshape, [x]) }
         let n = NDArray.full([], Double(copies), dtype: result.dtype)
         return .chain(reshape, [x], result, Mul(), constant(n))
-    }
-
-    /// `primitive` evaluated on constant operands, when worth keeping as a constant.
-    mutating func folded(_ primitive: any Primitive, _ inputs: [Program.Atom], outputs: [Int]) -> [NDArray]? {
-        var values: [NDArray] = []
-        for atom in inputs {
-            guard case .constant(let c) = atom else { return nil }
-            values.append(constants[c])
-        }
-        guard !(primitive is CallProgram) else { return nil }
-        let largest = values.map(\.count).max() ?? 0
-        guard outputs.allSatisfy({ types[$0].shape.reduce(1, *) <= Swift.max(largest, 1) }) else { return nil }
-        return primitive.evaluate(values)
     }
 
     func program(outputs: [Program.Atom]) -> Program {
