@@ -19,6 +19,21 @@ public protocol BinaryKernel {
     func callAsFunction(_ a: Input, _ b: Input) -> Output
 }
 
+/// Something to do with the kernel of a floating unary function, whichever it is
+/// (`Elementwise.withKernel`): map it over an array, run it over a block of a fused loop.
+public protocol FloatingUnaryKernelUse {
+    associatedtype Element: FloatingElement
+    associatedtype Result
+    func apply<K: UnaryKernel>(_ kernel: K, cost: Int) -> Result where K.Input == Element, K.Output == Element
+}
+
+/// Something to do with the kernel of a floating binary function, whichever it is.
+public protocol FloatingBinaryKernelUse {
+    associatedtype Element: FloatingElement
+    associatedtype Result
+    func apply<K: BinaryKernel>(_ kernel: K, cost: Int) -> Result where K.Input == Element, K.Output == Element
+}
+
 /// The element kernels, one small type per function. Floating ones are generic over Float and
 /// Double; integer ones work on Int64.
 public enum Kernel {

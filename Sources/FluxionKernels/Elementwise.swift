@@ -29,46 +29,66 @@ public enum Elementwise {
 
     @inlinable
     static func unaryFloating<T: FloatingElement>(_ f: UnaryFunction, _ x: StridedArray, _: T.Type) -> StridedArray {
+        withKernel(f, Map<T>(x: x))
+    }
+
+    /// `use` applied to the element kernel of the floating function `f`: the one place that
+    /// says which kernel computes each function, shared by the array loops here and the fused
+    /// loops of staged programs (Fusion.swift), so both compute every element alike.
+    @inlinable
+    public static func withKernel<U: FloatingUnaryKernelUse>(_ f: UnaryFunction, _ use: U) -> U.Result {
+        typealias T = U.Element
         let c = f.cost
         switch f {
-        case .neg: return map(x, Kernel.Neg<T>(), cost: c)
-        case .abs: return map(x, Kernel.Abs<T>(), cost: c)
-        case .sign: return map(x, Kernel.SignOf<T>(), cost: c)
-        case .exp: return map(x, Kernel.Exp<T>(), cost: c)
-        case .log: return map(x, Kernel.Log<T>(), cost: c)
-        case .log1p: return map(x, Kernel.Log1p<T>(), cost: c)
-        case .expm1: return map(x, Kernel.Expm1<T>(), cost: c)
-        case .sqrt: return map(x, Kernel.Sqrt<T>(), cost: c)
-        case .rsqrt: return map(x, Kernel.Rsqrt<T>(), cost: c)
-        case .sin: return map(x, Kernel.Sin<T>(), cost: c)
-        case .cos: return map(x, Kernel.Cos<T>(), cost: c)
-        case .tan: return map(x, Kernel.Tan<T>(), cost: c)
-        case .asin: return map(x, Kernel.Asin<T>(), cost: c)
-        case .acos: return map(x, Kernel.Acos<T>(), cost: c)
-        case .atan: return map(x, Kernel.Atan<T>(), cost: c)
-        case .sinh: return map(x, Kernel.Sinh<T>(), cost: c)
-        case .cosh: return map(x, Kernel.Cosh<T>(), cost: c)
-        case .tanh: return map(x, Kernel.Tanh<T>(), cost: c)
-        case .sigmoid: return map(x, Kernel.Sigmoid<T>(), cost: c)
-        case .relu: return map(x, Kernel.Relu<T>(), cost: c)
-        case .softplus: return map(x, Kernel.Softplus<T>(), cost: c)
-        case .erf: return map(x, Kernel.Erf<T>(), cost: c)
-        case .floor: return map(x, Kernel.Rounded<T>(.down), cost: c)
-        case .ceil: return map(x, Kernel.Rounded<T>(.up), cost: c)
-        case .round: return map(x, Kernel.Rounded<T>(.toNearestOrEven), cost: c)
+        case .neg: return use.apply(Kernel.Neg<T>(), cost: c)
+        case .abs: return use.apply(Kernel.Abs<T>(), cost: c)
+        case .sign: return use.apply(Kernel.SignOf<T>(), cost: c)
+        case .exp: return use.apply(Kernel.Exp<T>(), cost: c)
+        case .log: return use.apply(Kernel.Log<T>(), cost: c)
+        case .log1p: return use.apply(Kernel.Log1p<T>(), cost: c)
+        case .expm1: return use.apply(Kernel.Expm1<T>(), cost: c)
+        case .sqrt: return use.apply(Kernel.Sqrt<T>(), cost: c)
+        case .rsqrt: return use.apply(Kernel.Rsqrt<T>(), cost: c)
+        case .sin: return use.apply(Kernel.Sin<T>(), cost: c)
+        case .cos: return use.apply(Kernel.Cos<T>(), cost: c)
+        case .tan: return use.apply(Kernel.Tan<T>(), cost: c)
+        case .asin: return use.apply(Kernel.Asin<T>(), cost: c)
+        case .acos: return use.apply(Kernel.Acos<T>(), cost: c)
+        case .atan: return use.apply(Kernel.Atan<T>(), cost: c)
+        case .sinh: return use.apply(Kernel.Sinh<T>(), cost: c)
+        case .cosh: return use.apply(Kernel.Cosh<T>(), cost: c)
+        case .tanh: return use.apply(Kernel.Tanh<T>(), cost: c)
+        case .sigmoid: return use.apply(Kernel.Sigmoid<T>(), cost: c)
+        case .relu: return use.apply(Kernel.Relu<T>(), cost: c)
+        case .softplus: return use.apply(Kernel.Softplus<T>(), cost: c)
+        case .erf: return use.apply(Kernel.Erf<T>(), cost: c)
+        case .floor: return use.apply(Kernel.Rounded<T>(.down), cost: c)
+        case .ceil: return use.apply(Kernel.Rounded<T>(.up), cost: c)
+        case .round: return use.apply(Kernel.Rounded<T>(.toNearestOrEven), cost: c)
         case .pow(let e):
             switch e {
-            case 0: return map(x, Kernel.Fill<T>(1))
-            case 1: return x.contiguous()
-            case 2: return map(x, Kernel.Square<T>())
-            case 3: return map(x, Kernel.Cube<T>())
-            case -1: return map(x, Kernel.Reciprocal<T>())
+            case 0: return use.apply(Kernel.Fill<T>(1), cost: 1)
+            case 1: return use.apply(Kernel.Identity<T>(), cost: 1)
+            case 2: return use.apply(Kernel.Square<T>(), cost: 1)
+            case 3: return use.apply(Kernel.Cube<T>(), cost: 1)
+            case -1: return use.apply(Kernel.Reciprocal<T>(), cost: 1)
             // As PyTorch: x^½ and x^−½ are sqrt and rsqrt, so −0 and −∞ give what those give.
-            case 0.5: return map(x, Kernel.Sqrt<T>())
-            case -0.5: return map(x, Kernel.Rsqrt<T>())
-            default: return map(x, Kernel.PowConstant<T>(T(e)), cost: 16)
+            case 0.5: return use.apply(Kernel.Sqrt<T>(), cost: 1)
+            case -0.5: return use.apply(Kernel.Rsqrt<T>(), cost: 1)
+            default: return use.apply(Kernel.PowConstant<T>(T(e)), cost: 16)
             }
         case .logicalNot: kernelFailure("logicalNot is defined for bool only")
+        }
+    }
+
+    /// A unary kernel mapped over an array.
+    @usableFromInline
+    struct Map<T: FloatingElement>: FloatingUnaryKernelUse {
+        @usableFromInline typealias Element = T
+        @usableFromInline let x: StridedArray
+        @inlinable init(x: StridedArray) { self.x = x }
+        @inlinable func apply<K: UnaryKernel>(_ kernel: K, cost: Int) -> StridedArray where K.Input == T, K.Output == T {
+            Elementwise.map(x, kernel, cost: cost)
         }
     }
 
@@ -143,17 +163,39 @@ public enum Elementwise {
     static func binaryFloating<T: FloatingElement>(
         _ f: BinaryFunction, _ a: StridedArray, _ b: StridedArray, _ shape: [Int], _: T.Type
     ) -> StridedArray {
+        withKernel(f, Zip<T>(a: a, b: b, shape: shape))
+    }
+
+    /// `use` applied to the element kernel of the floating function `f` (see the unary form).
+    @inlinable
+    public static func withKernel<U: FloatingBinaryKernelUse>(_ f: BinaryFunction, _ use: U) -> U.Result {
+        typealias T = U.Element
         switch f {
-        case .add: return zip(a, b, shape, Kernel.Add<T>())
-        case .sub: return zip(a, b, shape, Kernel.Sub<T>())
-        case .mul: return zip(a, b, shape, Kernel.Mul<T>())
-        case .mulStrongZero: return zip(a, b, shape, Kernel.MulStrongZero<T>())
-        case .div: return zip(a, b, shape, Kernel.Div<T>())
-        case .pow: return zip(a, b, shape, Kernel.Pow<T>(), cost: 16)
-        case .maximum: return zip(a, b, shape, Kernel.Maximum<T>())
-        case .minimum: return zip(a, b, shape, Kernel.Minimum<T>())
-        case .atan2: return zip(a, b, shape, Kernel.Atan2<T>(), cost: 16)
+        case .add: return use.apply(Kernel.Add<T>(), cost: 1)
+        case .sub: return use.apply(Kernel.Sub<T>(), cost: 1)
+        case .mul: return use.apply(Kernel.Mul<T>(), cost: 1)
+        case .mulStrongZero: return use.apply(Kernel.MulStrongZero<T>(), cost: 1)
+        case .div: return use.apply(Kernel.Div<T>(), cost: 1)
+        case .pow: return use.apply(Kernel.Pow<T>(), cost: 16)
+        case .maximum: return use.apply(Kernel.Maximum<T>(), cost: 1)
+        case .minimum: return use.apply(Kernel.Minimum<T>(), cost: 1)
+        case .atan2: return use.apply(Kernel.Atan2<T>(), cost: 16)
         case .logicalAnd, .logicalOr: kernelFailure("\(f) is defined for bool only")
+        }
+    }
+
+    /// A binary kernel zipped over two arrays broadcast to `shape`.
+    @usableFromInline
+    struct Zip<T: FloatingElement>: FloatingBinaryKernelUse {
+        @usableFromInline typealias Element = T
+        @usableFromInline let a: StridedArray, b: StridedArray, shape: [Int]
+        @inlinable init(a: StridedArray, b: StridedArray, shape: [Int]) {
+            self.a = a
+            self.b = b
+            self.shape = shape
+        }
+        @inlinable func apply<K: BinaryKernel>(_ kernel: K, cost: Int) -> StridedArray where K.Input == T, K.Output == T {
+            Elementwise.zip(a, b, shape, kernel, cost: cost)
         }
     }
 

@@ -161,6 +161,35 @@ struct StagingTests {
         #expect(sum.doubles == (x + x).doubles && rest[1].doubles == [0, 0, 0])
     }
 
+    @Test("fused runs of elementwise equations give the unfused results bit for bit")
+    func fusion() throws {
+        // A scalar chain and its gradient in float32: one fused loop of about 60 functions.
+        let chain = { (x: NDArray) -> NDArray in
+            var y = x
+            for _ in 0..<10 { y = sin(y) * 1.01 + 0.1 }
+            return y
+        }
+        let (value, gradient) = try valueAndGrad(chain)(NDArray(0.5))
+        let staged = try jit(valueAndGrad(chain))(NDArray(0.5))
+        expectIdentical([staged.value, staged.grad], [value, gradient], "scalar chain")
+
+        // Large arrays (both cores), a strided input, an operand of one element, two results,
+        // a value read after the run, and runs broken by a shape change and by a matmul.
+        let f = { (x: NDArray, w: NDArray) -> [NDArray] in
+            let t = x.permute([1, 0])
+            let a = tanh(t) * t + 1 - sin(t) / 2
+            let b = exp(-a * a) * NDArray(3.0, dtype: .float64)
+            let c = matmul(b[0..<4, .all], w) * 2 - 1
+            return [a, b, c.sum() + a.mean()]
+        }
+        let x = NDArray.normal([600, 500], key: RandomKey(seed: 5), dtype: .float64)
+        let w = NDArray.normal([600, 3], key: RandomKey(seed: 6), dtype: .float64)
+        expectIdentical(try jit(f)(x, w), f(x, w), "arrays")
+        let loss = { (x: NDArray) -> NDArray in f(x, w)[2] }
+        let unstagedGradient = try grad(loss)(x)
+        expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")
+    }
+
     @Test("custom rules keep their rule inside jit")
     func customRules() throws {
         // log(1 + eˣ) whose naive derivative overflows at 100 in float32; the rule gives σ(x).

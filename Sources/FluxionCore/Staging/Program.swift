@@ -4,8 +4,9 @@
 // the concrete arrays the staged function used, held (not copied) by the program.
 //
 // A program runs in two ways: `run` on concrete arrays, calling each primitive's kernel directly
-// (no tracers, no tape, no dispatch through `bind`), releasing every intermediate value after
-// its last use; and `inline`, binding each equation in turn, which is how enclosing transforms
+// (no tracers, no tape, no dispatch through `bind`; chains of elementwise functions fused into
+// one loop, see Execution.swift), releasing every intermediate value after its last use; and
+// `inline`, binding each equation in turn, which is how enclosing transforms
 // see a program (its derivatives and batches are programs again, see Jit.swift).
 
 import FluxionKernels
@@ -59,7 +60,7 @@ public final class Program: CustomStringConvertible, @unchecked Sendable {
         self.constants = constants
         self.equations = equations
         self.outputs = outputs
-        plan = ExecutionPlan(types: types, inputs: inputs, constantCount: constants.count, equations: equations, outputs: outputs)
+        plan = ExecutionPlan(types: types, inputs: inputs, constantTypes: constants.map(\.arrayType), equations: equations, outputs: outputs)
     }
 
     /// The inputs' shapes and dtypes.
@@ -207,78 +208,4 @@ private func parameterText(_ value: Any) -> String {
     let text = "\(value)"
     // Closures (custom rules) print as their type: say what they are instead.
     return text.contains("->") ? "function" : text
-}
-
-// MARK: - Execution
-
-/// How a program runs on concrete arrays: each equation as a step reading and writing slots
-/// (variables first, then constants), and which slots to release after each step.
-private struct ExecutionPlan: @unchecked Sendable {
-    enum Step {
-        case unary(any UnaryPrimitive, Int, Int)
-        case binary(any BinaryPrimitive, Int, Int, Int)
-        case general(any Primitive, [Int], [Int])
-    }
-
-    let slotCount: Int
-    let variableCount: Int
-    let inputs: [Int]
-    let steps: [Step]
-    /// Slots released after each step (their last use), never outputs or constants.
-    let releases: [[Int]]
-    let outputs: [Int]
-
-    init(types: [ArrayType], inputs: [Int], constantCount: Int, equations: [Program.Equation], outputs: [Program.Atom]) {
-        variableCount = types.count
-        slotCount = types.count + constantCount
-        self.inputs = inputs
-        let slot = { (atom: Program.Atom) -> Int in
-            switch atom {
-            case .variable(let v): v
-            case .constant(let c): types.count + c
-            }
-        }
-        steps = equations.map { equation in
-            let ins = equation.inputs.map(slot)
-            if ins.count == 1, equation.outputs.count == 1, let p = equation.primitive as? any UnaryPrimitive {
-                return .unary(p, ins[0], equation.outputs[0])
-            }
-            if ins.count == 2, equation.outputs.count == 1, let p = equation.primitive as? any BinaryPrimitive {
-                return .binary(p, ins[0], ins[1], equation.outputs[0])
-            }
-            return .general(equation.primitive, ins, equation.outputs)
-        }
-        self.outputs = outputs.map(slot)
-        var lastUse = [Int](repeating: -1, count: types.count)
-        for (i, equation) in equations.enumerated() {
-            for case .variable(let v) in equation.inputs { lastUse[v] = i }
-        }
-        let kept = Set(outputs.compactMap { if case .variable(let v) = $0 { v } else { nil } })
-        var releases = [[Int]](repeating: [], count: equations.count)
-        for v in 0..<types.count where lastUse[v] >= 0 && !kept.contains(v) { releases[lastUse[v]].append(v) }
-        // A value no equation reads is released as soon as it is made.
-        for (i, equation) in equations.enumerated() {
-            for v in equation.outputs where lastUse[v] < 0 && !kept.contains(v) { releases[i].append(v) }
-        }
-        self.releases = releases
-    }
-
-    func run(_ inputValues: [NDArray], constants: [NDArray]) -> [NDArray] {
-        var slots = [NDArray?](repeating: nil, count: slotCount)
-        for (c, x) in constants.enumerated() { slots[variableCount + c] = x }
-        for (v, x) in zip(inputs, inputValues) { slots[v] = x }
-        for (i, step) in steps.enumerated() {
-            switch step {
-            case let .unary(p, a, y):
-                slots[y] = NDArray(p.evaluate(slots[a]!.elements))
-            case let .binary(p, a, b, y):
-                slots[y] = NDArray(p.evaluate(slots[a]!.elements, slots[b]!.elements))
-            case let .general(p, ins, outs):
-                let results = p.evaluate(ins.map { slots[$0]! })
-                for (v, r) in zip(outs, results) { slots[v] = r }
-            }
-            for v in releases[i] { slots[v] = nil }
-        }
-        return outputs.map { slots[$0]! }
-    }
 }

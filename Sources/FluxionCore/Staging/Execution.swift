@@ -1,0 +1,204 @@
+// How a program runs on concrete arrays: planned once when the program is made, then each call
+// walks the plan. Values live in slots (variables first, then constants); each step reads and
+// writes slots, and every slot is released after the step that reads it last.
+//
+// Runs of floating elementwise equations over one shape and dtype — what a chain of scalar
+// operations, an activation and its derivative, or an optimizer's update stage to — become one
+// fused step (`FusedElementwise`): the values between them are never allocated as arrays, and a
+// chain of functions of scalars costs one call instead of one per function. A fused run computes
+// each element with the same kernel as the unfused equations, so results are bit for bit the
+// same. A run ends at the first equation it cannot take (another kind of primitive, another
+// shape or dtype, an operand broadcast other than from a single element); a run of one equation
+// runs unfused.
+
+import FluxionKernels
+
+/// A program's equations as steps over slots.
+struct ExecutionPlan: @unchecked Sendable {
+    enum Step {
+        case unary(any UnaryPrimitive, Int, Int)
+        case binary(any BinaryPrimitive, Int, Int, Int)
+        case fused(FusedElementwise, inputs: [Int], outputs: [Int])
+        case general(any Primitive, [Int], [Int])
+
+        /// The slots the step reads.
+        var reads: [Int] {
+            switch self {
+            case let .unary(_, a, _): [a]
+            case let .binary(_, a, b, _): [a, b]
+            case let .fused(_, inputs, _): inputs
+            case let .general(_, inputs, _): inputs
+            }
+        }
+
+        /// The slots the step writes.
+        var writes: [Int] {
+            switch self {
+            case let .unary(_, _, y), let .binary(_, _, _, y): [y]
+            case let .fused(_, _, outputs): outputs
+            case let .general(_, _, outputs): outputs
+            }
+        }
+    }
+
+    let slotCount: Int
+    let variableCount: Int
+    let inputs: [Int]
+    let steps: [Step]
+    /// Slots released after each step (their last use), never outputs or constants.
+    let releases: [[Int]]
+    let outputs: [Int]
+
+    init(types: [ArrayType], inputs: [Int], constantTypes: [ArrayType], equations: [Program.Equation], outputs: [Program.Atom]) {
+        variableCount = types.count
+        slotCount = types.count + constantTypes.count
+        self.inputs = inputs
+        let slot = { (atom: Program.Atom) -> Int in
+            switch atom {
+            case .variable(let v): v
+            case .constant(let c): types.count + c
+            }
+        }
+        self.outputs = outputs.map(slot)
+        let type = { (atom: Program.Atom) -> ArrayType in
+            switch atom {
+            case .variable(let v): types[v]
+            case .constant(let c): constantTypes[c]
+            }
+        }
+        steps = Self.steps(types: types, equations: equations, outputSlots: Set(self.outputs), slot: slot, type: type)
+
+        var lastUse = [Int](repeating: -1, count: slotCount)
+        for (i, step) in steps.enumerated() {
+            for s in step.reads { lastUse[s] = i }
+        }
+        let kept = Set(self.outputs)
+        var releases = [[Int]](repeating: [], count: steps.count)
+        for s in 0..<types.count where lastUse[s] >= 0 && !kept.contains(s) { releases[lastUse[s]].append(s) }
+        // A value no step reads is released as soon as it is made.
+        for (i, step) in steps.enumerated() {
+            for s in step.writes where lastUse[s] < 0 && !kept.contains(s) { releases[i].append(s) }
+        }
+        self.releases = releases
+    }
+
+    func run(_ inputValues: [NDArray], constants: [NDArray]) -> [NDArray] {
+        var slots = [NDArray?](repeating: nil, count: slotCount)
+        for (c, x) in constants.enumerated() { slots[variableCount + c] = x }
+        for (v, x) in zip(inputs, inputValues) { slots[v] = x }
+        for (i, step) in steps.enumerated() {
+            switch step {
+            case let .unary(p, a, y):
+                slots[y] = NDArray(p.evaluate(slots[a]!.elements))
+            case let .binary(p, a, b, y):
+                slots[y] = NDArray(p.evaluate(slots[a]!.elements, slots[b]!.elements))
+            case let .fused(loop, ins, outs):
+                let results = loop.run(ins.map { slots[$0]!.elements })
+                for (v, r) in zip(outs, results) { slots[v] = NDArray(r) }
+            case let .general(p, ins, outs):
+                let results = p.evaluate(ins.map { slots[$0]! })
+                for (v, r) in zip(outs, results) { slots[v] = r }
+            }
+            for v in releases[i] { slots[v] = nil }
+        }
+        return outputs.map { slots[$0]! }
+    }
+
+    // MARK: - Planning
+
+    /// The steps of `equations`: runs of fusible equations fused, the others one step each.
+    private static func steps(types: [ArrayType], equations: [Program.Equation], outputSlots: Set<Int>,
+                              slot: (Program.Atom) -> Int, type: (Program.Atom) -> ArrayType) -> [Step] {
+        // The equations reading each variable, to tell which values of a run are needed after it.
+        var readers = [[Int]](repeating: [], count: types.count)
+        for (i, equation) in equations.enumerated() {
+            for case .variable(let v) in equation.inputs { readers[v].append(i) }
+        }
+        var steps: [Step] = []
+        var run: [Int] = []
+        func endRun() {
+            defer { run = [] }
+            guard run.count > 1 else {
+                steps += run.map { unfused(equations[$0], slot: slot) }
+                return
+            }
+            steps.append(fused(run.map { equations[$0] }, range: run.first!...run.last!, types: types,
+                               readers: readers, outputSlots: outputSlots, slot: slot))
+        }
+        for (i, equation) in equations.enumerated() {
+            guard let result = fusibleType(equation, types: types, type: type) else {
+                endRun()
+                steps.append(unfused(equation, slot: slot))
+                continue
+            }
+            if let first = run.first, types[equations[first].outputs[0]] != result { endRun() }
+            run.append(i)
+        }
+        endRun()
+        return steps
+    }
+
+    /// The result type of an equation a fused loop can take — a floating elementwise function
+    /// whose operands have the result's type or one element — or nil.
+    private static func fusibleType(_ equation: Program.Equation, types: [ArrayType], type: (Program.Atom) -> ArrayType) -> ArrayType? {
+        guard equation.outputs.count == 1 else { return nil }
+        let result = types[equation.outputs[0]]
+        guard result.dtype.isFloatingPoint else { return nil }
+        switch equation.primitive {
+        case let p as any UnaryElementwise where p.function != .logicalNot: break
+        case let p as any BinaryElementwise where p.function != .logicalAnd && p.function != .logicalOr: break
+        default: return nil
+        }
+        for operand in equation.inputs.map(type) {
+            guard operand.dtype == result.dtype, operand.shape == result.shape || operand.shape.reduce(1, *) == 1 else { return nil }
+        }
+        return result
+    }
+
+    private static func unfused(_ equation: Program.Equation, slot: (Program.Atom) -> Int) -> Step {
+        let ins = equation.inputs.map(slot)
+        if ins.count == 1, equation.outputs.count == 1, let p = equation.primitive as? any UnaryPrimitive {
+            return .unary(p, ins[0], equation.outputs[0])
+        }
+        if ins.count == 2, equation.outputs.count == 1, let p = equation.primitive as? any BinaryPrimitive {
+            return .binary(p, ins[0], ins[1], equation.outputs[0])
+        }
+        return .general(equation.primitive, ins, equation.outputs)
+    }
+
+    /// One fused step for a run of fusible equations (consecutive, of one result type).
+    private static func fused(_ run: [Program.Equation], range: ClosedRange<Int>, types: [ArrayType], readers: [[Int]],
+                              outputSlots: Set<Int>, slot: (Program.Atom) -> Int) -> Step {
+        let type = types[run[0].outputs[0]]
+        var value: [Int: Int] = [:]        // variable → the loop's value
+        var inputSlots: [Int] = []
+        var inputIndex: [Int: Int] = [:]   // slot → the loop's input
+        func operand(_ atom: Program.Atom) -> FusedElementwise.Operand {
+            if case .variable(let v) = atom, let k = value[v] { return .value(k) }
+            let s = slot(atom)
+            if let i = inputIndex[s] { return .input(i) }
+            inputIndex[s] = inputSlots.count
+            inputSlots.append(s)
+            return .input(inputSlots.count - 1)
+        }
+        var instructions: [FusedElementwise.Instruction] = []
+        for (k, equation) in run.enumerated() {
+            switch equation.primitive {
+            case let p as any UnaryElementwise:
+                instructions.append(.unary(p.function, operand(equation.inputs[0])))
+            case let p as any BinaryElementwise:
+                instructions.append(.binary(p.function, operand(equation.inputs[0]), operand(equation.inputs[1])))
+            default:
+                fatalError("unreachable: only elementwise equations are fused")
+            }
+            value[equation.outputs[0]] = k
+        }
+        // Values read after the run, or returned, leave the loop as arrays.
+        let leaving = run.indices.filter { k in
+            let v = run[k].outputs[0]
+            return outputSlots.contains(v) || readers[v].contains { !range.contains($0) }
+        }
+        let loop = FusedElementwise(dtype: type.dtype, shape: type.shape, instructions: instructions, outputs: leaving)
+        return .fused(loop, inputs: inputSlots, outputs: leaving.map { run[$0].outputs[0] })
+    }
+}
