@@ -30,9 +30,11 @@ public struct FusedElementwise: Sendable {
     public let instructions: [Instruction]
     /// The values returned, in order.
     public let outputs: [Int]
-    /// Each value's buffer among the block buffers, or nil for an output (written straight
+    /// Each value's buffer among the block buffers, or -1 for an output (written straight
     /// into its array).
-    private let buffer: [Int?]
+    private let buffer: [Int]
+    /// Each value's position among the results, or -1.
+    private let result: [Int]
     private let bufferCount: Int
     /// The elements' total cost in simple operations, to decide when to use both cores.
     private let cost: Int
@@ -69,8 +71,11 @@ public struct FusedElementwise: Sendable {
             }
             if lastUse[i] < 0, let b = buffer[i] { free.append(b) }
         }
-        self.buffer = buffer
+        self.buffer = buffer.map { $0 ?? -1 }
         bufferCount = count
+        var result = [Int](repeating: -1, count: instructions.count)
+        for (k, v) in outputs.enumerated().reversed() { result[v] = k }
+        self.result = result
         cost = instructions.reduce(0) { total, instruction in
             switch instruction {
             case .unary(let f, _): total + f.cost
@@ -104,42 +109,59 @@ public struct FusedElementwise: Sendable {
         }
         let results = outputs.map { _ in Storage.allocate(dtype, count: n) }
         let resultPointers = results.map { $0.pointer(T.self) }
-        var outputOf = [Int: Int]()
-        for (k, v) in outputs.enumerated() where outputOf[v] == nil { outputOf[v] = k }
         let blocks = (n + Self.block - 1) / Self.block
-        Loops.parallelRanges(count: blocks, costPerElement: cost * Self.block) { first, last in
-            let width = Swift.min(Self.block, n)
-            let buffers = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(bufferCount * width, 1))
-            defer { buffers.deallocate() }
-            for b in first..<last {
-                let start = b * Self.block, m = Swift.min(Self.block, n - start)
-                func destination(_ v: Int) -> UnsafeMutablePointer<T> {
-                    if let k = outputOf[v] { return resultPointers[k] + start }
-                    return buffers + buffer[v]! * width
-                }
-                func operand(_ o: Operand) -> (UnsafeMutablePointer<T>, Int) {
-                    switch o {
-                    case .input(let i):
-                        let s = sources[i]
-                        return s.stride == 0 ? (s.pointer, 0) : (s.pointer + start, 1)
-                    case .value(let v): return (destination(v), 1)
-                    }
-                }
-                for (i, instruction) in instructions.enumerated() {
-                    switch instruction {
-                    case let .unary(f, a):
-                        let (pa, sa) = operand(a)
-                        Elementwise.withKernel(f, UnaryBlock<T>(source: pa, stride: sa, destination: destination(i), count: m))
-                    case let .binary(f, a, c):
-                        let (pa, sa) = operand(a), (pc, sc) = operand(c)
-                        Elementwise.withKernel(f, BinaryBlock<T>(a: pa, strideA: sa, b: pc, strideB: sc, destination: destination(i), count: m))
+        let width = Swift.min(Self.block, n)
+        let body = { (first: Int, last: Int) in
+            // Where each value is written: its buffer, or its result array (which advances
+            // with the block). Unsafe buffers keep reference counting out of the loop.
+            let buffers = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(self.bufferCount * width, 1))
+            let base = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: Swift.max(self.instructions.count, 1))
+            let advances = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(self.instructions.count, 1))
+            defer {
+                buffers.deallocate()
+                base.deallocate()
+                advances.deallocate()
+            }
+            for v in self.instructions.indices {
+                let k = self.result[v]
+                base[v] = k >= 0 ? resultPointers[k] : buffers + self.buffer[v] * width
+                advances[v] = k >= 0 ? 1 : 0
+            }
+            sources.withUnsafeBufferPointer { sources in
+                self.instructions.withUnsafeBufferPointer { instructions in
+                    for b in first..<last {
+                        let start = b * Self.block, m = Swift.min(Self.block, n - start)
+                        @inline(__always) func operand(_ o: Operand) -> (UnsafeMutablePointer<T>, Int) {
+                            switch o {
+                            case .input(let i):
+                                let s = sources[i]
+                                return (s.pointer + start * s.stride, s.stride)
+                            case .value(let v): return (base[v] + start * advances[v], 1)
+                            }
+                        }
+                        for i in 0..<instructions.count {
+                            let destination = base[i] + start * advances[i]
+                            switch instructions[i] {
+                            case let .unary(f, a):
+                                let (pa, sa) = operand(a)
+                                Elementwise.withKernel(f, UnaryBlock<T>(source: pa, stride: sa, destination: destination, count: m))
+                            case let .binary(f, a, c):
+                                let (pa, sa) = operand(a), (pc, sc) = operand(c)
+                                Elementwise.withKernel(f, BinaryBlock<T>(a: pa, strideA: sa, b: pc, strideB: sc, destination: destination, count: m))
+                            }
+                        }
                     }
                 }
             }
         }
+        if blocks == 1 {
+            body(0, 1)
+        } else {
+            Loops.parallelRanges(count: blocks, costPerElement: cost * Self.block, body)
+        }
         withExtendedLifetime(held) {}
         // An output listed twice is the same array twice.
-        return outputs.map { StridedArray(contiguous: results[outputOf[$0]!], shape: shape) }
+        return outputs.map { StridedArray(contiguous: results[result[$0]], shape: shape) }
     }
 }
 

@@ -42,7 +42,47 @@ extension Program {
             defer { program = next }
             if next.equations.count == program.equations.count { break }
         }
-        return program
+        return program.compacted()
+    }
+
+    /// The program with its variables numbered afresh (those still in use, in order) and only
+    /// the constants still used, small constants of equal value kept once: what a call of the
+    /// program allocates and fills is then in proportion to what it computes.
+    func compacted() -> Program {
+        var number: [Int: Int] = [:]
+        var types: [ArrayType] = []
+        func renumber(_ v: Int) -> Int {
+            if let n = number[v] { return n }
+            number[v] = types.count
+            types.append(self.types[v])
+            return types.count - 1
+        }
+        var constants: [NDArray] = []
+        var constantNumber: [Int: Int] = [:]
+        var byValue: [String: Int] = [:]
+        func atom(_ a: Atom) -> Atom {
+            switch a {
+            case .variable(let v): return .variable(renumber(v))
+            case .constant(let c):
+                if let n = constantNumber[c] { return .constant(n) }
+                let x = self.constants[c]
+                let key = x.count <= 16 ? smallConstantKey(x) : nil
+                if let key, let n = byValue[key] {
+                    constantNumber[c] = n
+                    return .constant(n)
+                }
+                constants.append(x)
+                constantNumber[c] = constants.count - 1
+                if let key { byValue[key] = constants.count - 1 }
+                return .constant(constants.count - 1)
+            }
+        }
+        let inputs = self.inputs.map(renumber)
+        let equations = self.equations.map { e in
+            Equation(primitive: e.primitive, inputs: e.inputs.map(atom), outputs: e.outputs.map(renumber))
+        }
+        let outputs = self.outputs.map(atom)
+        return Program(name: name, types: types, inputs: inputs, constants: constants, equations: equations, outputs: outputs)
     }
 
     /// The program without the equations that no output depends on.
@@ -116,8 +156,7 @@ private struct Rewriter {
     /// new constant for each literal), anything else by its number.
     func operandKey(_ atom: Program.Atom) -> String {
         guard case .constant(let c) = atom, constants[c].count <= 16 else { return "\(atom)" }
-        let x = constants[c]
-        return "\(x.arrayType)\(x.dtype == .bool ? x.scalars(as: Bool.self).description : x.doubles.description)"
+        return smallConstantKey(constants[c])
     }
 
     /// A new constant atom.
@@ -244,6 +283,11 @@ private struct Rewriter {
         Program(name: original.name, types: types, inputs: original.inputs, constants: constants, equations: equations,
                 outputs: outputs.map(resolved))
     }
+}
+
+/// A small constant's type and elements, equal for equal constants.
+private func smallConstantKey(_ x: NDArray) -> String {
+    "\(x.arrayType)\(x.dtype == .bool ? x.scalars(as: Bool.self).description : x.doubles.description)"
 }
 
 /// A key equal for two applications of `primitive` exactly when they compute the same function
