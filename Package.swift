@@ -53,6 +53,7 @@ let package = Package(
                           path: "Notebooks/ModelEnsembling"),
         .executableTarget(name: "NeuralTangentKernels", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
                           path: "Notebooks/NeuralTangentKernels"),
+        .executableTarget(name: "StagedPrograms", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/StagedPrograms"),
         // Misuse that must stop with its message, run by the test suite and, from an optimised
         // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
         .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),

@@ -196,7 +196,8 @@ class Results:
 
 
 def main_table(results):
-    rows = ["| workload | Fluxion | torch-eager | torch-func | jax-jit | other |", "|---|---|---|---|---|---|"]
+    rows = ["| workload | Fluxion | torch-eager | torch-func | jax-jit | Fluxion jit (÷ jax-jit) | other |",
+            "|---|---|---|---|---|---|---|"]
     for w in results.workloads:
         fluxion = results.median(w, "fluxion")
         cells = []
@@ -208,8 +209,13 @@ def main_table(results):
                 cells.append(seconds(t))
             else:
                 cells.append(f"{seconds(t)} ({fluxion / t:.2f}×)")
+        jitted, jax = results.median(w, "fluxion-jit"), results.median(w, "jax-jit")
+        if jitted is None:
+            cells.append("—")
+        else:
+            cells.append(seconds(jitted) + (f" ({jitted / jax:.2f}×)" if jax else ""))
         others = [(impl, r["median_s"]) for (wl, impl), r in results.by_key.items()
-                  if wl == w and impl != "fluxion" and impl not in PEERS]
+                  if wl == w and impl not in ("fluxion", "fluxion-jit") and impl not in PEERS]
         other = "; ".join(f"{impl} {seconds(t)}" + (f" ({fluxion / t:.2f}×)" if fluxion else "") for impl, t in others)
         fluxion_cell = seconds(fluxion) if fluxion is not None else "no result"
         if w == "W1-scalar-chain" and fluxion is not None:
@@ -229,6 +235,16 @@ def ratio_target(results, label, workload, peer, bound, fluxion="fluxion"):
     return f"| {label} | {fluxion}/{peer} = {ratio:.3g} (bound {bound:.3g}) | {'met' if met else 'missed'} |"
 
 
+def compile_target(results, label, workload, bound):
+    """Met when Fluxion's jit compile time / JAX's is at most `bound`."""
+    f, j = results.get(workload, "fluxion-jit"), results.get(workload, "jax-jit")
+    if not f or not j or "compile_s" not in f or "compile_s" not in j:
+        return f"| {label} | no compile times | — |"
+    ratio = f["compile_s"] / j["compile_s"]
+    return (f"| {label} | {seconds(f['compile_s'])} vs {seconds(j['compile_s'])} = {ratio:.3g} (bound {bound:.3g}) "
+            f"| {'met' if ratio <= bound else 'missed'} |")
+
+
 def memory_of(results, workload, implementation):
     r = results.get(workload, implementation)
     return r.get("peak_rss_delta_mib") if r else None
@@ -240,6 +256,10 @@ def targets_table(results, batches):
     rows.append(ratio_target(results, "W1 ≤ 1/20 of torch eager backward() per step (Tensor.backward)", "W1-scalar-chain", "torch-eager", 1 / 20,
                              fluxion="fluxion-backward"))
     rows.append(ratio_target(results, "W1 ≤ 1/20 of torch eager backward() per step (grad)", "W1-scalar-chain", "torch-eager", 1 / 20))
+    rows.append(ratio_target(results, "W1 under jit ≤ 1/10 of unstaged valueAndGrad", "W1-scalar-chain", "fluxion", 1 / 10,
+                             fluxion="fluxion-jit"))
+    for w, name in (("W1-scalar-chain", "W1"), ("W5-pinn-f64", "W5"), ("W6-maml", "W6")):
+        rows.append(compile_target(results, f"{name} jit compile ≤ 1/5 of JAX's", w, 1 / 5))
     rows.append(ratio_target(results, "W2 faster than torch eager", "W2-mlp-train-b128", "torch-eager", 1))
     rows.append(ratio_target(results, "W2 faster than jax.jit", "W2-mlp-train-b128", "jax-jit", 1))
     for b in (64, 256):

@@ -176,6 +176,34 @@ struct FunctionalCallTests {
         expectClose([model.parameters()[3].grad!.value.doubles[1]], [numeric], rtol: 1e-6, atol: 1e-8, "∂/∂(2.bias)[1]")
     }
 
+    @Test("a whole training step — forward, gradient, SGD update — is one jitted function of parameters and batch")
+    func jittedTrainingStep() throws {
+        let model = classifier(50, dtype: .float64)
+        let x = randomArray([8, 4], seed: 51).to(.float64), target = randomArray([8, 3], seed: 52).to(.float64)
+        nonisolated(unsafe) var stagings = 0
+        let update = { (p: [String: NDArray], x: NDArray, target: NDArray) -> [String: NDArray] in
+            stagings += 1
+            let g = try grad({ (p: [String: NDArray]) in
+                let r = try functionalCall(model, parameters: p, x) - target
+                return (r * r).mean()
+            })(p)
+            return p.merging(g) { w, dw in w - 0.1 * dw }
+        }
+        let step = jit(update)
+        var staged = model.stateDict().mapValues(\.value), unstaged = staged
+        for _ in 0..<5 {
+            staged = try step(staged, x, target)
+            unstaged = try update(unstaged, x, target)
+        }
+        // Staged once (the first call), the unstaged update ran five times.
+        #expect(stagings == 6)
+        for name in unstaged.keys.sorted() {
+            expectClose(staged[name]!, unstaged[name]!.doubles, rtol: 1e-12, atol: 1e-14, name)
+        }
+        // The module's own parameters are untouched.
+        #expect(try model.stateDict()["0.bias"]!.value.doubles != staged["0.bias"]!.doubles)
+    }
+
     @Test("substitution is private to the calling thread")
     func threads() throws {
         let model = classifier(40)
