@@ -21,12 +21,17 @@ public struct FusedElementwise: Sendable {
 
     /// One function applied elementwise, defining the next value.
     public enum Instruction: Sendable {
+        /// `f(a)`, elementwise.
         case unary(UnaryFunction, Operand)
+        /// `f(a, b)`, elementwise.
         case binary(BinaryFunction, Operand, Operand)
     }
 
+    /// The dtype of every input, value and output.
     public let dtype: DType
+    /// The shape of every value and output (inputs have it or one element).
     public let shape: [Int]
+    /// The functions, in order; the i-th defines value i.
     public let instructions: [Instruction]
     /// The values returned, in order.
     public let outputs: [Int]

@@ -200,6 +200,16 @@ struct StagingTests {
         let staged = try grad(jit({ try log1pexp($0).sum() }))(x)
         #expect(staged.floats == expected.floats)
         #expect(try jit(grad({ try log1pexp($0).sum() }))(x).floats == expected.floats)
+
+        // Staging a custom function runs none of its kernels: its types come from staging it.
+        nonisolated(unsafe) var concreteCalls = 0
+        let counted = customJVP({ (x: NDArray) -> NDArray in
+            if !"\(x)".hasPrefix("Traced") { concreteCalls += 1 }
+            return sin(x)
+        }, jvp: { x, _, t in t * cos(x) })
+        let program = try makeProgram({ try counted($0) })(x)
+        #expect(concreteCalls == 0)
+        #expect(program.outputTypes == [ArrayType(shape: [3], dtype: .float32)])
     }
 
     @Test("random draws take their keys as arguments: new keys, new numbers")

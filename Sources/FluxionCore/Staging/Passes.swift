@@ -19,7 +19,8 @@
 // - Dead code: equations whose results nothing uses are dropped.
 //
 // `x · 0` is not simplified: where x is infinite or NaN the product is NaN, and `jit` gives the
-// results the unstaged function gives. (Differentiation in Fluxion does not write zeros out: a
+// results the unstaged function gives. Nor is a matrix product with an identity matrix (which
+// jacfwd and hessian stage for their basis): its zeros meet every other row of the operand. (Differentiation in Fluxion does not write zeros out: a
 // derivative known to be zero is absent, so none reach a program.)
 
 import FluxionKernels

@@ -67,6 +67,15 @@ struct CustomFunction: Primitive, @unchecked Sendable {
         attempt { try function(inputs) }
     }
 
+    /// The outputs' types, from the function staged (no kernel runs, as staging promises);
+    /// for a function that cannot be staged (it reads a value), from the function run on zeros.
+    func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
+        if let staged = try? stage(function, types: inputs, name: name, transform: "jit", site: site, optimize: false) {
+            return staged.program.outputTypes
+        }
+        return evaluate(inputs.map { NDArray.zeros($0.shape, dtype: $0.dtype) }).map(\.arrayType)
+    }
+
     /// `body`'s result, or (after recording the error for the enclosing transform) nil.
     func attempt<Element>(_ body: () throws -> [Element]) -> [Element] {
         do {
