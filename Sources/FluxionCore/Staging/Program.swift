@@ -201,7 +201,10 @@ func equationName(_ primitive: any Primitive) -> String {
         guard let label = child.label else { return nil }
         return "\(label)=\(parameterText(child.value))"
     }
-    return parameters.isEmpty ? primitive.name : "\(primitive.name)[\(parameters.joined(separator: ", "))]"
+    guard !parameters.isEmpty else { return primitive.name }
+    // A name that carries its parameter (`pow(3.0)`) prints it once, among the others.
+    let base = primitive.name.prefix { $0 != "(" }
+    return "\(base)[\(parameters.joined(separator: ", "))]"
 }
 
 private func parameterText(_ value: Any) -> String {
