@@ -110,7 +110,7 @@ print("\n4. A tensor's autograd graph: what backward() runs, as torchviz draws i
 let w = try Tensor([[0.5, -0.25], [1.0, 0.75]], requiresGrad: true)
 let b = try Tensor([0.1, -0.1], requiresGrad: true)
 let input = try Tensor([[1.0, 2.0]])
-let loss = try (tanh(input.matmul(w) + b) * 2).sum()
+let loss = (tanh(input.matmul(w) + b) * 2).sum()
 let graph = loss.graphDrawing(title: "loss", names: ["w": w, "b": b])
 print(graph.mermaid)
 print("written:", try write(graph.dot, named: "tensor-graph.dot"))

@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 // Element storage: one heap allocation per buffer (header and elements together), so that the
 // result of a small operation costs a single allocation.
@@ -27,6 +28,7 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
         }
         let block = create(minimumCapacity: words) { _ in StorageHeader(dtype: dtype, count: count) }
         let storage = unsafeDowncast(block, to: Storage.self)
+        liveCounter.add(1, ordering: .relaxed)
         let raw = storage.raw
         switch dtype {
         case .bool: raw.bindMemory(to: Bool.self, capacity: count)
@@ -36,6 +38,14 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
         }
         return storage
     }
+
+    deinit { Storage.liveCounter.subtract(1, ordering: .relaxed) }
+
+    /// How many blocks are alive in the process: for tests and diagnostics (a loop whose
+    /// count keeps growing is keeping results alive).
+    public static var liveBlocks: Int { liveCounter.load(ordering: .relaxed) }
+
+    @usableFromInline static let liveCounter = Atomic<Int>(0)
 
     /// A new block holding `values`.
     @inlinable

@@ -16,7 +16,7 @@ struct TensorDrawingTests {
         let x = try Tensor([[1.0, 2.0], [3.0, 4.0]])
         let w = try Tensor([[0.5], [-0.5]], requiresGrad: true)
         let b = try Tensor([0.1], requiresGrad: true)
-        let y = try (x.matmul(w) + b).sum()
+        let y = (x.matmul(w) + b).sum()
         let drawing = y.graphDrawing(title: "linear", names: ["w": w, "b": b])
         let labels = drawing.nodes.map(\.label)
         #expect(labels.contains("SumBackward0"))
