@@ -152,7 +152,9 @@ final class Origin {
 }
 
 /// PyTorch's node name for a primitive's type name, for nodes made by differentiating rules.
+/// A jitted call is one node, named as PyTorch names a `torch.compile`d function's.
 func pytorchName(_ primitive: String) -> String {
+    if primitive == "CallProgram" { return "CompiledFunctionBackward" }
     let renamed = ["PowScalar": "Pow", "ReduceSum": "Sum", "ReduceMax": "Amax", "ReduceMin": "Amin",
                    "ReduceProd": "Prod", "BroadcastTo": "Expand", "Reshape": "View", "Transpose": "Permute",
                    "MatMul": "Mm", "MulStrongZero": "Mul", "Select": "Where", "Convert": "ToCopy", "Concat": "Cat",

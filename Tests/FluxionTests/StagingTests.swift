@@ -191,6 +191,18 @@ struct StagingTests {
         expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")
     }
 
+    @Test("a jitted function of tensors: backward() runs through it, its node named as torch.compile's")
+    func tensors() throws {
+        let f = jit({ (t: Tensor) in (sin(t) * t).sum() })
+        let x = try Tensor([0.5, 1.5], dtype: .float64, requiresGrad: true)
+        let y = try f(x)
+        #expect(y.gradFn?.name == "CompiledFunctionBackward")
+        try y.backward()
+        let reference = try Tensor([0.5, 1.5], dtype: .float64, requiresGrad: true)
+        try (sin(reference) * reference).sum().backward()
+        #expect(try x.grad!.doubles() == reference.grad!.doubles())
+    }
+
     @Test("custom rules keep their rule inside jit")
     func customRules() throws {
         // log(1 + eˣ) whose naive derivative overflows at 100 in float32; the rule gives σ(x).
