@@ -31,6 +31,16 @@ struct ExecutionPlan: @unchecked Sendable {
             }
         }
 
+        /// The step with every slot `s` replaced by `slot(s)`.
+        func renumbered(_ slot: (Int) -> Int) -> Step {
+            switch self {
+            case let .unary(p, a, y): .unary(p, slot(a), slot(y))
+            case let .binary(p, a, b, y): .binary(p, slot(a), slot(b), slot(y))
+            case let .fused(loop, inputs, outputs): .fused(loop, inputs: inputs.map(slot), outputs: outputs.map(slot))
+            case let .general(p, inputs, outputs): .general(p, inputs.map(slot), outputs.map(slot))
+            }
+        }
+
         /// The slots the step writes.
         var writes: [Int] {
             switch self {
@@ -41,40 +51,56 @@ struct ExecutionPlan: @unchecked Sendable {
         }
     }
 
+    /// How many slots a call uses: one per value that exists as an array during a call (the
+    /// inputs, the constants the steps read, every result of an unfused step, the results a
+    /// fused step hands on), not one per variable of the program.
     let slotCount: Int
-    let variableCount: Int
+    /// The input slots, in order.
     let inputs: [Int]
+    /// The constants the steps read (or return), by position in the program, and their slots.
+    let constantSlots: [(constant: Int, slot: Int)]
     let steps: [Step]
     /// Slots released after each step (their last use), never outputs or constants.
     let releases: [[Int]]
     let outputs: [Int]
 
     init(types: [ArrayType], inputs: [Int], constantTypes: [ArrayType], equations: [Program.Equation], outputs: [Program.Atom]) {
-        variableCount = types.count
-        slotCount = types.count + constantTypes.count
-        self.inputs = inputs
-        let slot = { (atom: Program.Atom) -> Int in
+        // Values are first named by variable number, constants after the variables.
+        let name = { (atom: Program.Atom) -> Int in
             switch atom {
             case .variable(let v): v
             case .constant(let c): types.count + c
             }
         }
-        self.outputs = outputs.map(slot)
         let type = { (atom: Program.Atom) -> ArrayType in
             switch atom {
             case .variable(let v): types[v]
             case .constant(let c): constantTypes[c]
             }
         }
-        steps = Self.steps(types: types, equations: equations, outputSlots: Set(self.outputs), slot: slot, type: type)
+        let outputNames = outputs.map(name)
+        let named = Self.steps(types: types, equations: equations, outputSlots: Set(outputNames), slot: name, type: type)
+
+        // Then numbered densely, in order of first appearance.
+        var slotOf: [Int: Int] = [:]
+        func slot(_ name: Int) -> Int {
+            if let s = slotOf[name] { return s }
+            slotOf[name] = slotOf.count
+            return slotOf.count - 1
+        }
+        self.inputs = inputs.map(slot)
+        steps = named.map { $0.renumbered(slot) }
+        self.outputs = outputNames.map(slot)
+        constantSlots = slotOf.filter { $0.key >= types.count }.map { (constant: $0.key - types.count, slot: $0.value) }
+        slotCount = slotOf.count
 
         var lastUse = [Int](repeating: -1, count: slotCount)
         for (i, step) in steps.enumerated() {
             for s in step.reads { lastUse[s] = i }
         }
-        let kept = Set(self.outputs)
+        let kept = Set(self.outputs).union(constantSlots.map(\.slot))
         var releases = [[Int]](repeating: [], count: steps.count)
-        for s in 0..<types.count where lastUse[s] >= 0 && !kept.contains(s) { releases[lastUse[s]].append(s) }
+        for s in 0..<slotCount where lastUse[s] >= 0 && !kept.contains(s) { releases[lastUse[s]].append(s) }
         // A value no step reads is released as soon as it is made.
         for (i, step) in steps.enumerated() {
             for s in step.writes where lastUse[s] < 0 && !kept.contains(s) { releases[i].append(s) }
@@ -84,8 +110,8 @@ struct ExecutionPlan: @unchecked Sendable {
 
     func run(_ inputValues: [NDArray], constants: [NDArray]) -> [NDArray] {
         var slots = [NDArray?](repeating: nil, count: slotCount)
-        for (c, x) in constants.enumerated() { slots[variableCount + c] = x }
-        for (v, x) in zip(inputs, inputValues) { slots[v] = x }
+        for (c, s) in constantSlots { slots[s] = constants[c] }
+        for (s, x) in zip(inputs, inputValues) { slots[s] = x }
         for (i, step) in steps.enumerated() {
             switch step {
             case let .unary(p, a, y):
