@@ -2,6 +2,8 @@
 // kernel's, jit against the unstaged function in each order of composition with the transforms,
 // the cache, memory over many calls, and the errors.
 
+import Dispatch
+import Synchronization
 import Testing
 import Fluxion
 import FluxionKernels
@@ -294,6 +296,27 @@ struct StagingTests {
         // one array per call would be 10,000.)
         #expect(Autograd.liveTapeEntries - entries < 50)
         #expect(Storage.liveBlocks - blocks < 5_000)
+    }
+
+    @Test("one jitted function called from eight threads at once, with two signatures, gives each caller its own result")
+    func threads() throws {
+        nonisolated(unsafe) let f = jit(grad({ (x: NDArray) in (tanh(x) * x.exp()).sum() }))
+        let inputs = (0..<16).map { (k: Int) -> NDArray in
+            let count = k % 2 == 0 ? 3 : 5
+            let values: [Double] = (0..<count).map { Double($0 + k) / 10 }
+            return NDArray(values, dtype: .float64)
+        }
+        let expected = try inputs.map { try grad({ (x: NDArray) in (tanh(x) * x.exp()).sum() })($0).doubles }
+        let results = Mutex<[Int: [Double]]>([:])
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for round in 0..<50 {
+                let k = (t + round) % inputs.count
+                let value = (try? f(inputs[k]))?.doubles ?? []
+                results.withLock { $0[k] = value }
+                if value != expected[k] { results.withLock { $0[-1] = [Double(k)] } }
+            }
+        }
+        #expect(results.withLock { $0[-1] } == nil)
     }
 
     @Test("reading a staged value's elements throws, naming jit and the fix")
