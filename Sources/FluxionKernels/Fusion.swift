@@ -7,9 +7,10 @@
 
 /// A fused chain of floating elementwise functions over arrays of one shape and dtype.
 ///
-/// Operands are the chain's inputs — arrays of the shape, or of one element (broadcast) — and
-/// its own values, numbered from 0 in order of definition; each instruction defines the next
-/// value. `run` returns the values listed as outputs.
+/// Operands are the chain's inputs — arrays of any layout whose shape broadcasts to the loop's
+/// (a bias, a scalar, a transposed view) — and its own values, numbered from 0 in order of
+/// definition; each instruction defines the next value. `run` returns the values listed as
+/// outputs, contiguous.
 public struct FusedElementwise: Sendable {
     /// An operand of an instruction.
     public enum Operand: Sendable, Equatable {
@@ -29,7 +30,7 @@ public struct FusedElementwise: Sendable {
 
     /// The dtype of every input, value and output.
     public let dtype: DType
-    /// The shape of every value and output (inputs have it or one element).
+    /// The shape of every value and output (inputs broadcast to it).
     public let shape: [Int]
     /// The functions, in order; the i-th defines value i.
     public let instructions: [Instruction]
@@ -89,7 +90,7 @@ public struct FusedElementwise: Sendable {
         }
     }
 
-    /// The outputs for `inputs`, each of the chain's shape or of one element, of its dtype.
+    /// The outputs for `inputs`, each of the loop's dtype and of a shape that broadcasts to its.
     public func run(_ inputs: [StridedArray]) -> [StridedArray] {
         switch dtype {
         case .float32: run(inputs, Float.self)
@@ -103,44 +104,49 @@ public struct FusedElementwise: Sendable {
 
     private func run<T: FloatingElement>(_ inputs: [StridedArray], _: T.Type) -> [StridedArray] {
         let n = shape.reduce(1, *)
-        // Inputs as pointers with a stride: 1 along an array of the shape, 0 for one element.
-        // (`held` keeps copies of strided inputs alive while the loop reads them.)
-        let held = inputs.map { $0.isContiguous || $0.count == 1 ? $0 : $0.contiguous() }
-        let sources: [(pointer: UnsafeMutablePointer<T>, stride: Int)] = held.map { x in
+        for x in inputs {
             guard x.dtype == dtype else { kernelFailure("fused loop: a \(x.dtype) input in a \(dtype) loop") }
-            if x.count == 1 { return (x.pointer(T.self), 0) }
-            guard x.shape == shape else { kernelFailure("fused loop: an input of shape \(x.shape) in a loop over \(shape)") }
-            return (x.pointer(T.self), 1)
         }
+        let layout = LoopLayout(shape: shape, inputs: inputs)
+        let sources = inputs.map { $0.pointer(T.self) }
         let results = outputs.map { _ in Storage.allocate(dtype, count: n) }
         let resultPointers = results.map { $0.pointer(T.self) }
-        let blocks = (n + Self.block - 1) / Self.block
-        let width = Swift.min(Self.block, n)
+        // Tasks are pieces of rows (the innermost extent after merging dimensions): a row of
+        // one array of the loop's shape is the whole array, cut into blocks.
+        let inner = layout.inner
+        let piecesPerRow = (inner + Self.block - 1) / Self.block
+        let tasks = layout.rows * piecesPerRow
+        let width = Swift.min(Self.block, inner)
         let body = { (first: Int, last: Int) in
             // Where each value is written: its buffer, or its result array (which advances
             // with the block). Unsafe buffers keep reference counting out of the loop.
             let buffers = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(self.bufferCount * width, 1))
             let base = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: Swift.max(self.instructions.count, 1))
             let advances = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(self.instructions.count, 1))
+            let inputStart = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: Swift.max(sources.count, 1))
             defer {
                 buffers.deallocate()
                 base.deallocate()
                 advances.deallocate()
+                inputStart.deallocate()
             }
             for v in self.instructions.indices {
                 let k = self.result[v]
                 base[v] = k >= 0 ? resultPointers[k] : buffers + self.buffer[v] * width
                 advances[v] = k >= 0 ? 1 : 0
             }
-            sources.withUnsafeBufferPointer { sources in
+            layout.innerStrides.withUnsafeBufferPointer { innerStride in
                 self.instructions.withUnsafeBufferPointer { instructions in
-                    for b in first..<last {
-                        let start = b * Self.block, m = Swift.min(Self.block, n - start)
+                    for task in first..<last {
+                        let row = task / piecesPerRow, column = (task % piecesPerRow) * Self.block
+                        let m = Swift.min(Self.block, inner - column)
+                        let start = row * inner + column
+                        for (i, source) in sources.enumerated() {
+                            inputStart[i] = source + layout.offset(ofRow: row, input: i) + column * innerStride[i]
+                        }
                         @inline(__always) func operand(_ o: Operand) -> (UnsafeMutablePointer<T>, Int) {
                             switch o {
-                            case .input(let i):
-                                let s = sources[i]
-                                return (s.pointer + start * s.stride, s.stride)
+                            case .input(let i): return (inputStart[i], innerStride[i])
                             case .value(let v): return (base[v] + start * advances[v], 1)
                             }
                         }
@@ -159,14 +165,84 @@ public struct FusedElementwise: Sendable {
                 }
             }
         }
-        if blocks == 1 {
+        if tasks == 1 {
             body(0, 1)
         } else {
-            Loops.parallelRanges(count: blocks, costPerElement: cost * Self.block, body)
+            Loops.parallelRanges(count: tasks, costPerElement: cost * width, body)
         }
-        withExtendedLifetime(held) {}
+        withExtendedLifetime(inputs) {}
         // An output listed twice is the same array twice.
         return outputs.map { StridedArray(contiguous: results[result[$0]], shape: shape) }
+    }
+}
+
+/// How a fused loop walks its inputs: the loop's dimensions merged wherever every input (and the
+/// contiguous output) steps through them as one — an array of the loop's shape and row-major
+/// layout is one row — leaving rows of `inner` elements, each input with its stride along a row
+/// (0 for one broadcast along it) and its offset at the start of each row.
+private struct LoopLayout {
+    /// The merged dimensions but the last, outermost first.
+    let outer: [Int]
+    /// Each input's stride along each of `outer`.
+    let outerStrides: [[Int]]
+    /// The last merged dimension: the length of a row.
+    let inner: Int
+    /// Each input's stride along a row.
+    let innerStrides: [Int]
+
+    var rows: Int { outer.reduce(1, *) }
+
+    init(shape: [Int], inputs: [StridedArray]) {
+        // Each input's strides over the loop's dimensions: 0 where it is broadcast.
+        let aligned: [[Int]] = inputs.map { x in
+            let lead = shape.count - x.rank
+            return shape.indices.map { d in
+                let k = d - lead
+                guard k >= 0, x.shape[k] != 1 else { return 0 }
+                guard x.shape[k] == shape[d] else { kernelFailure("fused loop: an input of shape \(x.shape) in a loop over \(shape)") }
+                return x.strides[k]
+            }
+        }
+        let output = Shape.contiguousStrides(shape)
+        var extents: [Int] = []
+        var strides: [[Int]] = inputs.map { _ in [] }
+        var outputStrides: [Int] = []
+        for d in shape.indices where shape[d] != 1 {
+            if let last = extents.last,
+               outputStrides.last! == output[d] * shape[d],
+               inputs.indices.allSatisfy({ strides[$0].last! == aligned[$0][d] * shape[d] }) {
+                // Merged with the dimension before it.
+                extents[extents.count - 1] = last * shape[d]
+                outputStrides[outputStrides.count - 1] = output[d]
+                for i in inputs.indices { strides[i][strides[i].count - 1] = aligned[i][d] }
+            } else {
+                extents.append(shape[d])
+                outputStrides.append(output[d])
+                for i in inputs.indices { strides[i].append(aligned[i][d]) }
+            }
+        }
+        if extents.isEmpty {
+            extents = [1]
+            strides = inputs.map { _ in [0] }
+        }
+        outer = Array(extents.dropLast())
+        inner = extents.last!
+        outerStrides = strides.map { Array($0.dropLast()) }
+        innerStrides = strides.map { $0.last! }
+    }
+
+    /// Where input `i`'s elements of row `row` start, relative to its first element.
+    @inline(__always)
+    func offset(ofRow row: Int, input i: Int) -> Int {
+        var rest = row, offset = 0
+        var d = outer.count - 1
+        while d >= 0 {
+            let extent = outer[d]
+            offset += (rest % extent) * outerStrides[i][d]
+            rest /= extent
+            d -= 1
+        }
+        return offset
     }
 }
 
@@ -180,22 +256,23 @@ extension FusedElementwise.Instruction {
     }
 }
 
-/// A unary kernel over one block: `count` elements from `source` (stride 0 or 1).
+/// A unary kernel over one block: `count` elements from `source`, `stride` apart.
 private struct UnaryBlock<T: FloatingElement>: FloatingUnaryKernelUse {
     typealias Element = T
     let source: UnsafeMutablePointer<T>, stride: Int
     let destination: UnsafeMutablePointer<T>, count: Int
     func apply<K: UnaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
-        if stride == 0 {
+        switch stride {
+        case 1: for k in 0..<count { destination[k] = kernel(source[k]) }
+        case 0:
             let v = kernel(source[0])
             for k in 0..<count { destination[k] = v }
-        } else {
-            for k in 0..<count { destination[k] = kernel(source[k]) }
+        default: for k in 0..<count { destination[k] = kernel(source[k &* stride]) }
         }
     }
 }
 
-/// A binary kernel over one block: `count` elements from `a` and `b` (strides 0 or 1).
+/// A binary kernel over one block: `count` elements from `a` and `b`, each its stride apart.
 private struct BinaryBlock<T: FloatingElement>: FloatingBinaryKernelUse {
     typealias Element = T
     let a: UnsafeMutablePointer<T>, strideA: Int
@@ -204,11 +281,12 @@ private struct BinaryBlock<T: FloatingElement>: FloatingBinaryKernelUse {
     func apply<K: BinaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
         switch (strideA, strideB) {
         case (1, 1): for k in 0..<count { destination[k] = kernel(a[k], b[k]) }
-        case (1, _): for k in 0..<count { destination[k] = kernel(a[k], b[0]) }
-        case (_, 1): for k in 0..<count { destination[k] = kernel(a[0], b[k]) }
-        default:
+        case (1, 0): for k in 0..<count { destination[k] = kernel(a[k], b[0]) }
+        case (0, 1): for k in 0..<count { destination[k] = kernel(a[0], b[k]) }
+        case (0, 0):
             let v = kernel(a[0], b[0])
             for k in 0..<count { destination[k] = v }
+        default: for k in 0..<count { destination[k] = kernel(a[k &* strideA], b[k &* strideB]) }
         }
     }
 }

@@ -188,6 +188,18 @@ struct StagingTests {
         let x = NDArray.normal([600, 500], key: RandomKey(seed: 5), dtype: .float64)
         let w = NDArray.normal([600, 3], key: RandomKey(seed: 6), dtype: .float64)
         expectIdentical(try jit(f)(x, w), f(x, w), "arrays")
+        // Operands broadcast into a run: a bias, a column, size-1 dimensions in the middle.
+        let g = { (x: NDArray, bias: NDArray, column: NDArray) -> [NDArray] in
+            let y = tanh(x + bias) * column - bias / 2
+            return [exp(-y * y) + column, y]
+        }
+        let bias = NDArray.normal([500], key: RandomKey(seed: 7), dtype: .float64)
+        let column = NDArray.normal([600, 1], key: RandomKey(seed: 8), dtype: .float64)
+        expectIdentical(try jit(g)(x, bias, column), g(x, bias, column), "broadcast operands")
+        let small = NDArray.normal([3, 1, 4], key: RandomKey(seed: 9), dtype: .float64)
+        let smallBias = NDArray.normal([2, 1], key: RandomKey(seed: 10), dtype: .float64)
+        let smallColumn = NDArray.normal([4], key: RandomKey(seed: 11), dtype: .float64)
+        expectIdentical(try jit(g)(small, smallBias, smallColumn), g(small, smallBias, smallColumn), "size-1 dimensions")
         let loss = { (x: NDArray) -> NDArray in f(x, w)[2] }
         let unstagedGradient = try grad(loss)(x)
         expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")

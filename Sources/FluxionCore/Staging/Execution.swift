@@ -7,9 +7,9 @@
 // fused step (`FusedElementwise`): the values between them are never allocated as arrays, and a
 // chain of functions of scalars costs one call instead of one per function. A fused run computes
 // each element with the same kernel as the unfused equations, so results are bit for bit the
-// same. A run ends at the first equation it cannot take (another kind of primitive, another
-// shape or dtype, an operand broadcast other than from a single element); a run of one equation
-// runs unfused.
+// same. Operands from outside a run may be broadcast (a bias, a scalar) or strided (a transposed
+// view); the loop reads them in place. A run ends at the first equation it cannot take (another
+// kind of primitive, another result shape or dtype); a run of one equation runs unfused.
 
 import FluxionKernels
 
@@ -165,7 +165,7 @@ struct ExecutionPlan: @unchecked Sendable {
     }
 
     /// The result type of an equation a fused loop can take — a floating elementwise function
-    /// whose operands have the result's type or one element — or nil.
+    /// whose operands have the result's dtype and a shape that broadcasts to its — or nil.
     private static func fusibleType(_ equation: Program.Equation, types: [ArrayType], type: (Program.Atom) -> ArrayType) -> ArrayType? {
         guard equation.outputs.count == 1 else { return nil }
         let result = types[equation.outputs[0]]
@@ -176,7 +176,7 @@ struct ExecutionPlan: @unchecked Sendable {
         default: return nil
         }
         for operand in equation.inputs.map(type) {
-            guard operand.dtype == result.dtype, operand.shape == result.shape || operand.shape.reduce(1, *) == 1 else { return nil }
+            guard operand.dtype == result.dtype, Shape.broadcast(operand.shape, result.shape) == result.shape else { return nil }
         }
         return result
     }
