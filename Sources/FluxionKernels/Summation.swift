@@ -101,8 +101,10 @@ public enum Summation {
         var accStrides = Shape.contiguousStrides(outShape)
         for d in 0..<accStrides.count where reduced[d] { accStrides[d] = 0 }
         let src = UnsafePointer(x.pointer(T.self))
-        // float32 rows already add at twice their precision; float64 ones need the error kept.
-        let compensated = T.self == Double.self
+        // float32 rows already add at twice their precision; float64 ones need the error kept —
+        // unless each sum has at most two terms: 0 + a is exact and a + b is rounded once, so the
+        // compensation would add back nothing.
+        let compensated = T.self == Double.self && x.count > 2 &* count
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 &* count) { buffer in
             let sum = buffer.baseAddress!, error = sum + count
             sum.initialize(repeating: 0, count: 2 &* count)

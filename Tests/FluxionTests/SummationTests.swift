@@ -52,6 +52,13 @@ struct SummationTests {
         let special = NDArray([[1.0, .nan], [.infinity, 1], [1, 1]], dtype: .float64)
         let s = special.sum(dim: 0).doubles
         #expect(s[0] == .infinity && s[1].isNaN)
+        // Two terms per sum are added once, rounded once: the correctly rounded a + b, including
+        // ties, over a leading and a middle axis.
+        let a: [Double] = [0.1, 1e16, 3, 1, .infinity], b: [Double] = [0.2, 1, 1e-300, 1e-17, -.infinity]
+        let pair = NDArray(a + b, dtype: .float64).reshape([2, 5])
+        #expect(pair.sum(dim: 0).doubles.map(\.bitPattern) == zip(a, b).map { ($0 + $1).bitPattern })
+        let middle = NDArray(a + b, dtype: .float64).reshape([1, 2, 5])
+        #expect(middle.sum(dim: 1).doubles.map(\.bitPattern) == zip(a, b).map { ($0 + $1).bitPattern })
     }
 
     @Test("the gradient of a sum over a broadcast axis is summed accurately (unbroadcast)")
