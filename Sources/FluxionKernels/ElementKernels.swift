@@ -151,6 +151,10 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
     }
+    public struct ReluSlope<T: FloatingElement>: UnaryKernel {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ x: T) -> T { x <= 0 ? 0 : 1 }
+    }
     public struct Softplus<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ x: T) -> T { Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }

@@ -60,6 +60,7 @@ public enum Elementwise {
         case .tanh: return use.apply(Kernel.Tanh<T>(), cost: c)
         case .sigmoid: return use.apply(Kernel.Sigmoid<T>(), cost: c)
         case .relu: return use.apply(Kernel.Relu<T>(), cost: c)
+        case .reluSlope: return use.apply(Kernel.ReluSlope<T>(), cost: c)
         case .softplus: return use.apply(Kernel.Softplus<T>(), cost: c)
         case .erf: return use.apply(Kernel.Erf<T>(), cost: c)
         case .floor: return use.apply(Kernel.Rounded<T>(.down), cost: c)

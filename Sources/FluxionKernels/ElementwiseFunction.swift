@@ -7,6 +7,9 @@ public enum UnaryFunction: Sendable, Equatable {
     case exp, log, log1p, expm1, sqrt, rsqrt
     case sin, cos, tan, asin, acos, atan, sinh, cosh, tanh
     case sigmoid, relu, softplus, erf
+    /// relu's slope: 0 where x ≤ 0, 1 elsewhere — NaN included, as PyTorch's relu backward
+    /// passes a NaN input's gradient.
+    case reluSlope
     case floor, ceil, round
     /// `x ** exponent` for a constant exponent.
     case pow(Double)
@@ -24,7 +27,7 @@ public enum UnaryFunction: Sendable, Equatable {
     /// A rough cost in simple operations, used to decide when to use both cores.
     @inlinable var cost: Int {
         switch self {
-        case .neg, .abs, .sign, .relu, .floor, .ceil, .round, .logicalNot, .rsqrt, .sqrt: 1
+        case .neg, .abs, .sign, .relu, .reluSlope, .floor, .ceil, .round, .logicalNot, .rsqrt, .sqrt: 1
         default: 16
         }
     }

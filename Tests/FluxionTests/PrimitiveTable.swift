@@ -162,6 +162,7 @@ private let unaryRows: [PrimitiveCase] = [
     unary("Tanh", "[-2, 2]", values: interval(-2...2)) { tanh($0) },
     unary("Sigmoid", "[-3, 3]", values: interval(-3...3)) { sigmoid($0) },
     unary("Relu", "|x| in [0.1, 2]", values: awayFromZero(0.1...2)) { relu($0) },
+    unary("ReluSlope", "|x| in [0.1, 2]; zero derivative", .zero, values: awayFromZero(0.1...2)) { reluSlope($0) },
     unary("Softplus", "[-3, 3]", values: interval(-3...3)) { softplus($0) },
     unary("Erf", "[-2, 2]", values: interval(-2...2)) { erf($0) },
     unary("Floor", "at least 0.1 from integers and half-integers; zero derivative", .zero,

@@ -125,6 +125,9 @@ public func tanh(_ x: NDArray) -> NDArray { unary(Tanh(), x) }
 public func sigmoid(_ x: NDArray) -> NDArray { unary(Sigmoid(), x) }
 /// max(x, 0); NaN stays NaN.
 public func relu(_ x: NDArray) -> NDArray { unary(Relu(), x) }
+/// relu's derivative: 0 where x ≤ 0, 1 elsewhere (NaN included, as PyTorch's relu backward
+/// passes a NaN input's gradient); shape and dtype of x (integers become float32).
+public func reluSlope(_ x: NDArray) -> NDArray { unary(ReluSlope(), x) }
 /// log(1 + eˣ), evaluated as max(x, 0) + log1p(e^−|x|).
 public func softplus(_ x: NDArray) -> NDArray { unary(Softplus(), x) }
 public func erf(_ x: NDArray) -> NDArray { unary(Erf(), x) }

@@ -188,7 +188,13 @@ public struct Sigmoid: UnaryWithDerivative {
 /// relu'(0) = 0; at NaN the derivative is 1, as PyTorch's (its rule zeroes where x ≤ 0).
 public struct Relu: UnaryWithDerivative {
     public var function: UnaryFunction { .relu }
-    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { (.!(x .<= 0)).to(x.dtype) }
+    public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { reluSlope(x) }
+}
+
+/// relu's derivative as one elementwise function (one pass, fusible with the chain rule's
+/// product): 0 where x ≤ 0, 1 elsewhere, NaN included.
+public struct ReluSlope: UnaryElementwise, PiecewiseConstant {
+    public var function: UnaryFunction { .reluSlope }
 }
 
 public struct Softplus: UnaryWithDerivative {
