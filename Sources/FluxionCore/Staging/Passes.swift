@@ -1,6 +1,7 @@
-// Simplifications of staged programs, applied to every program `jit` runs and `makeProgram`
-// returns: what tracing and differentiation leave behind costs time on every call, and a
-// program is simplified once. Each pass keeps the results (up to the rounding noted below):
+// Simplifications of staged programs, applied to every program `jit` runs (`makeProgram`
+// returns the program as traced; `.optimized()` shows what `jit` runs): what tracing and
+// differentiation leave behind costs time on every call, and a program is simplified once.
+// Each pass keeps the results (up to the rounding noted below):
 //
 // - Identities are forwarded: a reshape, broadcast or convert to the type it already has, a
 //   slice or `update` covering a whole array, a permutation that moves nothing, a sum over no
@@ -16,12 +17,14 @@
 // - Constants are folded while staging: an operation on constants alone (arrays the function
 //   made or captured) runs then, and its result is a constant of the program; none of the
 //   rewrites here makes an equation of constants alone.
-// - Dead code: equations whose results nothing uses are dropped.
+// - Dead code: equations whose results nothing uses are dropped; then the variables still used
+//   are numbered afresh, and small constants of equal value are kept once.
 //
 // `x · 0` is not simplified: where x is infinite or NaN the product is NaN, and `jit` gives the
 // results the unstaged function gives. Nor is a matrix product with an identity matrix (which
-// jacfwd and hessian stage for their basis): its zeros meet every other row of the operand. (Differentiation in Fluxion does not write zeros out: a
-// derivative known to be zero is absent, so none reach a program.)
+// jacfwd and hessian stage for their basis): its zeros meet every other row of the operand.
+// (Differentiation in Fluxion does not write zeros out: a derivative known to be zero is
+// absent, so none reach a program.)
 
 import FluxionKernels
 
