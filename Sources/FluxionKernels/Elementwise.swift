@@ -171,16 +171,17 @@ public enum Elementwise {
     @inlinable
     public static func withKernel<U: FloatingBinaryKernelUse>(_ f: BinaryFunction, _ use: U) -> U.Result {
         typealias T = U.Element
+        let c = f.cost
         switch f {
-        case .add: return use.apply(Kernel.Add<T>(), cost: 1)
-        case .sub: return use.apply(Kernel.Sub<T>(), cost: 1)
-        case .mul: return use.apply(Kernel.Mul<T>(), cost: 1)
-        case .mulStrongZero: return use.apply(Kernel.MulStrongZero<T>(), cost: 1)
-        case .div: return use.apply(Kernel.Div<T>(), cost: 1)
-        case .pow: return use.apply(Kernel.Pow<T>(), cost: 16)
-        case .maximum: return use.apply(Kernel.Maximum<T>(), cost: 1)
-        case .minimum: return use.apply(Kernel.Minimum<T>(), cost: 1)
-        case .atan2: return use.apply(Kernel.Atan2<T>(), cost: 16)
+        case .add: return use.apply(Kernel.Add<T>(), cost: c)
+        case .sub: return use.apply(Kernel.Sub<T>(), cost: c)
+        case .mul: return use.apply(Kernel.Mul<T>(), cost: c)
+        case .mulStrongZero: return use.apply(Kernel.MulStrongZero<T>(), cost: c)
+        case .div: return use.apply(Kernel.Div<T>(), cost: c)
+        case .pow: return use.apply(Kernel.Pow<T>(), cost: c)
+        case .maximum: return use.apply(Kernel.Maximum<T>(), cost: c)
+        case .minimum: return use.apply(Kernel.Minimum<T>(), cost: c)
+        case .atan2: return use.apply(Kernel.Atan2<T>(), cost: c)
         case .logicalAnd, .logicalOr: kernelFailure("\(f) is defined for bool only")
         }
     }

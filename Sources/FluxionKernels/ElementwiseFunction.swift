@@ -39,6 +39,14 @@ public enum BinaryFunction: Sendable, Equatable {
     /// `a · b`, but 0 wherever a factor is 0, even when the other is ±∞ or NaN.
     case mulStrongZero
     case logicalAnd, logicalOr
+
+    /// A rough cost in simple operations, used to decide when to use both cores.
+    @inlinable var cost: Int {
+        switch self {
+        case .pow, .atan2: 16
+        default: 1
+        }
+    }
 }
 
 /// Comparisons, producing bool.

@@ -57,11 +57,12 @@ public struct FusedElementwise: Sendable {
         for (i, instruction) in instructions.enumerated() {
             for case .value(let v) in instruction.operands { lastUse[v] = i }
         }
-        let returned = Set(outputs)
-        var buffer = [Int?](repeating: nil, count: instructions.count)
+        var result = [Int](repeating: -1, count: instructions.count)
+        for (k, v) in outputs.enumerated().reversed() { result[v] = k }
+        var buffer = [Int](repeating: -1, count: instructions.count)
         var free: [Int] = [], count = 0
         for (i, instruction) in instructions.enumerated() {
-            if !returned.contains(i) {
+            if result[i] < 0 {
                 if let reused = free.popLast() {
                     buffer[i] = reused
                 } else {
@@ -72,20 +73,19 @@ public struct FusedElementwise: Sendable {
             // Released after the instruction that reads them last (not before it is written:
             // an instruction's result never shares a buffer with its own operands).
             // (Once each: `x · x` reads x twice.)
-            for v in Set(instruction.operands.compactMap { if case .value(let v) = $0 { v } else { nil } }) where lastUse[v] == i {
-                if let b = buffer[v] { free.append(b) }
+            for v in Set(instruction.operands.compactMap { if case .value(let v) = $0 { v } else { nil } })
+            where lastUse[v] == i && buffer[v] >= 0 {
+                free.append(buffer[v])
             }
-            if lastUse[i] < 0, let b = buffer[i] { free.append(b) }
+            if lastUse[i] < 0 && buffer[i] >= 0 { free.append(buffer[i]) }
         }
-        self.buffer = buffer.map { $0 ?? -1 }
+        self.buffer = buffer
         bufferCount = count
-        var result = [Int](repeating: -1, count: instructions.count)
-        for (k, v) in outputs.enumerated().reversed() { result[v] = k }
         self.result = result
         cost = instructions.reduce(0) { total, instruction in
             switch instruction {
             case .unary(let f, _): total + f.cost
-            case .binary(let f, _, _): total + (f == .pow || f == .atan2 ? 16 : 1)
+            case .binary(let f, _, _): total + f.cost
             }
         }
     }

@@ -104,27 +104,15 @@ public struct GraphDrawing: Sendable {
 
 /// `text` as a DOT string literal.
 private func dotQuoted(_ text: String) -> String {
-    var quoted = "\""
-    for c in text {
-        switch c {
-        case "\\": quoted += "\\\\"
-        case "\"": quoted += "\\\""
-        case "\n": quoted += "\\n"
-        default: quoted.append(c)
-        }
-    }
-    return quoted + "\""
+    quoted(text, escaping: ["\\": "\\\\", "\"": "\\\"", "\n": "\\n"])
 }
 
 /// `text` as a Mermaid label (quoted, with quotes and line breaks written as Mermaid reads them).
 private func mermaidQuoted(_ text: String) -> String {
-    var quoted = "\""
-    for c in text {
-        switch c {
-        case "\"": quoted += "#quot;"
-        case "\n": quoted += "<br/>"
-        default: quoted.append(c)
-        }
-    }
-    return quoted + "\""
+    quoted(text, escaping: ["\"": "#quot;", "\n": "<br/>"])
+}
+
+/// `text` in double quotes, each character of `escapes` written as given.
+private func quoted(_ text: String, escaping escapes: [Character: String]) -> String {
+    "\"" + text.map { escapes[$0] ?? String($0) }.joined() + "\""
 }
