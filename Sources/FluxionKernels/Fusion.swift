@@ -119,17 +119,16 @@ public struct FusedElementwise: Sendable {
         let width = Swift.min(Self.block, inner)
         let body = { (first: Int, last: Int) in
             // Where each value is written: its buffer, or its result array (which advances
-            // with the block). Unsafe buffers keep reference counting out of the loop.
-            let buffers = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(self.bufferCount * width, 1))
-            let base = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: Swift.max(self.instructions.count, 1))
-            let advances = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(self.instructions.count, 1))
-            let inputStart = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: Swift.max(sources.count, 1))
-            defer {
-                buffers.deallocate()
-                base.deallocate()
-                advances.deallocate()
-                inputStart.deallocate()
-            }
+            // with the block). Unsafe buffers keep reference counting out of the loop; they live
+            // in the thread's scratch space, so a call allocates nothing for them.
+            let values = Swift.max(self.instructions.count, 1)
+            let bufferBytes = (self.bufferCount * width * MemoryLayout<T>.stride + 63) & ~63
+            let pointerBytes = MemoryLayout<UnsafeMutablePointer<T>>.stride
+            let scratch = KernelThreadState.current.scratch(bytes: bufferBytes + (2 * values + Swift.max(sources.count, 1)) * pointerBytes)
+            let buffers = scratch.bindMemory(to: T.self, capacity: self.bufferCount * width)
+            let base = (scratch + bufferBytes).bindMemory(to: UnsafeMutablePointer<T>.self, capacity: values)
+            let advances = (scratch + bufferBytes + values * pointerBytes).bindMemory(to: Int.self, capacity: values)
+            let inputStart = (scratch + bufferBytes + 2 * values * pointerBytes).bindMemory(to: UnsafeMutablePointer<T>.self, capacity: Swift.max(sources.count, 1))
             for v in self.instructions.indices {
                 let k = self.result[v]
                 base[v] = k >= 0 ? resultPointers[k] : buffers + self.buffer[v] * width

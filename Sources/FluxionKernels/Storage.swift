@@ -17,10 +17,22 @@ public struct StorageHeader: Sendable {
 /// A contiguous block of elements of one dtype. Views share it; nothing writes to a block after
 /// the kernel that filled it returns, which is what makes arrays immutable values.
 public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
-    /// A new, uninitialised block for `count` elements of `dtype`.
-    @inlinable
+    /// A new, uninitialised block for `count` elements of `dtype` — or, while a staged program's
+    /// `StoragePool` serves this thread, one of its blocks that nothing else references.
     public static func allocate(_ dtype: DType, count: Int) -> Storage {
         guard count >= 0 && count <= Shape.maxCount else { Shape.tooLarge([count]) }
+        let state = KernelThreadState.current
+        if let pool = state.pool { return pool.block(dtype, count: count, state: state) }
+        return fresh(dtype, count: count, state: state)
+    }
+
+    /// How many blocks have been made on the calling thread so far (blocks a pool handed out
+    /// again are not made): the difference over a stretch of code is what it allocated.
+    public static var blocksMadeOnThisThread: Int { KernelThreadState.current.blocksMade }
+
+    /// A block fresh from the heap, counted on the thread's state.
+    static func fresh(_ dtype: DType, count: Int, state: KernelThreadState) -> Storage {
+        state.blocksMade += 1
         let words = Swift.max((count * dtype.byteSize + 7) / 8, 1)
         if words >= 1 << 14 {
             _ = heapConfigured

@@ -310,6 +310,48 @@ struct StagingTests {
         #expect(Storage.liveBlocks - blocks < 5_000)
     }
 
+    @Test("after its first calls a jitted function makes no new storage: a scalar chain's value and gradient, a MAML step")
+    func plannedMemory() throws {
+        // 100 steps of x = sin(x)·1.01 + 0.1 on a 0-d float32, value and gradient.
+        let chain = jit(valueAndGrad({ (x: NDArray) -> NDArray in
+            var y = x
+            for _ in 0..<100 { y = sin(y) * 1.01 + 0.1 }
+            return y
+        }))
+        let x = NDArray(Float(0.5))
+        // One MAML outer gradient: 25 sine tasks, a 1-40-40-1 ReLU net, one inner SGD step.
+        func net(_ p: [NDArray], _ x: NDArray) -> NDArray {
+            matmul(relu(matmul(relu(matmul(x, p[0]) + p[1]), p[2]) + p[3]), p[4]) + p[5]
+        }
+        func mse(_ p: [NDArray], _ x: NDArray, _ y: NDArray) -> NDArray {
+            let r = net(p, x) - y
+            return (r * r).mean()
+        }
+        func adapted(_ p: [NDArray], _ task: [NDArray]) throws -> NDArray {
+            let g = try grad(mse)(p, task[0], task[1])
+            return mse(zip(p, g).map { $0 - 0.01 * $1 }, task[2], task[3])
+        }
+        let outer = jit(grad({ (p: [NDArray], tasks: [NDArray]) in try vmap(adapted, inAxes: (nil, 0))(p, tasks).mean() }))
+        let keys = RandomKey(seed: 6).split(into: 10)
+        let p = [[1, 40], [40], [40, 40], [40], [40, 1], [1]].enumerated().map { k, shape in
+            NDArray.normal(shape, key: keys[k]) * 0.3
+        }
+        let tasks = (0..<4).map { k in NDArray.uniform([25, 10, 1], low: -5, high: 5, key: keys[6 + k]) }
+
+        for (name, call) in [("chain", { _ = try chain(x) }), ("MAML", { _ = try outer(p, tasks) })] as [(String, () throws -> Void)] {
+            for _ in 0..<2 { try call() }
+            let made = Storage.blocksMadeOnThisThread
+            for _ in 0..<10 { try call() }
+            #expect(Storage.blocksMadeOnThisThread == made, "\(name): \(Storage.blocksMadeOnThisThread - made) blocks made in 10 calls")
+        }
+        // Results the caller keeps are never reused: ten kept gradients stay distinct and right.
+        let kept = try (0..<10).map { _ in try outer(p, tasks) }
+        let expected = try grad({ (p: [NDArray], tasks: [NDArray]) in try vmap(adapted, inAxes: (nil, 0))(p, tasks).mean() })(p, tasks)
+        for g in kept {
+            for (a, b) in zip(g, expected) { #expect(a.floats == b.floats) }
+        }
+    }
+
     @Test("one jitted function called from eight threads at once, with two signatures, gives each caller its own result")
     func threads() throws {
         nonisolated(unsafe) let f = jit(grad({ (x: NDArray) in (tanh(x) * x.exp()).sum() }))

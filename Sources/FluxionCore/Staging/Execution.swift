@@ -10,6 +10,11 @@
 // same. Operands from outside a run may be broadcast (a bias, a scalar) or strided (a transposed
 // view); the loop reads them in place. A run ends at the first equation it cannot take (another
 // kind of primitive, another result shape or dtype); a run of one equation runs unfused.
+//
+// Memory is planned by reuse: each plan has a `StoragePool`, which hands the blocks of one call
+// to the next once nothing else references them — intermediates after their last reader,
+// results once the caller has dropped them — so that after its first calls a plan makes no new
+// storage, and within a call a block is reused as soon as its value is dead.
 
 import FluxionKernels
 
@@ -63,6 +68,8 @@ struct ExecutionPlan: @unchecked Sendable {
     /// Slots released after each step (their last use), never outputs or constants.
     let releases: [[Int]]
     let outputs: [Int]
+    /// The blocks of the last call, handed out again by the next.
+    let pool = StoragePool()
 
     init(types: [ArrayType], inputs: [Int], constantTypes: [ArrayType], equations: [Program.Equation], outputs: [Program.Atom]) {
         // Values are first named by variable number, constants after the variables.
@@ -109,6 +116,10 @@ struct ExecutionPlan: @unchecked Sendable {
     }
 
     func run(_ inputValues: [NDArray], constants: [NDArray]) -> [NDArray] {
+        pool.withBlocks { runSteps(inputValues, constants: constants) }
+    }
+
+    private func runSteps(_ inputValues: [NDArray], constants: [NDArray]) -> [NDArray] {
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (c, s) in constantSlots { slots[s] = constants[c] }
         for (s, x) in zip(inputs, inputValues) { slots[s] = x }
