@@ -19,9 +19,9 @@ implementation, so that peak-memory figures do not depend on what ran before.
 
 OpenBLAS: the Debian build of OpenBLAS 0.3.21 does not recognise some recent Intel CPUs and
 falls back to its generic "Prescott" (SSE3) kernels, about a third of the machine's GEMM rate.
-When it reports that core on a CPU with AVX-512 (AVX2), the Fluxion runs get
-OPENBLAS_CORETYPE=SkylakeX (Haswell), as PyTorch's MKL and XLA pick their kernels for the CPU
-themselves; --blas-default keeps the detected core. The choice is printed with the machine.
+Fluxion then switches OpenBLAS to the kernels the CPU supports itself, as PyTorch's MKL and XLA
+pick theirs; --blas-default keeps the detected core (FLUXION_KEEP_BLAS_CORE=1). The detected
+core is printed with the machine.
 """
 
 import argparse
@@ -93,31 +93,25 @@ def run_lines(command, env=None, attempts=3, max_wait=600):
 
 
 def blas_environment(keep_default):
+    """The environment for the Fluxion runs, and the core OpenBLAS detects when it loads."""
     env = dict(os.environ)
     probe = subprocess.run([BINARY, "--only", "none"], capture_output=True, text=True,
                            env={**env, "OPENBLAS_VERBOSE": "2"})
     match = re.search(r"Core: (\w+)", probe.stdout + probe.stderr)
-    detected = match.group(1) if match else "unknown"
-    flags = open("/proc/cpuinfo").read()
-    chosen = detected
-    if not keep_default and "OPENBLAS_CORETYPE" not in env and detected == "Prescott":
-        if " avx512f" in flags:
-            chosen = "SkylakeX"
-        elif " avx2" in flags:
-            chosen = "Haswell"
-        if chosen != detected:
-            env["OPENBLAS_CORETYPE"] = chosen
-    return env, detected, env.get("OPENBLAS_CORETYPE", chosen)
+    if keep_default:
+        env["FLUXION_KEEP_BLAS_CORE"] = "1"
+    return env, match.group(1) if match else "unknown"
 
 
-def machine_description(detected, chosen, python):
+def machine_description(detected, keep_default, python):
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     field = lambda name: (re.search(rf"^{name}:\s*(.+)$", lscpu, re.M) or [None, "?"])[1].strip()
     memory = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)) / 2 ** 20
     versions = subprocess.run([python, "-c", "import torch, jax, numpy; print(torch.__version__, jax.__version__, numpy.__version__)"],
                               capture_output=True, text=True).stdout.split()
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
-    blas = detected if detected == chosen else f"{chosen} (OPENBLAS_CORETYPE; detected {detected})"
+    blas = f"{detected} as detected" + ("" if keep_default else
+                                        " (Fluxion replaces an SSE-era core on an AVX2 or AVX-512 CPU itself and says so)")
     model, cores, threads = field("Model name"), field(r"CPU\(s\)"), field(r"Thread\(s\) per core")
     return "\n".join([
         f"- date: {datetime.date.today().isoformat()}",
@@ -376,8 +370,8 @@ def main():
         return
     if not args.skip_build:
         subprocess.run(["swift", "build", "-c", "release", "--package-path", BENCHMARKS], check=True, stdout=sys.stderr)
-    env, detected, chosen = blas_environment(args.blas_default)
-    machine = machine_description(detected, chosen, args.python)
+    env, detected = blas_environment(args.blas_default)
+    machine = machine_description(detected, args.blas_default, args.python)
     global OUTPUT
     OUTPUT = args.output
     with open(OUTPUT, "w") as f:

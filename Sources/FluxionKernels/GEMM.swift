@@ -38,7 +38,7 @@ public enum GEMM {
     /// dimensions already broadcast to the same shape; their strides may be 0). Returns a
     /// contiguous [batch..., m, n] array.
     public static func matmul(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
-        BLASCheck.done
+        BLASSetup.done
         let r = a.rank
         guard r >= 2 && b.rank == r && a.dtype == b.dtype else { kernelFailure("matmul: batched operands of shapes \(a.shape) and \(b.shape) (\(a.dtype), \(b.dtype)) reached the GEMM kernel unaligned") }
         let m = a.shape[r - 2], k = a.shape[r - 1], n = b.shape[r - 1]

@@ -54,9 +54,10 @@ public enum LinearAlgebra {
     /// Calls `body` with the float type of `dtype`.
     @inlinable
     static func withScalar<R>(_ dtype: DType, _ op: String, _ body: (any LAPACKScalar.Type) -> R) -> R {
+        BLASSetup.done
         switch dtype {
-        case .float32: body(Float.self)
-        case .float64: body(Double.self)
+        case .float32: return body(Float.self)
+        case .float64: return body(Double.self)
         default: kernelFailure("\(op) needs a float32 or float64 matrix, got \(dtype)")
         }
     }
