@@ -200,6 +200,19 @@ struct StagingTests {
         let smallBias = NDArray.normal([2, 1], key: RandomKey(seed: 10), dtype: .float64)
         let smallColumn = NDArray.normal([4], key: RandomKey(seed: 11), dtype: .float64)
         expectIdentical(try jit(g)(small, smallBias, smallColumn), g(small, smallBias, smallColumn), "size-1 dimensions")
+        // Two chains of different shapes interleaved, with a reshape and a product between
+        // their equations: each gathers into its own run, which closes where another step reads it.
+        let h = { (x: NDArray, w: NDArray) -> [NDArray] in
+            let u = tanh(x)
+            let v = sin(w[0..<500, .all])
+            let p = u * u
+            let q = v * 2 + 1
+            let r = matmul(x.mT, w)
+            let s = (1 - p).reshape([500, 600])
+            let t = exp(q) * r
+            return [s * 3, t + q, p - 1]
+        }
+        expectIdentical(try jit(h)(x, w), h(x, w), "interleaved runs")
         let loss = { (x: NDArray) -> NDArray in f(x, w)[2] }
         let unstagedGradient = try grad(loss)(x)
         expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")

@@ -8,8 +8,10 @@
 // chain of functions of scalars costs one call instead of one per function. A fused run computes
 // each element with the same kernel as the unfused equations, so results are bit for bit the
 // same. Operands from outside a run may be broadcast (a bias, a scalar) or strided (a transposed
-// view); the loop reads them in place. A run ends at the first equation it cannot take (another
-// kind of primitive, another result shape or dtype); a run of one equation runs unfused.
+// view); the loop reads them in place. A run need not be consecutive: it gathers the fusible
+// equations of its type until something outside it reads one of its values (derivatives
+// interleave the chains of several shapes with reshapes and products); a run of one equation
+// runs unfused.
 //
 // Memory is planned by reuse: each plan has a `StoragePool`, which hands the blocks of one call
 // to the next once nothing else references them — intermediates after their last reader,
@@ -143,7 +145,14 @@ struct ExecutionPlan: @unchecked Sendable {
 
     // MARK: - Planning
 
-    /// The steps of `equations`: runs of fusible equations fused, the others one step each.
+    /// The steps of `equations`: fusible equations gathered into runs, one per result type, the
+    /// others one step each.
+    ///
+    /// A run stays open across equations of other kinds and types, so that a chain interleaved
+    /// with reshapes, products or another shape's chain — as derivatives interleave them — still
+    /// fuses. It closes, becoming one step at that point, when an equation outside it reads one
+    /// of its values; its equations then run after the ones between them, which is safe because
+    /// none of those read the run's values, and the run's own operands were all made before.
     private static func steps(types: [ArrayType], equations: [Program.Equation], outputSlots: Set<Int>,
                               slot: (Program.Atom) -> Int, type: (Program.Atom) -> ArrayType) -> [Step] {
         // The equations reading each variable, to tell which values of a run are needed after it.
@@ -152,26 +161,33 @@ struct ExecutionPlan: @unchecked Sendable {
             for case .variable(let v) in equation.inputs { readers[v].append(i) }
         }
         var steps: [Step] = []
-        var run: [Int] = []
-        func endRun() {
-            defer { run = [] }
+        var runs: [ArrayType: [Int]] = [:]
+        var runOf: [Int: ArrayType] = [:]    // variable → the open run defining it
+        func close(_ type: ArrayType) {
+            guard let run = runs.removeValue(forKey: type) else { return }
+            for i in run { runOf[equations[i].outputs[0]] = nil }
             guard run.count > 1 else {
                 steps += run.map { unfused(equations[$0], slot: slot) }
                 return
             }
-            steps.append(fused(run.map { equations[$0] }, range: run.first!...run.last!, types: types,
+            steps.append(fused(run.map { equations[$0] }, members: Set(run), types: types,
                                readers: readers, outputSlots: outputSlots, slot: slot))
         }
         for (i, equation) in equations.enumerated() {
-            guard let result = fusibleType(equation, types: types, type: type) else {
-                endRun()
+            let result = fusibleType(equation, types: types, type: type)
+            // Runs whose values this equation reads close first (unless it joins that run).
+            for case .variable(let v) in equation.inputs {
+                if let open = runOf[v], open != result { close(open) }
+            }
+            guard let result else {
                 steps.append(unfused(equation, slot: slot))
                 continue
             }
-            if let first = run.first, types[equations[first].outputs[0]] != result { endRun() }
-            run.append(i)
+            runs[result, default: []].append(i)
+            runOf[equation.outputs[0]] = result
         }
-        endRun()
+        // Then the open runs, in order of their first equations.
+        for type in runs.sorted(by: { $0.value[0] < $1.value[0] }).map(\.key) { close(type) }
         return steps
     }
 
@@ -203,8 +219,9 @@ struct ExecutionPlan: @unchecked Sendable {
         return .general(equation.primitive, ins, equation.outputs)
     }
 
-    /// One fused step for a run of fusible equations (consecutive, of one result type).
-    private static func fused(_ run: [Program.Equation], range: ClosedRange<Int>, types: [ArrayType], readers: [[Int]],
+    /// One fused step for a run of fusible equations of one result type (`members`, their
+    /// positions in the program).
+    private static func fused(_ run: [Program.Equation], members: Set<Int>, types: [ArrayType], readers: [[Int]],
                               outputSlots: Set<Int>, slot: (Program.Atom) -> Int) -> Step {
         let type = types[run[0].outputs[0]]
         var value: [Int: Int] = [:]        // variable → the loop's value
@@ -233,7 +250,7 @@ struct ExecutionPlan: @unchecked Sendable {
         // Values read after the run, or returned, leave the loop as arrays.
         let leaving = run.indices.filter { k in
             let v = run[k].outputs[0]
-            return outputSlots.contains(v) || readers[v].contains { !range.contains($0) }
+            return outputSlots.contains(v) || readers[v].contains { !members.contains($0) }
         }
         let loop = FusedElementwise(dtype: type.dtype, shape: type.shape, instructions: instructions, outputs: leaving)
         return .fused(loop, inputs: inputSlots, outputs: leaving.map { run[$0].outputs[0] })
