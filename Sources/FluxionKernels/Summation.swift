@@ -113,6 +113,8 @@ public enum Summation {
                 if sa == 0 {
                     let r = row(p, n, sx)
                     if compensated { add(r, to: &sum[oa], error: &error[oa]) } else { sum[oa] += r }
+                } else if sa == 1 && sx == 1 && T.self == Double.self {
+                    addRow(UnsafeRawPointer(p), n, into: sum + oa, error: compensated ? error + oa : nil)
                 } else if compensated {
                     for k in 0..<n { add(p[k &* sx].doubleValue, to: &sum[oa &+ k &* sa], error: &error[oa &+ k &* sa]) }
                 } else {
@@ -122,6 +124,43 @@ public enum Summation {
             for i in 0..<count { o[i] = T(converting: compensated ? total(sum[i], error[i]) : sum[i]) }
         }
         return result
+    }
+
+    /// Adds a contiguous row of `n` float64 values at `x` to the accumulators at `sum` (with
+    /// TwoSum compensation into `error` when given), four lanes at a time: the same operations on
+    /// each accumulator as one at a time, so the same bits.
+    @inlinable
+    static func addRow(_ x: UnsafeRawPointer, _ n: Int, into sum: UnsafeMutablePointer<Double>, error: UnsafeMutablePointer<Double>?) {
+        var k = 0
+        let s = UnsafeMutableRawPointer(sum)
+        if let error {
+            let e = UnsafeMutableRawPointer(error)
+            while k &+ 4 <= n {
+                let v = x.loadUnaligned(fromByteOffset: k &* 8, as: SIMD4<Double>.self)
+                let old = s.loadUnaligned(fromByteOffset: k &* 8, as: SIMD4<Double>.self)
+                let t = old + v
+                let z = t - old
+                let kept = e.loadUnaligned(fromByteOffset: k &* 8, as: SIMD4<Double>.self) + ((old - (t - z)) + (v - z))
+                s.storeBytes(of: t, toByteOffset: k &* 8, as: SIMD4<Double>.self)
+                e.storeBytes(of: kept, toByteOffset: k &* 8, as: SIMD4<Double>.self)
+                k &+= 4
+            }
+            while k < n {
+                add(x.load(fromByteOffset: k &* 8, as: Double.self), to: &sum[k], error: &error[k])
+                k &+= 1
+            }
+        } else {
+            while k &+ 4 <= n {
+                let v = x.loadUnaligned(fromByteOffset: k &* 8, as: SIMD4<Double>.self)
+                let t = s.loadUnaligned(fromByteOffset: k &* 8, as: SIMD4<Double>.self) + v
+                s.storeBytes(of: t, toByteOffset: k &* 8, as: SIMD4<Double>.self)
+                k &+= 4
+            }
+            while k < n {
+                sum[k] += x.load(fromByteOffset: k &* 8, as: Double.self)
+                k &+= 1
+            }
+        }
     }
 
     /// Running sums of `x` along `dim`, each as accurate as a compensated float64 sum.

@@ -47,6 +47,12 @@ struct SummationTests {
         // TwoSum keeps what plain float64 addition loses: 1 + 1e100 + 1 − 1e100 = 2.
         let x = NDArray([[1.0, 1], [1e100, 1e100], [1, 1], [-1e100, -1e100]], dtype: .float64)
         #expect(x.sum(dim: 0).doubles == [2, 2])
+        // The same in rows wide enough to be added several lanes at a time (and a tail).
+        let wide = NDArray([1.0, 1e100, 1, -1e100].flatMap { Array(repeating: $0, count: 9) }, dtype: .float64).reshape([4, 9])
+        #expect(wide.sum(dim: 0).doubles == Array(repeating: 2, count: 9))
+        let wideSpecial = NDArray([1.0, .infinity, 1].flatMap { v in (0..<9).map { $0 == 5 ? .nan : v } }, dtype: .float64).reshape([3, 9])
+        let w = wideSpecial.sum(dim: 0).doubles
+        #expect(w.enumerated().allSatisfy { k, v in k == 5 ? v.isNaN : v == .infinity })
         #expect(x.T.cumsum(dim: 1)[.all, 3].doubles == [2, 2])
         // Infinities and NaN propagate through the compensation.
         let special = NDArray([[1.0, .nan], [.infinity, 1], [1, 1]], dtype: .float64)
