@@ -218,6 +218,15 @@ struct StagingTests {
         expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")
     }
 
+    @Test("executionSteps lists each kernel call and each fused loop with its functions")
+    func executionSteps() throws {
+        let x = NDArray([0.5, 1, 2], dtype: .float64)
+        let program = try makeProgram({ (x: NDArray) in (tanh(x) * x + 1).sum() * exp(x) })(x).optimized()
+        #expect(program.executionSteps.split(separator: "\n") == [
+            "fused f64[3]: tanh mul add → 1 result", "sum", "fused f64[3]: exp mul → 1 result",
+        ])
+    }
+
     @Test("a jitted function of tensors: backward() runs through it, its node named as torch.compile's")
     func tensors() throws {
         let f = jit({ (t: Tensor) in (sin(t) * t).sum() })

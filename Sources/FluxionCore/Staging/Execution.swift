@@ -143,6 +143,25 @@ struct ExecutionPlan: @unchecked Sendable {
         return outputs.map { slots[$0]! }
     }
 
+    /// One line per step, in order: the primitive a kernel call runs, or a fused loop's type and
+    /// functions.
+    var description: String {
+        steps.map { step in
+            switch step {
+            case let .unary(p, _, _): p.name
+            case let .binary(p, _, _, _): p.name
+            case let .general(p, _, _): p.name
+            case let .fused(loop, _, outputs):
+                "fused \(ArrayType(shape: loop.shape, dtype: loop.dtype)): " + loop.instructions.map { instruction in
+                    switch instruction {
+                    case .unary(let f, _): "\(f)"
+                    case .binary(let f, _, _): "\(f)"
+                    }
+                }.joined(separator: " ") + " → \(outputs.count) result\(outputs.count == 1 ? "" : "s")"
+            }
+        }.joined(separator: "\n")
+    }
+
     // MARK: - Planning
 
     /// The steps of `equations`: fusible equations gathered into runs, one per result type, the

@@ -81,6 +81,11 @@ public final class Program: CustomStringConvertible, @unchecked Sendable {
     /// directly, and each intermediate value is released after its last use.
     public func run(_ inputs: [NDArray]) -> [NDArray] { plan.run(inputs, constants: constants) }
 
+    /// How `run` executes the program, one step per line in order: the primitive each kernel
+    /// call runs, and for each fused loop its shape, dtype and functions — what became one pass
+    /// over memory.
+    public var executionSteps: String { plan.description }
+
     /// The program applied by binding each equation, so that the transforms of the values it
     /// is given (tracers of `grad`, `vmap`, staging) apply to it operation by operation.
     public func inline(_ inputs: [NDArray]) -> [NDArray] {
