@@ -105,9 +105,9 @@ public enum Summation {
         // unless each sum has at most two terms: 0 + a is exact and a + b is rounded once, so the
         // compensation would add back nothing.
         let compensated = T.self == Double.self && x.count > 2 &* count
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 &* count) { buffer in
-            let sum = buffer.baseAddress!, error = sum + count
-            sum.initialize(repeating: 0, count: 2 &* count)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: compensated ? 2 &* count : count) { buffer in
+            let sum = buffer.baseAddress!, error = sum + (compensated ? count : 0)
+            sum.initialize(repeating: 0, count: compensated ? 2 &* count : count)
             Loops.forEachRow(shape: x.shape, accStrides, x.strides) { _, oa, ox, n, sa, sx in
                 let p = src + ox
                 if sa == 0 {
