@@ -111,24 +111,29 @@ public struct FusedElementwise: Sendable {
         let sources = inputs.map { $0.pointer(T.self) }
         let results = outputs.map { _ in Storage.allocate(dtype, count: n) }
         let resultPointers = results.map { $0.pointer(T.self) }
-        // Tasks are pieces of rows (the innermost extent after merging dimensions): a row of
-        // one array of the loop's shape is the whole array, cut into blocks.
+        // Tasks are pieces of rows (the innermost extent after merging dimensions; a row of one
+        // array of the loop's shape is the whole array, cut into blocks) or, where rows are
+        // shorter than a block (a bias broadcast over a batch leaves rows as long as the bias),
+        // runs of whole rows, so that each function is dispatched once per block, not per row.
         let inner = layout.inner
-        let piecesPerRow = (inner + Self.block - 1) / Self.block
-        let tasks = layout.rows * piecesPerRow
-        let width = Swift.min(Self.block, inner)
+        let rowsPerTask = inner >= Self.block ? 1 : Swift.max(1, Swift.min(Self.block / Swift.max(inner, 1), layout.rows))
+        let piecesPerRow = rowsPerTask > 1 ? 1 : (inner + Self.block - 1) / Self.block
+        let tasks = rowsPerTask > 1 ? (layout.rows + rowsPerTask - 1) / rowsPerTask : layout.rows * piecesPerRow
+        let width = rowsPerTask > 1 ? rowsPerTask * inner : Swift.min(Self.block, inner)
         let body = { (first: Int, last: Int) in
             // Where each value is written: its buffer, or its result array (which advances
             // with the block). Unsafe buffers keep reference counting out of the loop; they live
             // in the thread's scratch space, so a call allocates nothing for them.
             let values = Swift.max(self.instructions.count, 1)
+            let rowStarts = Swift.max(sources.count * rowsPerTask, 1)
             let bufferBytes = (self.bufferCount * width * MemoryLayout<T>.stride + 63) & ~63
             let pointerBytes = MemoryLayout<UnsafeMutablePointer<T>>.stride
-            let scratch = KernelThreadState.current.scratch(bytes: bufferBytes + (2 * values + Swift.max(sources.count, 1)) * pointerBytes)
+            let scratch = KernelThreadState.current.scratch(bytes: bufferBytes + (2 * values + rowStarts) * pointerBytes)
             let buffers = scratch.bindMemory(to: T.self, capacity: self.bufferCount * width)
             let base = (scratch + bufferBytes).bindMemory(to: UnsafeMutablePointer<T>.self, capacity: values)
             let advances = (scratch + bufferBytes + values * pointerBytes).bindMemory(to: Int.self, capacity: values)
-            let inputStart = (scratch + bufferBytes + 2 * values * pointerBytes).bindMemory(to: UnsafeMutablePointer<T>.self, capacity: Swift.max(sources.count, 1))
+            // Where each input's rows of the task start: input i's row r at [i · rowsPerTask + r].
+            let inputRows = (scratch + bufferBytes + 2 * values * pointerBytes).bindMemory(to: UnsafeMutablePointer<T>.self, capacity: rowStarts)
             for v in self.instructions.indices {
                 let k = self.result[v]
                 base[v] = k >= 0 ? resultPointers[k] : buffers + self.buffer[v] * width
@@ -137,27 +142,29 @@ public struct FusedElementwise: Sendable {
             layout.innerStrides.withUnsafeBufferPointer { innerStride in
                 self.instructions.withUnsafeBufferPointer { instructions in
                     for task in first..<last {
-                        let row = task / piecesPerRow, column = (task % piecesPerRow) * Self.block
-                        let m = Swift.min(Self.block, inner - column)
+                        let row = rowsPerTask > 1 ? task * rowsPerTask : task / piecesPerRow
+                        let column = rowsPerTask > 1 ? 0 : (task % piecesPerRow) * Self.block
+                        let rows = Swift.min(rowsPerTask, layout.rows - row)
+                        let m = rowsPerTask > 1 ? inner : Swift.min(Self.block, inner - column)
                         let start = row * inner + column
                         for (i, source) in sources.enumerated() {
-                            inputStart[i] = source + layout.offset(ofRow: row, input: i) + column * innerStride[i]
+                            layout.rowOffsets(from: row, count: rows, input: i) { r, offset in
+                                inputRows[i * rowsPerTask + r] = source + offset + column * innerStride[i]
+                            }
                         }
-                        @inline(__always) func operand(_ o: Operand) -> (UnsafeMutablePointer<T>, Int) {
+                        @inline(__always) func operand(_ o: Operand) -> Rows<T> {
                             switch o {
-                            case .input(let i): return (inputStart[i], innerStride[i])
-                            case .value(let v): return (base[v] + start * advances[v], 1)
+                            case .input(let i): Rows(starts: inputRows + i * rowsPerTask, first: nil, stride: innerStride[i])
+                            case .value(let v): Rows(starts: nil, first: base[v] + start * advances[v], stride: 1)
                             }
                         }
                         for i in 0..<instructions.count {
                             let destination = base[i] + start * advances[i]
                             switch instructions[i] {
                             case let .unary(f, a):
-                                let (pa, sa) = operand(a)
-                                Elementwise.withKernel(f, UnaryBlock<T>(source: pa, stride: sa, destination: destination, count: m))
+                                Elementwise.withKernel(f, UnaryBlock<T>(source: operand(a), destination: destination, rows: rows, count: m))
                             case let .binary(f, a, c):
-                                let (pa, sa) = operand(a), (pc, sc) = operand(c)
-                                Elementwise.withKernel(f, BinaryBlock<T>(a: pa, strideA: sa, b: pc, strideB: sc, destination: destination, count: m))
+                                Elementwise.withKernel(f, BinaryBlock<T>(a: operand(a), b: operand(c), destination: destination, rows: rows, count: m))
                             }
                         }
                     }
@@ -230,6 +237,35 @@ private struct LoopLayout {
         innerStrides = strides.map { $0.last! }
     }
 
+    /// Calls `body(r, offset)` with where input `i`'s elements of rows `first`, `first + 1`, …
+    /// start, relative to its first element: one division for the first row, then counting.
+    @inline(__always)
+    func rowOffsets(from first: Int, count: Int, input i: Int, _ body: (Int, Int) -> Void) {
+        var offset = offset(ofRow: first, input: i)
+        body(0, offset)
+        guard count > 1 else { return }
+        // The outer index of `first`, then advanced row by row like an odometer.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: outer.count) { index in
+            var rest = first
+            for d in outer.indices.reversed() {
+                index[d] = rest % outer[d]
+                rest /= outer[d]
+            }
+            for r in 1..<count {
+                var d = outer.count - 1
+                while d >= 0 {
+                    index[d] += 1
+                    offset += outerStrides[i][d]
+                    if index[d] < outer[d] { break }
+                    offset -= outerStrides[i][d] * outer[d]
+                    index[d] = 0
+                    d -= 1
+                }
+                body(r, offset)
+            }
+        }
+    }
+
     /// Where input `i`'s elements of row `row` start, relative to its first element.
     @inline(__always)
     func offset(ofRow row: Int, input i: Int) -> Int {
@@ -255,37 +291,57 @@ extension FusedElementwise.Instruction {
     }
 }
 
-/// A unary kernel over one block: `count` elements from `source`, `stride` apart.
+/// One operand's rows in a block: each row's start from a table (an input, read in place), or
+/// rows one after another from `first` (a value, contiguous in its buffer or result); elements
+/// `stride` apart along a row.
+private struct Rows<T> {
+    let starts: UnsafeMutablePointer<UnsafeMutablePointer<T>>?
+    let first: UnsafeMutablePointer<T>?
+    let stride: Int
+
+    @inline(__always) func row(_ r: Int, length: Int) -> UnsafeMutablePointer<T> {
+        starts?[r] ?? first! + r &* length
+    }
+}
+
+/// A unary kernel over one block: `rows` rows of `count` elements, written one after another
+/// from `destination`.
 private struct UnaryBlock<T: FloatingElement>: FloatingUnaryKernelUse {
     typealias Element = T
-    let source: UnsafeMutablePointer<T>, stride: Int
-    let destination: UnsafeMutablePointer<T>, count: Int
+    let source: Rows<T>
+    let destination: UnsafeMutablePointer<T>, rows: Int, count: Int
     func apply<K: UnaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
-        switch stride {
-        case 1: for k in 0..<count { destination[k] = kernel(source[k]) }
-        case 0:
-            let v = kernel(source[0])
-            for k in 0..<count { destination[k] = v }
-        default: for k in 0..<count { destination[k] = kernel(source[k &* stride]) }
+        for r in 0..<rows {
+            let x = source.row(r, length: count), y = destination + r &* count
+            switch source.stride {
+            case 1: for k in 0..<count { y[k] = kernel(x[k]) }
+            case 0:
+                let v = kernel(x[0])
+                for k in 0..<count { y[k] = v }
+            default: for k in 0..<count { y[k] = kernel(x[k &* source.stride]) }
+            }
         }
     }
 }
 
-/// A binary kernel over one block: `count` elements from `a` and `b`, each its stride apart.
+/// A binary kernel over one block: `rows` rows of `count` elements from each operand, written
+/// one after another from `destination`.
 private struct BinaryBlock<T: FloatingElement>: FloatingBinaryKernelUse {
     typealias Element = T
-    let a: UnsafeMutablePointer<T>, strideA: Int
-    let b: UnsafeMutablePointer<T>, strideB: Int
-    let destination: UnsafeMutablePointer<T>, count: Int
+    let a: Rows<T>, b: Rows<T>
+    let destination: UnsafeMutablePointer<T>, rows: Int, count: Int
     func apply<K: BinaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
-        switch (strideA, strideB) {
-        case (1, 1): for k in 0..<count { destination[k] = kernel(a[k], b[k]) }
-        case (1, 0): for k in 0..<count { destination[k] = kernel(a[k], b[0]) }
-        case (0, 1): for k in 0..<count { destination[k] = kernel(a[0], b[k]) }
-        case (0, 0):
-            let v = kernel(a[0], b[0])
-            for k in 0..<count { destination[k] = v }
-        default: for k in 0..<count { destination[k] = kernel(a[k &* strideA], b[k &* strideB]) }
+        for r in 0..<rows {
+            let x = a.row(r, length: count), z = b.row(r, length: count), y = destination + r &* count
+            switch (a.stride, b.stride) {
+            case (1, 1): for k in 0..<count { y[k] = kernel(x[k], z[k]) }
+            case (1, 0): for k in 0..<count { y[k] = kernel(x[k], z[0]) }
+            case (0, 1): for k in 0..<count { y[k] = kernel(x[0], z[k]) }
+            case (0, 0):
+                let v = kernel(x[0], z[0])
+                for k in 0..<count { y[k] = v }
+            default: for k in 0..<count { y[k] = kernel(x[k &* a.stride], z[k &* b.stride]) }
+            }
         }
     }
 }

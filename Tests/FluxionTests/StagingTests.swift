@@ -200,6 +200,14 @@ struct StagingTests {
         let smallBias = NDArray.normal([2, 1], key: RandomKey(seed: 10), dtype: .float64)
         let smallColumn = NDArray.normal([4], key: RandomKey(seed: 11), dtype: .float64)
         expectIdentical(try jit(g)(small, smallBias, smallColumn), g(small, smallBias, smallColumn), "size-1 dimensions")
+        // Rows shorter than a block, run several to a block, the last block partly filled, the
+        // rows counted through two outer dimensions.
+        let short = NDArray.normal([1000, 3, 7], key: RandomKey(seed: 12), dtype: .float64)
+        let shortBias = NDArray.normal([3, 1], key: RandomKey(seed: 13), dtype: .float64)
+        let shortColumn = NDArray.normal([7], key: RandomKey(seed: 14), dtype: .float64)
+        expectIdentical(try jit(g)(short, shortBias, shortColumn), g(short, shortBias, shortColumn), "short rows")
+        expectIdentical(try jit(g)(short.permute([2, 1, 0]), shortBias, NDArray.normal([1000], key: RandomKey(seed: 15), dtype: .float64)),
+                        g(short.permute([2, 1, 0]), shortBias, NDArray.normal([1000], key: RandomKey(seed: 15), dtype: .float64)), "short strided rows")
         // Two chains of different shapes interleaved, with a reshape and a product between
         // their equations: each gathers into its own run, which closes where another step reads it.
         let h = { (x: NDArray, w: NDArray) -> [NDArray] in
