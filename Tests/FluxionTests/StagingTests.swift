@@ -317,6 +317,19 @@ struct StagingTests {
         #expect(try h(x, 3).floats == sin(sin(sin(x))).floats)
         #expect(try h(x, 2).floats == sin(sin(x)).floats)
         #expect(staticStagings == 2)
+
+        // Static values are compared as values: two that print alike are two signatures.
+        struct Steps: Hashable, CustomStringConvertible {
+            let count: Int
+            var description: String { "steps" }
+        }
+        let k = jit({ (x: NDArray, steps: Steps) -> NDArray in
+            var y = x
+            for _ in 0..<steps.count { y = sin(y) }
+            return y
+        })
+        #expect(try k(x, Steps(count: 1)).floats == sin(x).floats)
+        #expect(try k(x, Steps(count: 2)).floats == sin(sin(x)).floats)
     }
 
     @Test("captured values of an enclosing transform are inputs: derivatives flow through them")

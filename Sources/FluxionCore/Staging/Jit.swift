@@ -109,7 +109,7 @@ public func makeProgram<A: ArrayTree, B: ArrayTree, C: ArrayTree, V: ArrayTree, 
 public func jit<T: ArrayTree, R: ArrayTree>(_ f: @escaping (T) throws -> R, name: String = "f",
                                              file: StaticString = #fileID, line: UInt = #line) -> (T) throws -> R {
     let cache = JitCache<R>(name: name, site: CallSite(file: file, line: line))
-    return { x in try cache.call(x, extraKey: "") { try f($0) } }
+    return { x in try cache.call(x, static: nil) { try f($0) } }
 }
 
 /// `jit` of a function of two arguments.
@@ -117,7 +117,7 @@ public func jit<A: ArrayTree, B: ArrayTree, R: ArrayTree>(_ f: @escaping (A, B) 
                                                            file: StaticString = #fileID, line: UInt = #line) -> (A, B) throws -> R {
     let cache = JitCache<R>(name: name, site: CallSite(file: file, line: line))
     return { a, b in
-        try cache.call(TreePair(first: a, second: b), extraKey: "") { try f($0.first, $0.second) }
+        try cache.call(TreePair(first: a, second: b), static: nil) { try f($0.first, $0.second) }
     }
 }
 
@@ -127,7 +127,7 @@ public func jit<A: ArrayTree, B: ArrayTree, C: ArrayTree, R: ArrayTree>(
 ) -> (A, B, C) throws -> R {
     let cache = JitCache<R>(name: name, site: CallSite(file: file, line: line))
     return { a, b, c in
-        try cache.call(TreePair(first: a, second: TreePair(first: b, second: c)), extraKey: "") {
+        try cache.call(TreePair(first: a, second: TreePair(first: b, second: c)), static: nil) {
             try f($0.first, $0.second.first, $0.second.second)
         }
     }
@@ -165,7 +165,7 @@ public func jit<A: ArrayTree, B: ArrayTree, C: ArrayTree, V: ArrayTree, G: Array
 public func jit<T: ArrayTree, S: Hashable, R: ArrayTree>(_ f: @escaping (T, S) throws -> R, name: String = "f",
                                                           file: StaticString = #fileID, line: UInt = #line) -> (T, S) throws -> R {
     let cache = JitCache<R>(name: name, site: CallSite(file: file, line: line))
-    return { x, s in try cache.call(x, extraKey: "\(AnyHashable(s))") { try f($0, s) } }
+    return { x, s in try cache.call(x, static: AnyHashable(s)) { try f($0, s) } }
 }
 
 /// The programs of one jitted function, by signature.
@@ -177,18 +177,28 @@ final class JitCache<R: ArrayTree>: @unchecked Sendable {
         let output: R
     }
 
+    /// A signature: the tree's structure, each leaf's shape and dtype, and the static argument
+    /// (compared as a value, never by its description, so two values that print alike are still
+    /// two signatures). Static values are only hashed and compared, never mutated, so a
+    /// signature may be shared between threads.
+    struct Signature: Hashable, @unchecked Sendable {
+        let structure: String
+        let types: [ArrayType]
+        let staticValue: AnyHashable?
+    }
+
     let name: String
     let site: CallSite
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[Signature: Entry]>([:])
 
     init(name: String, site: CallSite) {
         self.name = name
         self.site = site
     }
 
-    func call<T: ArrayTree>(_ x: T, extraKey: String, _ f: @escaping (T) throws -> R) throws -> R {
+    func call<T: ArrayTree>(_ x: T, static staticValue: AnyHashable?, _ f: @escaping (T) throws -> R) throws -> R {
         let leaves = x.leaves
-        let key = x.treeStructure + "|" + leaves.map { $0.arrayType.description }.joined(separator: ",") + "|" + extraKey
+        let key = Signature(structure: x.treeStructure, types: leaves.map(\.arrayType), staticValue: staticValue)
         if let entry = entries.withLock({ $0[key] }) {
             return entry.output.rebuilt(with: bind(CallProgram(program: entry.program), leaves))
         }
