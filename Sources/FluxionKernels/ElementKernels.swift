@@ -1,7 +1,9 @@
 // One small type per element function, so that the loops in Elementwise.swift specialise on it
 // and inline it. Stability choices: sigmoid is 1/(1 + e^−x), whose e^−x overflows harmlessly to
 // ∞ (giving 0); softplus is max(x, 0) + log1p(e^−|x|); relu, maximum and minimum propagate NaN
-// as PyTorch does; round is half-to-even; sign(NaN) is 0, as PyTorch's.
+// as PyTorch does; round is half-to-even; sign(NaN) is 0, as PyTorch's. exp, log, log1p, expm1,
+// sin, cos, tanh, sigmoid and softplus run contiguous elements through `FloatingElement.map`,
+// which gives each element what the one-element form gives.
 
 import RealModule
 
@@ -10,6 +12,18 @@ public protocol UnaryKernel {
     associatedtype Input: Element
     associatedtype Output: Element
     func callAsFunction(_ x: Input) -> Output
+    /// The function over `count` contiguous elements from `source` to `destination` (which may
+    /// be `source` itself), each element's value exactly `callAsFunction`'s. By default the
+    /// loop of `callAsFunction`; the kernels of exp, log, tanh, sin and the like run
+    /// `FloatingElement.map`, which float64 computes four lanes at a time.
+    func map(_ source: UnsafePointer<Input>, _ destination: UnsafeMutablePointer<Output>, count: Int)
+}
+
+extension UnaryKernel {
+    @inlinable @inline(__always)
+    public func map(_ source: UnsafePointer<Input>, _ destination: UnsafeMutablePointer<Output>, count: Int) {
+        for k in 0..<count { destination[k] = self(source[k]) }
+    }
 }
 
 /// A function of two elements, as a type so that loops specialise on it and inline it.
@@ -83,18 +97,34 @@ public enum Kernel {
     public struct Exp<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExp(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.exp, source, destination, count: count)
+        }
     }
     public struct Log<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.log(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log, source, destination, count: count)
+        }
     }
     public struct Log1p<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.log(onePlus: x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog1p(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log1p, source, destination, count: count)
+        }
     }
     public struct Expm1<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.expMinusOne(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExpm1(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.expm1, source, destination, count: count)
+        }
     }
     public struct Sqrt<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
@@ -106,11 +136,19 @@ public enum Kernel {
     }
     public struct Sin<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.sin(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSin(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sin, source, destination, count: count)
+        }
     }
     public struct Cos<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.cos(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopCos(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.cos, source, destination, count: count)
+        }
     }
     public struct Tan<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
@@ -139,12 +177,20 @@ public enum Kernel {
     public struct Tanh<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopTanh(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.tanh, source, destination, count: count)
+        }
     }
     public struct Sigmoid<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T {
             // e^−x overflows to ∞ for very negative x, giving exactly 0; no branch needed.
             1 / (1 + T.loopExp(-x))
+        }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sigmoid, source, destination, count: count)
         }
     }
     public struct Relu<T: FloatingElement>: UnaryKernel {
@@ -157,7 +203,13 @@ public enum Kernel {
     }
     public struct Softplus<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T {
+            Swift.max(x, 0) + T.loopLog1p(T.loopExp(-Swift.abs(x)))
+        }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.softplus, source, destination, count: count)
+        }
     }
     public struct Erf<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}

@@ -263,7 +263,7 @@ private struct UnaryBlock<T: FloatingElement>: FloatingUnaryKernelUse {
     let destination: UnsafeMutablePointer<T>, count: Int
     func apply<K: UnaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
         switch stride {
-        case 1: for k in 0..<count { destination[k] = kernel(source[k]) }
+        case 1: kernel.map(source, destination, count: count)
         case 0:
             let v = kernel(source[0])
             for k in 0..<count { destination[k] = v }
