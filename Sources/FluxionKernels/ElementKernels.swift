@@ -20,6 +20,7 @@ public protocol UnaryKernel {
 }
 
 extension UnaryKernel {
+    /// The loop of `callAsFunction` over the contiguous elements.
     @inlinable @inline(__always)
     public func map(_ source: UnsafePointer<Input>, _ destination: UnsafeMutablePointer<Output>, count: Int) {
         for k in 0..<count { destination[k] = self(source[k]) }
