@@ -204,9 +204,7 @@ public enum Kernel {
     }
     public struct Softplus<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T {
-            Swift.max(x, 0) + T.loopLog1p(T.loopExp(-Swift.abs(x)))
-        }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSoftplus(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
         @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
             T.map(.softplus, source, destination, count: count)

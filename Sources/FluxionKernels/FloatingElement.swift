@@ -1,9 +1,9 @@
 // The floating element types and the elementary functions their loops use. exp, tanh and
 // sigmoid of float32 use branch-free polynomial forms (within 2 ulp) so that loops of them
 // vectorise, and the C library through swift-numerics for the rest. float64's exp, log, log1p,
-// expm1, tanh, sin and cos (and so sigmoid and softplus) are branch-free forms computed on SIMD
-// lanes (Float64Functions.swift, each within 1.5 ulp), the rest the C library's; `pow` is C's
-// for both (finite for a negative base with an integral exponent).
+// expm1, tanh, sin and cos are branch-free forms computed on SIMD lanes (Float64Functions.swift,
+// each within 1.5 ulp), sigmoid and softplus are built from them, and the rest are the C
+// library's; `pow` is C's for both (finite for a negative base with an integral exponent).
 
 import RealModule
 #if canImport(Glibc)
@@ -28,9 +28,11 @@ public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
     static func loopSin(_ x: Self) -> Self
     /// cos x, in a form loops can vectorise where one exists.
     static func loopCos(_ x: Self) -> Self
+    /// softplus, max(x, 0) + log1p(e^−|x|), in a form loops can vectorise where one exists.
+    static func loopSoftplus(_ x: Self) -> Self
     /// `function` over `count` contiguous elements from `source` to `destination` (which may be
     /// `source` itself), giving exactly what the one-element form gives for each element
-    /// (`loopExp`, …, and for sigmoid and softplus their kernels' formulas), as fast as the
+    /// (`loopExp`, …, `loopSoftplus`, and for sigmoid its kernel's formula), as fast as the
     /// type allows.
     static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Self>, _ destination: UnsafeMutablePointer<Self>,
                     count: Int)
@@ -98,6 +100,9 @@ extension Float: FloatingElement {
     @inlinable public static func loopSin(_ x: Float) -> Float { Float.sin(x) }
     /// cos x: swift-numerics' (the C library's `cosf`).
     @inlinable public static func loopCos(_ x: Float) -> Float { Float.cos(x) }
+    /// max(x, 0) + log1p(e^−|x|) with swift-numerics' (the C library's) exp and log1p, so that
+    /// e^−|x| keeps its subnormals.
+    @inlinable public static func loopSoftplus(_ x: Float) -> Float { Swift.max(x, 0) + Float.log(onePlus: Float.exp(-Swift.abs(x))) }
 
     /// `function` over contiguous elements: the loop of the one-element form (which vectorises
     /// for exp, tanh and sigmoid).
@@ -115,9 +120,7 @@ extension Float: FloatingElement {
         case .sigmoid:
             let f = Kernel.Sigmoid<Float>()
             for k in 0..<count { destination[k] = f(source[k]) }
-        case .softplus:
-            let f = Kernel.Softplus<Float>()
-            for k in 0..<count { destination[k] = f(source[k]) }
+        case .softplus: for k in 0..<count { destination[k] = loopSoftplus(source[k]) }
         }
     }
 }

@@ -208,6 +208,8 @@ private let specialArguments: [Double] = [
         #expect(Double.loopCos(-0.0) == 1 && Double.loopCos(.infinity).isNaN && Double.loopCos(.nan).isNaN)
         #expect(Kernel.Sigmoid<Double>()(-1000) == 0 && Kernel.Sigmoid<Double>()(1000) == 1)
         #expect(Kernel.Softplus<Double>()(-1000) == 0 && Kernel.Softplus<Double>()(1000) == 1000)
+        #expect(Double.loopSoftplus(-.infinity) == 0 && Double.loopSoftplus(.infinity) == .infinity && Double.loopSoftplus(.nan).isNaN)
+        #expect(Double.loopSoftplus(-0.0) == Foundation.log(2.0) && Double.loopSoftplus(-740) == Foundation.exp(-740.0))
     }
 
     /// The array functions, on a contiguous array (the four-lane runs) and a transposed one (the
