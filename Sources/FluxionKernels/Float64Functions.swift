@@ -41,11 +41,6 @@ extension Float64Lanes {
     /// The lanes' magnitudes.
     @inlinable @inline(__always) var magnitude: Self { Self(bits: bits & 0x7FFF_FFFF_FFFF_FFFF) }
 
-    /// `magnitude` with the signs of `sign`.
-    @inlinable @inline(__always) static func copySign(_ magnitude: Self, _ sign: Self) -> Self {
-        Self(bits: (magnitude.bits & 0x7FFF_FFFF_FFFF_FFFF) | (sign.bits & Int64.min))
-    }
-
     /// The lanes clamped to [low, high]; NaN stays NaN (comparisons with it are false).
     @inlinable @inline(__always) func clampedKeepingNaN(_ low: Double, _ high: Double) -> Self {
         let above = Self.select(self .< low, Self(repeating: low), self)
@@ -162,10 +157,12 @@ extension Float64Lanes {
         let q = 1 + z * (0.4642857142857143 + z * (0.02454212454212454 + z * 0.0002553002553002553))
         // Above 20, tanh rounds to 1 and 2/(e⁴⁰ + 1) still gives it; with 2|x| at most 40, 2ⁿ
         // is one normal power of two (NaN takes the other side of every select).
-        let (n, r) = reducedByLn2(select(a .> 20, Self(repeating: 40), 2 * a))
+        let u = 2 * a
+        let (n, r) = reducedByLn2(select(u .> 40, Self(repeating: 40), u))
         let e = (1 + expm1Reduced(r)) * powerOfTwo(n)
         let ratio = select(large, Self(repeating: 2), a * z * p) / select(large, e + 1, q)
-        return copySign(select(large, 1 - ratio, a + ratio), x)
+        // The magnitude's sign bit is clear (NaN's too: a is |x|), so the sign of x is or-ed on.
+        return Self(bits: select(large, 1 - ratio, a + ratio).bits | (x.bits & Int64.min))
     }
 
     /// The largest |x| that `sinCos` reduces accurately: n = round(x·2/π) stays below 2²⁰, so
