@@ -2,7 +2,7 @@
 // and inline it. Stability choices: sigmoid is 1/(1 + e^−x), whose e^−x overflows harmlessly to
 // ∞ (giving 0); softplus is max(x, 0) + log1p(e^−|x|); relu, maximum and minimum propagate NaN
 // as PyTorch does; round is half-to-even; sign(NaN) is 0, as PyTorch's. exp, log, log1p, expm1,
-// sin, cos, tanh, sigmoid and softplus run contiguous elements through `FloatingElement.map`,
+// sin, cos, tanh, sigmoid and softplus run rows of elements through `FloatingElement.map`,
 // which gives each element what the one-element form gives.
 
 import RealModule
@@ -12,18 +12,31 @@ public protocol UnaryKernel {
     associatedtype Input: Element
     associatedtype Output: Element
     func callAsFunction(_ x: Input) -> Output
-    /// The function over `count` contiguous elements from `source` to `destination` (which may
-    /// be `source` itself), each element's value exactly `callAsFunction`'s. By default the
-    /// loop of `callAsFunction`; the kernels of exp, log, tanh, sin and the like run
-    /// `FloatingElement.map`, which float64 computes four lanes at a time.
-    func map(_ source: UnsafePointer<Input>, _ destination: UnsafeMutablePointer<Output>, count: Int)
+    /// The function over `count` elements `stride` apart from `source` (a stride of 1 may have
+    /// `destination` be `source` itself) into `count` contiguous ones at `destination`, each
+    /// element's value exactly `callAsFunction`'s. By default the loop of `callAsFunction`;
+    /// the kernels of exp, log, tanh, sin and the like run `FloatingElement.map`, which float64
+    /// computes four lanes at a time.
+    func map(_ source: UnsafePointer<Input>, stride: Int, _ destination: UnsafeMutablePointer<Output>, count: Int)
 }
 
 extension UnaryKernel {
-    /// The loop of `callAsFunction` over the contiguous elements.
+    /// `elementLoop`.
     @inlinable @inline(__always)
-    public func map(_ source: UnsafePointer<Input>, _ destination: UnsafeMutablePointer<Output>, count: Int) {
-        for k in 0..<count { destination[k] = self(source[k]) }
+    public func map(_ source: UnsafePointer<Input>, stride: Int, _ destination: UnsafeMutablePointer<Output>, count: Int) {
+        elementLoop(source, stride, destination, count)
+    }
+
+    /// The loop of `callAsFunction` over `count` elements `stride` apart from `source` into
+    /// contiguous ones at `destination` (its own loop for a stride of 1, which the compiler
+    /// vectorises where the function allows).
+    @inlinable @inline(__always)
+    public func elementLoop(_ source: UnsafePointer<Input>, _ stride: Int, _ destination: UnsafeMutablePointer<Output>, _ count: Int) {
+        if stride == 1 {
+            for k in 0..<count { destination[k] = self(source[k]) }
+        } else {
+            for k in 0..<count { destination[k] = self(source[k &* stride]) }
+        }
     }
 }
 
@@ -99,32 +112,32 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExp(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.exp, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.exp, source, stride: stride, destination, count: count)
         }
     }
     public struct Log<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.log, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log, source, stride: stride, destination, count: count)
         }
     }
     public struct Log1p<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog1p(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.log1p, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log1p, source, stride: stride, destination, count: count)
         }
     }
     public struct Expm1<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExpm1(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.expm1, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.expm1, source, stride: stride, destination, count: count)
         }
     }
     public struct Sqrt<T: FloatingElement>: UnaryKernel {
@@ -139,16 +152,16 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSin(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.sin, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sin, source, stride: stride, destination, count: count)
         }
     }
     public struct Cos<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopCos(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.cos, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.cos, source, stride: stride, destination, count: count)
         }
     }
     public struct Tan<T: FloatingElement>: UnaryKernel {
@@ -179,8 +192,8 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopTanh(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.tanh, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.tanh, source, stride: stride, destination, count: count)
         }
     }
     public struct Sigmoid<T: FloatingElement>: UnaryKernel {
@@ -190,8 +203,8 @@ public enum Kernel {
             1 / (1 + T.loopExp(-x))
         }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.sigmoid, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sigmoid, source, stride: stride, destination, count: count)
         }
     }
     public struct Relu<T: FloatingElement>: UnaryKernel {
@@ -206,8 +219,8 @@ public enum Kernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSoftplus(x) }
         /// `FloatingElement.map` of the function: float64 four lanes at a time.
-        @inlinable public func map(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, count: Int) {
-            T.map(.softplus, source, destination, count: count)
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.softplus, source, stride: stride, destination, count: count)
         }
     }
     public struct Erf<T: FloatingElement>: UnaryKernel {

@@ -30,12 +30,12 @@ public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
     static func loopCos(_ x: Self) -> Self
     /// softplus, max(x, 0) + log1p(e^−|x|), in a form loops can vectorise where one exists.
     static func loopSoftplus(_ x: Self) -> Self
-    /// `function` over `count` contiguous elements from `source` to `destination` (which may be
-    /// `source` itself), giving exactly what the one-element form gives for each element
-    /// (`loopExp`, …, `loopSoftplus`, and for sigmoid its kernel's formula), as fast as the
-    /// type allows.
-    static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Self>, _ destination: UnsafeMutablePointer<Self>,
-                    count: Int)
+    /// `function` over `count` elements `stride` apart from `source` into `count` contiguous
+    /// ones at `destination` (which may be `source` itself when the stride is 1), giving
+    /// exactly what the one-element form gives for each element (`loopExp`, …, `loopSoftplus`,
+    /// and for sigmoid its kernel's formula), as fast as the type allows.
+    static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Self>, stride: Int,
+                    _ destination: UnsafeMutablePointer<Self>, count: Int)
     /// The eight elements at `p` (unaligned), widened to float64.
     static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double>
 }
@@ -104,23 +104,21 @@ extension Float: FloatingElement {
     /// e^−|x| keeps its subnormals.
     @inlinable public static func loopSoftplus(_ x: Float) -> Float { Swift.max(x, 0) + Float.log(onePlus: Float.exp(-Swift.abs(x))) }
 
-    /// `function` over contiguous elements: the loop of the one-element form (which vectorises
-    /// for exp, tanh and sigmoid).
+    /// `function` over the elements: the loop of the one-element form (which vectorises for
+    /// exp, tanh and sigmoid at a stride of 1).
     @inlinable @inline(__always)
-    public static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
-                           count: Int) {
+    public static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Float>, stride: Int,
+                           _ destination: UnsafeMutablePointer<Float>, count: Int) {
         switch function {
-        case .exp: for k in 0..<count { destination[k] = loopExp(source[k]) }
-        case .log: for k in 0..<count { destination[k] = loopLog(source[k]) }
-        case .log1p: for k in 0..<count { destination[k] = loopLog1p(source[k]) }
-        case .expm1: for k in 0..<count { destination[k] = loopExpm1(source[k]) }
-        case .tanh: for k in 0..<count { destination[k] = loopTanh(source[k]) }
-        case .sin: for k in 0..<count { destination[k] = loopSin(source[k]) }
-        case .cos: for k in 0..<count { destination[k] = loopCos(source[k]) }
-        case .sigmoid:
-            let f = Kernel.Sigmoid<Float>()
-            for k in 0..<count { destination[k] = f(source[k]) }
-        case .softplus: for k in 0..<count { destination[k] = loopSoftplus(source[k]) }
+        case .exp: Kernel.Exp<Float>().elementLoop(source, stride, destination, count)
+        case .log: Kernel.Log<Float>().elementLoop(source, stride, destination, count)
+        case .log1p: Kernel.Log1p<Float>().elementLoop(source, stride, destination, count)
+        case .expm1: Kernel.Expm1<Float>().elementLoop(source, stride, destination, count)
+        case .tanh: Kernel.Tanh<Float>().elementLoop(source, stride, destination, count)
+        case .sin: Kernel.Sin<Float>().elementLoop(source, stride, destination, count)
+        case .cos: Kernel.Cos<Float>().elementLoop(source, stride, destination, count)
+        case .sigmoid: Kernel.Sigmoid<Float>().elementLoop(source, stride, destination, count)
+        case .softplus: Kernel.Softplus<Float>().elementLoop(source, stride, destination, count)
         }
     }
 }

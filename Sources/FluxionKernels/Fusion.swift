@@ -263,11 +263,10 @@ private struct UnaryBlock<T: FloatingElement>: FloatingUnaryKernelUse {
     let destination: UnsafeMutablePointer<T>, count: Int
     func apply<K: UnaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
         switch stride {
-        case 1: kernel.map(source, destination, count: count)
         case 0:
             let v = kernel(source[0])
             for k in 0..<count { destination[k] = v }
-        default: for k in 0..<count { destination[k] = kernel(source[k &* stride]) }
+        default: kernel.map(source, stride: stride, destination, count: count)
         }
     }
 }

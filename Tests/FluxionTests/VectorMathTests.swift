@@ -158,12 +158,19 @@ private let specialArguments: [Double] = [
         #expect(xs.count >= 100_000)
         var lanes = [Double](repeating: 0, count: xs.count)
         xs.withUnsafeBufferPointer { x in
-            lanes.withUnsafeMutableBufferPointer { y in Double.map(f.function, x.baseAddress!, y.baseAddress!, count: xs.count) }
+            lanes.withUnsafeMutableBufferPointer { y in Double.map(f.function, x.baseAddress!, stride: 1, y.baseAddress!, count: xs.count) }
+        }
+        // The same arguments three apart, gathered into lanes.
+        var spread = [Double](repeating: .nan, count: 3 * xs.count), gathered = [Double](repeating: 0, count: xs.count)
+        for (k, x) in xs.enumerated() { spread[3 * k] = x }
+        spread.withUnsafeBufferPointer { x in
+            gathered.withUnsafeMutableBufferPointer { y in Double.map(f.function, x.baseAddress!, stride: 3, y.baseAddress!, count: xs.count) }
         }
         var worst = 0, worstAt = 0.0, worstLong = 0.0, worstLongAt = 0.0, differences = 0
         for (k, x) in xs.enumerated() {
             let y = lanes[k]
             if y.bitPattern != f.element(x).bitPattern && !(y.isNaN && f.element(x).isNaN) { differences += 1 }
+            if y.bitPattern != gathered[k].bitPattern && !(y.isNaN && gathered[k].isNaN) { differences += 1 }
             let d = ulps(y, f.libm(x))
             if d > worst { (worst, worstAt) = (d, x) }
             #if arch(x86_64)
@@ -173,7 +180,7 @@ private let specialArguments: [Double] = [
             }
             #endif
         }
-        #expect(differences == 0, "\(f.name): the four-lane runs differ from the one-element form")
+        #expect(differences == 0, "\(f.name): the four-lane runs, contiguous or gathered, differ from the one-element form")
         #expect(worst <= f.boundFromLibm, "\(f.name): \(worst) ulp from the C library at \(worstAt)")
         #expect(worstLong <= f.bound, "\(f.name): \(worstLong) ulp from the correctly rounded result at \(worstLongAt)")
     }
