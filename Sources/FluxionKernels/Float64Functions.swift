@@ -134,7 +134,7 @@ extension Float64Lanes {
     @inlinable @inline(__always) static func log(_ x: Self) -> Self {
         let tiny = x .< 0x1p-1022
         let result = logCore(select(tiny, x * 0x1p54, x), kBias: select(tiny, Self(repeating: 1077), Self(repeating: 1023)),
-                             correction: Self())
+                             correction: Self(repeating: -0.0))  // −0: adding it folds away
         let special = select(x .== 0, Self(repeating: -.infinity), select(x .< 0, Self(repeating: .nan), x))
         return select((x .> 0) .& (x .< .infinity), result, special)
     }
