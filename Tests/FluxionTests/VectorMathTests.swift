@@ -58,8 +58,8 @@ private struct SeededArguments {
     }
 }
 
-/// A float64 function under test: the one-element form, its lane function for `Double.map`,
-/// the C library's, the long-double reference, and the bounds the doc comments state.
+/// A float64 function under test: the one-element form, its name for `Double.map`, the C
+/// library's, and the bounds the doc comments state.
 private struct VectorFunction: Sendable, CustomTestStringConvertible {
     let name: String
     let element: @Sendable (Double) -> Double
@@ -67,8 +67,7 @@ private struct VectorFunction: Sendable, CustomTestStringConvertible {
     let libm: @Sendable (Double) -> Double
     /// ulps from the C library's result.
     let boundFromLibm: Int
-    /// ulps from the correctly rounded result (long-double reference), where there is one.
-    let long: (@Sendable (Float80) -> Float80)?
+    /// ulps from the correctly rounded result (`longDouble`'s reference).
     let bound: Double
     let arguments: @Sendable () -> [Double]
     var testDescription: String { name }
@@ -78,52 +77,46 @@ private struct VectorFunction: Sendable, CustomTestStringConvertible {
 private let ln2Multiples = (-1076...1025).map { (Double($0) + 0.5) * M_LN2 }
 
 private let vectorFunctions: [VectorFunction] = [
-    VectorFunction(name: "exp", element: Double.loopExp, function: .exp, libm: { Foundation.exp($0) }, boundFromLibm: 1,
-                   long: { expl($0) }, bound: 1) {
+    VectorFunction(name: "exp", element: Double.loopExp, function: .exp, libm: { Foundation.exp($0) }, boundFromLibm: 1, bound: 1) {
         var g = SeededArguments(seed: 1)
         return g.uniform(-745.2, 709.8, 60_000) + g.logUniform(0x1p-1074, 746, 60_000, signed: true)
             + g.uniform(-745.2, -707, 30_000) + g.uniform(-1, 1, 20_000) + g.near(ln2Multiples, 20_000)
             + g.near([709.782712893384, -745.1332191019411, -708.3964185322641], 2000)
     },
-    VectorFunction(name: "log", element: Double.loopLog, function: .log, libm: { Foundation.log($0) }, boundFromLibm: 1,
-                   long: { logl($0) }, bound: 1) {
+    VectorFunction(name: "log", element: Double.loopLog, function: .log, libm: { Foundation.log($0) }, boundFromLibm: 1, bound: 1) {
         var g = SeededArguments(seed: 2)
         return g.logUniform(0x1p-1074, .greatestFiniteMagnitude, 80_000, signed: false) + g.uniform(0.5, 2, 40_000)
             + g.logUniform(0x1p-1074, 0x1p-1022, 20_000, signed: false) + g.near([1, 0.5.squareRoot(), 2.squareRoot()], 20_000)
     },
-    VectorFunction(name: "log1p", element: Double.loopLog1p, function: .log1p, libm: { Foundation.log1p($0) }, boundFromLibm: 1,
-                   long: { log1pl($0) }, bound: 1) {
+    VectorFunction(name: "log1p", element: Double.loopLog1p, function: .log1p, libm: { Foundation.log1p($0) }, boundFromLibm: 1, bound: 1) {
         var g = SeededArguments(seed: 3)
         return g.logUniform(0x1p-1074, .greatestFiniteMagnitude, 60_000, signed: false)
             + g.logUniform(0x1p-1074, 1, 40_000, signed: true) + g.uniform(-1, 3, 40_000)
             + g.near([-1, 1, 0.5.squareRoot() - 1, 2.squareRoot() - 1, 0x1p53], 20_000)
     },
-    VectorFunction(name: "expm1", element: Double.loopExpm1, function: .expm1, libm: { Foundation.expm1($0) }, boundFromLibm: 1,
-                   long: { expm1l($0) }, bound: 1.5) {
+    VectorFunction(name: "expm1", element: Double.loopExpm1, function: .expm1, libm: { Foundation.expm1($0) }, boundFromLibm: 1, bound: 1.5) {
         var g = SeededArguments(seed: 4)
         return g.logUniform(0x1p-1074, 709.8, 60_000, signed: true) + g.uniform(-3, 3, 40_000) + g.uniform(-45, 45, 20_000)
             + g.near([0.5, -0.5, 709.782712893384, -37.42994775023705, -40], 20_000) + g.near(Array(ln2Multiples[1000...1200]), 20_000)
     },
-    VectorFunction(name: "tanh", element: Double.loopTanh, function: .tanh, libm: { Foundation.tanh($0) }, boundFromLibm: 2,
-                   long: { tanhl($0) }, bound: 1.5) {
+    VectorFunction(name: "tanh", element: Double.loopTanh, function: .tanh, libm: { Foundation.tanh($0) }, boundFromLibm: 2, bound: 1.5) {
         var g = SeededArguments(seed: 5)
         return g.logUniform(0x1p-1074, 40, 60_000, signed: true) + g.uniform(-4, 4, 40_000) + g.uniform(-25, 25, 20_000)
             + g.near([0.55, -0.55, 19.06154746539849, -19.06154746539849], 20_000)
             + g.logUniform(40, .greatestFiniteMagnitude, 2000, signed: true)
     },
-    VectorFunction(name: "sin", element: Double.loopSin, function: .sin, libm: { Foundation.sin($0) }, boundFromLibm: 1,
-                   long: { sinl($0) }, bound: 1, arguments: sinCosArguments),
-    VectorFunction(name: "cos", element: Double.loopCos, function: .cos, libm: { Foundation.cos($0) }, boundFromLibm: 1,
-                   long: { cosl($0) }, bound: 1, arguments: sinCosArguments),
+    VectorFunction(name: "sin", element: Double.loopSin, function: .sin, libm: { Foundation.sin($0) }, boundFromLibm: 1, bound: 1,
+                   arguments: sinCosArguments),
+    VectorFunction(name: "cos", element: Double.loopCos, function: .cos, libm: { Foundation.cos($0) }, boundFromLibm: 1, bound: 1,
+                   arguments: sinCosArguments),
     VectorFunction(name: "sigmoid", element: { Kernel.Sigmoid<Double>()($0) }, function: .sigmoid,
-                   libm: { 1 / (1 + Foundation.exp(-$0)) }, boundFromLibm: 2, long: { 1 / (1 + expl(-$0)) }, bound: 2) {
+                   libm: { 1 / (1 + Foundation.exp(-$0)) }, boundFromLibm: 2, bound: 2) {
         // Below −709.78 the kernel's formula gives 0 for the subnormal e^x (e^−x overflows).
         var g = SeededArguments(seed: 7)
         return g.logUniform(0x1p-1074, 709.78, 100_000, signed: true) + g.uniform(-40, 40, 20_000)
     },
     VectorFunction(name: "softplus", element: { Kernel.Softplus<Double>()($0) }, function: .softplus,
-                   libm: { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }, boundFromLibm: 2,
-                   long: { Swift.max($0, 0) + log1pl(expl(-Swift.abs($0))) }, bound: 2) {
+                   libm: { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }, boundFromLibm: 2, bound: 2) {
         var g = SeededArguments(seed: 8)
         return g.logUniform(0x1p-1074, 800, 100_000, signed: true) + g.uniform(-40, 40, 20_000)
     },
@@ -174,10 +167,8 @@ private let specialArguments: [Double] = [
             let d = ulps(y, f.libm(x))
             if d > worst { (worst, worstAt) = (d, x) }
             #if arch(x86_64)
-            if let long = f.long {
-                let e = longDoubleUlps(y, long(Float80(x)))
-                if e > worstLong { (worstLong, worstLongAt) = (e, x) }
-            }
+            let e = longDoubleUlps(y, longDouble(f.function, Float80(x)))
+            if e > worstLong { (worstLong, worstLongAt) = (e, x) }
             #endif
         }
         #expect(differences == 0, "\(f.name): the four-lane runs, contiguous or gathered, differ from the one-element form")
@@ -247,6 +238,22 @@ private let specialArguments: [Double] = [
 }
 
 #if arch(x86_64)
+/// The function in long double (64-bit significands), to measure float64 errors from the
+/// correctly rounded result.
+private func longDouble(_ function: ElementaryFunction, _ x: Float80) -> Float80 {
+    switch function {
+    case .exp: expl(x)
+    case .log: logl(x)
+    case .log1p: log1pl(x)
+    case .expm1: expm1l(x)
+    case .tanh: tanhl(x)
+    case .sin: sinl(x)
+    case .cos: cosl(x)
+    case .sigmoid: 1 / (1 + expl(-x))
+    case .softplus: Swift.max(x, 0) + log1pl(expl(-Swift.abs(x)))
+    }
+}
+
 /// ulps of `y` from the long-double `reference`, in units of the float64 ulp at the reference
 /// (the subnormal ulp below the normal range); 0 where both overflow, ∞ where only one does.
 private func longDoubleUlps(_ y: Double, _ reference: Float80) -> Double {
