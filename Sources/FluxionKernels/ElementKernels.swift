@@ -1,7 +1,9 @@
 // One small type per element function, so that the loops in Elementwise.swift specialise on it
 // and inline it. Stability choices: sigmoid is 1/(1 + e^−x), whose e^−x overflows harmlessly to
 // ∞ (giving 0); softplus is max(x, 0) + log1p(e^−|x|); relu, maximum and minimum propagate NaN
-// as PyTorch does; round is half-to-even; sign(NaN) is 0, as PyTorch's.
+// as PyTorch does; round is half-to-even; sign(NaN) is 0, as PyTorch's. exp, log, log1p, expm1,
+// sin, cos, tanh, sigmoid and softplus run rows of elements through `FloatingElement.map`,
+// which gives each element what the one-element form gives.
 
 import RealModule
 
@@ -10,6 +12,32 @@ public protocol UnaryKernel {
     associatedtype Input: Element
     associatedtype Output: Element
     func callAsFunction(_ x: Input) -> Output
+    /// The function over `count` elements `stride` apart from `source` (a stride of 1 may have
+    /// `destination` be `source` itself) into `count` contiguous ones at `destination`, each
+    /// element's value exactly `callAsFunction`'s. By default the loop of `callAsFunction`;
+    /// the kernels of exp, log, tanh, sin and the like run `FloatingElement.map`, which float64
+    /// computes four lanes at a time.
+    func map(_ source: UnsafePointer<Input>, stride: Int, _ destination: UnsafeMutablePointer<Output>, count: Int)
+}
+
+extension UnaryKernel {
+    /// `elementLoop`.
+    @inlinable @inline(__always)
+    public func map(_ source: UnsafePointer<Input>, stride: Int, _ destination: UnsafeMutablePointer<Output>, count: Int) {
+        elementLoop(source, stride, destination, count)
+    }
+
+    /// The loop of `callAsFunction` over `count` elements `stride` apart from `source` into
+    /// contiguous ones at `destination` (its own loop for a stride of 1, which the compiler
+    /// vectorises where the function allows).
+    @inlinable @inline(__always)
+    public func elementLoop(_ source: UnsafePointer<Input>, _ stride: Int, _ destination: UnsafeMutablePointer<Output>, _ count: Int) {
+        if stride == 1 {
+            for k in 0..<count { destination[k] = self(source[k]) }
+        } else {
+            for k in 0..<count { destination[k] = self(source[k &* stride]) }
+        }
+    }
 }
 
 /// A function of two elements, as a type so that loops specialise on it and inline it.
@@ -83,18 +111,34 @@ public enum Kernel {
     public struct Exp<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExp(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.exp, source, stride: stride, destination, count: count)
+        }
     }
     public struct Log<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.log(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log, source, stride: stride, destination, count: count)
+        }
     }
     public struct Log1p<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.log(onePlus: x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopLog1p(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.log1p, source, stride: stride, destination, count: count)
+        }
     }
     public struct Expm1<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.expMinusOne(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopExpm1(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.expm1, source, stride: stride, destination, count: count)
+        }
     }
     public struct Sqrt<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
@@ -106,11 +150,19 @@ public enum Kernel {
     }
     public struct Sin<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.sin(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSin(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sin, source, stride: stride, destination, count: count)
+        }
     }
     public struct Cos<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { T.cos(x) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopCos(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.cos, source, stride: stride, destination, count: count)
+        }
     }
     public struct Tan<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
@@ -139,12 +191,20 @@ public enum Kernel {
     public struct Tanh<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopTanh(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.tanh, source, stride: stride, destination, count: count)
+        }
     }
     public struct Sigmoid<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T {
             // e^−x overflows to ∞ for very negative x, giving exactly 0; no branch needed.
             1 / (1 + T.loopExp(-x))
+        }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.sigmoid, source, stride: stride, destination, count: count)
         }
     }
     public struct Relu<T: FloatingElement>: UnaryKernel {
@@ -157,7 +217,11 @@ public enum Kernel {
     }
     public struct Softplus<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}
-        @inlinable public func callAsFunction(_ x: T) -> T { Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }
+        @inlinable @inline(__always) public func callAsFunction(_ x: T) -> T { T.loopSoftplus(x) }
+        /// `FloatingElement.map` of the function: float64 four lanes at a time.
+        @inlinable public func map(_ source: UnsafePointer<T>, stride: Int, _ destination: UnsafeMutablePointer<T>, count: Int) {
+            T.map(.softplus, source, stride: stride, destination, count: count)
+        }
     }
     public struct Erf<T: FloatingElement>: UnaryKernel {
         @inlinable public init() {}

@@ -116,7 +116,7 @@ public enum Elementwise {
         let p = x.pointer(K.Input.self)
         if x.isContiguous {
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
-                for i in start..<end { o[i] = kernel(p[i]) }
+                kernel.map(p + start, stride: 1, o + start, count: end - start)
             }
             // A contiguous input's strides are valid for the output: no new stride array.
             return StridedArray(storage: out, shape: x.shape, strides: x.strides)
@@ -127,7 +127,7 @@ public enum Elementwise {
                 let v = kernel(src[0])
                 for k in 0..<m { dst[k] = v }
             } else {
-                for k in 0..<m { dst[k] = kernel(src[k &* sa]) }
+                kernel.map(src, stride: sa, dst, count: m)
             }
         }
         return StridedArray(contiguous: out, shape: x.shape)

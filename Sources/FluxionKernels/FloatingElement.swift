@@ -1,7 +1,9 @@
 // The floating element types and the elementary functions their loops use. exp, tanh and
 // sigmoid of float32 use branch-free polynomial forms (within 2 ulp) so that loops of them
-// vectorise; float64 uses the C library through swift-numerics, except `pow`, which is C's
-// (finite for a negative base with an integral exponent).
+// vectorise, and the C library through swift-numerics for the rest. float64's exp, log, log1p,
+// expm1, tanh, sin and cos are branch-free forms computed on SIMD lanes (Float64Functions.swift,
+// each within 1.5 ulp), sigmoid and softplus are built from them, and the rest are the C
+// library's; `pow` is C's for both (finite for a negative base with an integral exponent).
 
 import RealModule
 #if canImport(Glibc)
@@ -16,6 +18,24 @@ public protocol FloatingElement: Element, Real, BinaryFloatingPoint {
     static func loopExp(_ x: Self) -> Self
     /// tanh x, in a form loops can vectorise where one exists.
     static func loopTanh(_ x: Self) -> Self
+    /// log x, in a form loops can vectorise where one exists.
+    static func loopLog(_ x: Self) -> Self
+    /// log(1 + x), in a form loops can vectorise where one exists.
+    static func loopLog1p(_ x: Self) -> Self
+    /// eˣ − 1, in a form loops can vectorise where one exists.
+    static func loopExpm1(_ x: Self) -> Self
+    /// sin x, in a form loops can vectorise where one exists.
+    static func loopSin(_ x: Self) -> Self
+    /// cos x, in a form loops can vectorise where one exists.
+    static func loopCos(_ x: Self) -> Self
+    /// softplus, max(x, 0) + log1p(e^−|x|), in a form loops can vectorise where one exists.
+    static func loopSoftplus(_ x: Self) -> Self
+    /// `function` over `count` elements `stride` apart from `source` into `count` contiguous
+    /// ones at `destination` (which may be `source` itself when the stride is 1), giving
+    /// exactly what the one-element form gives for each element (`loopExp`, …, `loopSoftplus`,
+    /// and for sigmoid its kernel's formula), as fast as the type allows.
+    static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Self>, stride: Int,
+                    _ destination: UnsafeMutablePointer<Self>, count: Int)
     /// The eight elements at `p` (unaligned), widened to float64.
     static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double>
 }
@@ -69,6 +89,38 @@ extension Float: FloatingElement {
         // copysign keeps tanh(−0) = −0 (the polynomial would add +0 to it).
         return Float(signOf: x, magnitudeOf: z > 0.625 ? large : small)
     }
+
+    /// log x: swift-numerics' (the C library's `logf`).
+    @inlinable public static func loopLog(_ x: Float) -> Float { Float.log(x) }
+    /// log(1 + x): swift-numerics' (the C library's `log1pf`).
+    @inlinable public static func loopLog1p(_ x: Float) -> Float { Float.log(onePlus: x) }
+    /// eˣ − 1: swift-numerics' (the C library's `expm1f`).
+    @inlinable public static func loopExpm1(_ x: Float) -> Float { Float.expMinusOne(x) }
+    /// sin x: swift-numerics' (the C library's `sinf`).
+    @inlinable public static func loopSin(_ x: Float) -> Float { Float.sin(x) }
+    /// cos x: swift-numerics' (the C library's `cosf`).
+    @inlinable public static func loopCos(_ x: Float) -> Float { Float.cos(x) }
+    /// max(x, 0) + log1p(e^−|x|) with swift-numerics' (the C library's) exp and log1p, so that
+    /// e^−|x| keeps its subnormals.
+    @inlinable public static func loopSoftplus(_ x: Float) -> Float { Swift.max(x, 0) + Float.log(onePlus: Float.exp(-Swift.abs(x))) }
+
+    /// `function` over the elements: the loop of the one-element form (which vectorises for
+    /// exp, tanh and sigmoid at a stride of 1).
+    @inlinable @inline(__always)
+    public static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Float>, stride: Int,
+                           _ destination: UnsafeMutablePointer<Float>, count: Int) {
+        switch function {
+        case .exp: Kernel.Exp<Float>().elementLoop(source, stride, destination, count)
+        case .log: Kernel.Log<Float>().elementLoop(source, stride, destination, count)
+        case .log1p: Kernel.Log1p<Float>().elementLoop(source, stride, destination, count)
+        case .expm1: Kernel.Expm1<Float>().elementLoop(source, stride, destination, count)
+        case .tanh: Kernel.Tanh<Float>().elementLoop(source, stride, destination, count)
+        case .sin: Kernel.Sin<Float>().elementLoop(source, stride, destination, count)
+        case .cos: Kernel.Cos<Float>().elementLoop(source, stride, destination, count)
+        case .sigmoid: Kernel.Sigmoid<Float>().elementLoop(source, stride, destination, count)
+        case .softplus: Kernel.Softplus<Float>().elementLoop(source, stride, destination, count)
+        }
+    }
 }
 
 extension Double: FloatingElement {
@@ -76,6 +128,5 @@ extension Double: FloatingElement {
     // is NaN for every negative base.
     @inlinable public static func cPow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     @inlinable public static func widen(_ p: UnsafeRawPointer) -> SIMD8<Double> { p.loadUnaligned(as: SIMD8<Double>.self) }
-    @inlinable public static func loopExp(_ x: Double) -> Double { Double.exp(x) }
-    @inlinable public static func loopTanh(_ x: Double) -> Double { Double.tanh(x) }
+    // The elementary functions (loopExp, …, map) are in Float64Functions.swift.
 }

@@ -314,11 +314,10 @@ private struct UnaryBlock<T: FloatingElement>: FloatingUnaryKernelUse {
         for r in 0..<rows {
             let x = source.row(r, length: count), y = destination + r &* count
             switch source.stride {
-            case 1: for k in 0..<count { y[k] = kernel(x[k]) }
             case 0:
                 let v = kernel(x[0])
                 for k in 0..<count { y[k] = v }
-            default: for k in 0..<count { y[k] = kernel(x[k &* source.stride]) }
+            default: kernel.map(x, stride: source.stride, y, count: count)
             }
         }
     }

@@ -76,6 +76,25 @@ func bandwidthBenchmarks(counts: [Int]) -> [String] {
             let rate = streams * bytes / m.median / 1e9
             rows.append(String(format: "| %@ %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copyRate / rate))
         }
+        // float64's elementary functions against a memcpy of the same number of bytes.
+        let x64 = NDArray.uniform([n], low: 0.5, high: 1.5, key: RandomKey(seed: 3), dtype: .float64)
+        let bytes64 = Double(8 * n)
+        let src64 = UnsafeMutableRawPointer.allocate(byteCount: 8 * n, alignment: 64)
+        let dst64 = UnsafeMutableRawPointer.allocate(byteCount: 8 * n, alignment: 64)
+        src64.initializeMemory(as: UInt8.self, repeating: 1, count: 8 * n)
+        dst64.initializeMemory(as: UInt8.self, repeating: 0, count: 8 * n)
+        defer { src64.deallocate(); dst64.deallocate() }
+        let copy64 = measure("memcpy64\(label)", "libc") { memcpy(dst64, src64, 8 * n) }
+        let copyRate64 = 2 * bytes64 / copy64.median / 1e9
+        print(copy64.json)
+        rows.append(String(format: "| memcpy %@ ×8 B | %8.3f ms | %6.1f GB/s | baseline |", label, copy64.median * 1e3, copyRate64))
+        let cases64: [(String, () -> NDArray)] = [("exp", { exp(x64) }), ("tanh", { tanh(x64) })]
+        for (name, op) in cases64 {
+            let m = measure("\(name)\(label)", "fluxion-float64", checksum: { op().sum().item() }) { blackHole(op()) }
+            print(m.json)
+            let rate = 2 * bytes64 / m.median / 1e9
+            rows.append(String(format: "| %@ float64 %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copyRate64 / rate))
+        }
     }
     return rows
 }
