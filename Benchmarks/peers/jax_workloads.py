@@ -83,13 +83,17 @@ def w1(args):
 
 
 def mean_cross_entropy(params, x, labels):
-    logits = mlp(params, x, jax.nn.relu)
+    logits = mlp_out_in(params, x, jax.nn.relu)
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
 
 
 def w2(args):
+    """One SGD step of the 784-256-256-10 ReLU MLP at batch 128, jitted with the parameters
+    donated. Weights [out, in], as for W3: a few percent faster than [in, out] here (1.09
+    against 1.11 ms, steadily). Without donation, or with logsumexp, the same; a one-hot
+    label product 1.3x slower."""
     x, labels = device(common.mlp3_data(128))
-    initial = device(common.mlp3_params())
+    initial = out_in(common.mlp3_params())
 
     def step(params, x, labels):
         g = jax.grad(mean_cross_entropy)(params, x, labels)
@@ -100,7 +104,7 @@ def w2(args):
     t0 = time.perf_counter()
     executable = jax.jit(step, donate_argnums=0).lower(initial, x, labels).compile()
     seconds = time.perf_counter() - t0
-    params = device(common.mlp3_params())
+    params = out_in(common.mlp3_params())
 
     def train_step():
         nonlocal params
