@@ -133,10 +133,13 @@ def w3(args):
 
 
 def w4(args):
+    """The Hessian of f(x) = Σ tanh(Ax) + ½Σx² by jax.hessian (jacfwd of jacrev). Ax written
+    x @ A.T: a few percent faster than A @ x here (0.228 against 0.236 ms); jnp.dot, jnp.square,
+    a [1, d] row or a [d, 1] column no faster."""
     a, x = device(common.w4_data())
 
     def f(x):
-        return jnp.sum(jnp.tanh(a @ x)) + 0.5 * jnp.sum(x * x)
+        return jnp.sum(jnp.tanh(x @ a.T)) + 0.5 * jnp.sum(x * x)
 
     run("W4-hessian-f64", jax.hessian(f), (x,), lambda h: float(jnp.trace(h)), args.quick)
 
