@@ -43,11 +43,17 @@ def mlp(params, x, activation):
 
 
 def w1(args):
+    """x 0-d float32, 100 times x = sin(x)·1.01 + 0.1, then backward(). The constants are 0-d
+    tensors made once: written as Python floats, each multiply and add wraps its scalar in a new
+    tensor, and the step takes a third longer (1.88 against 1.40 ms), with the same bits.
+    autograd.grad, methods or in-place mul_/add_ instead were no faster."""
+    scale, shift = torch.tensor(1.01), torch.tensor(0.1)
+
     def step():
         x = torch.tensor(0.5, requires_grad=True)
         y = x
         for _ in range(100):
-            y = torch.sin(y) * 1.01 + 0.1
+            y = torch.sin(y) * scale + shift
         y.backward()
         return y.detach(), x.grad
 
