@@ -169,11 +169,23 @@ def w5(args):
 
 
 def w6(args):
-    params = linear_params(common.sine_params())
+    """One outer MAML gradient, the tasks batched by torch.func.vmap. Weights kept [in, out] as
+    stored and each layer x @ W + b: under vmap of grad that is faster than F.linear with them
+    transposed (2.45 against 2.8 ms). torch.mm, torch.matmul, torch.addmm, x @ W.T on [out, in]
+    weights, square() and a 0-d tensor learning rate were no faster."""
+    params = tensors(common.sine_params())
     tasks = tensors(common.maml_tasks())
 
+    def network(params, x):
+        h = x
+        for k in range(3):
+            h = h @ params[2 * k] + params[2 * k + 1]
+            if k < 2:
+                h = F.relu(h)
+        return h
+
     def mse(params, x, y):
-        return ((mlp(params, x, F.relu) - y) ** 2).mean()
+        return ((network(params, x) - y) ** 2).mean()
 
     def adapted_loss(params, sx, sy, qx, qy):
         g = grad(mse)(params, sx, sy)
