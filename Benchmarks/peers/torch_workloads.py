@@ -200,10 +200,14 @@ def w6(args):
 
 
 def w7(args):
+    """The Jacobian of tanh(Wx) by jacrev and by jacfwd. Wx as F.linear(x, W): the same under
+    jacrev, about 10% faster under jacfwd than W @ x (0.52 against 0.58 ms). x @ W.T, with W.T a
+    view or a copy made once, the same as F.linear; torch.mv and a [1, d] row no faster; a
+    [d, 1] column 15-20x slower."""
     w, x = tensors(common.w7_data())
 
     def f(x):
-        return torch.tanh(w @ x)
+        return torch.tanh(F.linear(x, w))
 
     for mode, jacobian in (("jacrev", jacrev(f)), ("jacfwd", jacfwd(f))):
         common.measure(f"W7-jacobian-{mode}", "torch-func", lambda: jacobian(x),
