@@ -61,6 +61,9 @@ def w1(args):
 
 
 def w2(args):
+    """One training step of the 784-256-256-10 ReLU MLP at batch 128: nn.Sequential, cross
+    entropy, backward(), optim.SGD. SGD with foreach or fused, and in-place ReLU, gave the same
+    parameters and were no faster."""
     x, labels = (torch.from_numpy(a) for a in common.mlp3_data(128))
 
     def make():
@@ -90,6 +93,10 @@ def w2(args):
 
 
 def w3(args):
+    """Per-sample gradients by vmap(grad(loss)), and by autograd.grad per example. Each example
+    a [1, 784] row through F.linear: vectors (with cross_entropy or a gathered log_softmax),
+    [in, out] weights with @, x @ W.T, vmap's chunk_size (1.5-2.4x slower) and an outer
+    torch.no_grad were no faster; for the loop, vectors, [in, out] weights and backward()."""
     params = linear_params(common.mlp3_params())
 
     def example_loss(params, x, y):
@@ -134,6 +141,12 @@ def w4(args):
 
 
 def w5(args):
+    """Value and gradient of the PINN loss, eager with create_graph and by torch.func (grad of
+    vmap of hessian). Eager: one is_grads_batched call for both second derivatives, [in, out]
+    weights with @, square() and a points leaf made once were no faster. torch.func: [1, 2]
+    rows, [in, out] weights and square() no faster. jacrev of jacrev in place of hessian is
+    a third faster here (10.8 against 16.2 ms) but is reverse over reverse, not the workload's
+    forward over reverse, so hessian stays."""
     params = linear_params(common.pinn_params())
     points = torch.from_numpy(common.pinn_points())
     s = torch.sin(math.pi * points[:, 0]) * torch.sin(math.pi * points[:, 1])
@@ -215,6 +228,8 @@ def w7(args):
 
 
 def w8(args):
+    """L = ½Σ(XWᵀ)², both gradients by backward(); GEMM-bound. x @ w.T, square(), pow(2) and
+    autograd.grad instead of backward() all timed the same."""
     w, x = tensors(common.w8_data(), requires_grad=True)
 
     def step():
