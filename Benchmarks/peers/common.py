@@ -13,8 +13,8 @@ Benchmarks/Sources/FluxionBenchmarks/WorkloadData.swift:
 
 Scaling happens in float64, then values are rounded once to the workload's dtype. An array of
 shape [B, ...] is the first B rows of its stream. Weights are stored [fan_in, fan_out] as on
-the Swift side (layers compute x @ W + b); the PyTorch script transposes them once for
-F.linear.
+the Swift side (layers compute x @ W + b); where a peer runs faster with them [out, in]
+(PyTorch's F.linear; JAX's W2 and W3) it transposes them once.
 
 Timing. A warm-up call, then repetitions until at least 20 and at least 2 s (--quick: 5 and
 0.2 s); the median, min and max of the per-call times are reported.

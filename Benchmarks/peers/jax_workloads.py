@@ -43,6 +43,7 @@ def run(workload, f, args, checksum, quick, implementation="jax-jit", extra=None
 
 
 def mlp(params, x, activation):
+    """x @ W + b per layer, weights [in, out] as common.py stores them."""
     h = x
     layers = len(params) // 2
     for k in range(layers):
@@ -52,11 +53,30 @@ def mlp(params, x, activation):
     return h
 
 
+def mlp_out_in(params, x, activation):
+    """The same network with weights [out, in] (as PyTorch's F.linear takes them): h @ W.T + b."""
+    h = x
+    layers = len(params) // 2
+    for k in range(layers):
+        h = h @ params[2 * k].T + params[2 * k + 1]
+        if k < layers - 1:
+            h = activation(h)
+    return h
+
+
 def device(arrays):
     return [jnp.asarray(a) for a in arrays]
 
 
+def out_in(arrays):
+    """[W1, b1, W2, b2, ...] on the device with the weights transposed once to [out, in]."""
+    return [jnp.asarray(np.ascontiguousarray(a.T)) if a.ndim == 2 else jnp.asarray(a) for a in arrays]
+
+
 def w1(args):
+    """x 0-d float32, 100 times x = sin(x)·1.01 + 0.1, value and gradient. Unrolled in Python:
+    lax.fori_loop, lax.scan and a [1]-shaped x took the same 11 µs, all of it dispatch."""
+
     def chain(x):
         for _ in range(100):
             x = jnp.sin(x) * 1.01 + 0.1
@@ -67,13 +87,17 @@ def w1(args):
 
 
 def mean_cross_entropy(params, x, labels):
-    logits = mlp(params, x, jax.nn.relu)
+    logits = mlp_out_in(params, x, jax.nn.relu)
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
 
 
 def w2(args):
+    """One SGD step of the 784-256-256-10 ReLU MLP at batch 128, jitted with the parameters
+    donated. Weights [out, in], as for W3: a few percent faster than [in, out] here (1.09
+    against 1.11 ms, steadily). Without donation, or with logsumexp, the same; a one-hot
+    label product 1.3x slower."""
     x, labels = device(common.mlp3_data(128))
-    initial = device(common.mlp3_params())
+    initial = out_in(common.mlp3_params())
 
     def step(params, x, labels):
         g = jax.grad(mean_cross_entropy)(params, x, labels)
@@ -84,7 +108,7 @@ def w2(args):
     t0 = time.perf_counter()
     executable = jax.jit(step, donate_argnums=0).lower(initial, x, labels).compile()
     seconds = time.perf_counter() - t0
-    params = device(common.mlp3_params())
+    params = out_in(common.mlp3_params())
 
     def train_step():
         nonlocal params
@@ -94,10 +118,16 @@ def w2(args):
 
 
 def w3(args):
-    params = device(common.mlp3_params())
+    """vmap(grad(loss)) over the examples, the parameters shared. Weights [out, in] (transposed
+    once, as for PyTorch's F.linear), each example a [1, 784] row: each example's weight
+    gradient, an outer product, is then made in the weight's own layout. With weights [in, out]
+    XLA makes it transposed and copies it over: about 2x slower at B = 256 and 1024, more at
+    small B, with 1.7x the peak memory. Rows and vectors time the same. The gradients are the
+    same numbers, laid out [out, in]."""
+    params = out_in(common.mlp3_params())
 
     def example_loss(params, x, label):
-        return -jax.nn.log_softmax(mlp(params, x, jax.nn.relu))[label]
+        return -jax.nn.log_softmax(mlp_out_in(params, x[None, :], jax.nn.relu))[0, label]
 
     per_sample = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))
     for batch in args.batches:
@@ -107,15 +137,21 @@ def w3(args):
 
 
 def w4(args):
+    """The Hessian of f(x) = Σ tanh(Ax) + ½Σx² by jax.hessian (jacfwd of jacrev). Ax written
+    x @ A.T: a few percent faster than A @ x here (0.228 against 0.236 ms); jnp.dot, jnp.square,
+    a [1, d] row or a [d, 1] column no faster."""
     a, x = device(common.w4_data())
 
     def f(x):
-        return jnp.sum(jnp.tanh(a @ x)) + 0.5 * jnp.sum(x * x)
+        return jnp.sum(jnp.tanh(x @ a.T)) + 0.5 * jnp.sum(x * x)
 
     run("W4-hessian-f64", jax.hessian(f), (x,), lambda h: float(jnp.trace(h)), args.quick)
 
 
 def w5(args):
+    """Value and gradient of the PINN loss: grad of vmap of hessian, and forward over forward.
+    Points as vectors, weights [in, out]: [1, 2] rows and [out, in] weights timed the same or
+    up to 8% slower (so did jacrev of jacrev in place of hessian)."""
     params = device(common.pinn_params())
     points = jnp.asarray(common.pinn_points())
     s = jnp.sin(math.pi * points[:, 0]) * jnp.sin(math.pi * points[:, 1])
@@ -143,6 +179,9 @@ def w5(args):
 
 
 def w6(args):
+    """One outer MAML gradient, the tasks batched by vmap. Weights [in, out]: [out, in],
+    jnp.maximum for relu, jax.tree.map for the inner step and [10] vectors for the [10, 1]
+    examples were no faster."""
     params = device(common.sine_params())
     tasks = device(common.maml_tasks())
 
@@ -160,6 +199,8 @@ def w6(args):
 
 
 def w7(args):
+    """The Jacobian of tanh(Wx) by jacrev and by jacfwd. W @ x: jnp.dot the same; x @ W.T, a
+    [1, d] row or a [d, 1] column the same under jacrev and 8-12% slower under jacfwd."""
     w, x = device(common.w7_data())
 
     def f(x):
@@ -170,6 +211,9 @@ def w7(args):
 
 
 def w8(args):
+    """L = ½Σ(XWᵀ)², value and both gradients; GEMM-bound. lax.dot_general, einsum, jnp.vdot,
+    jnp.square and an explicit vjp at cotangent y all timed the same. Donating W and X would
+    let the gradients reuse their buffers, but every call needs them again."""
     w, x = device(common.w8_data())
 
     def loss(w, x):
