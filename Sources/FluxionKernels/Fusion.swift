@@ -107,6 +107,7 @@ public struct FusedElementwise: Sendable {
         for x in inputs {
             guard x.dtype == dtype else { kernelFailure("fused loop: a \(x.dtype) input in a \(dtype) loop") }
         }
+        if n == 1 { return runScalars(inputs, T.self) }
         let layout = LoopLayout(shape: shape, inputs: inputs)
         let sources = inputs.map { $0.pointer(T.self) }
         let results = outputs.map { _ in Storage.allocate(dtype, count: n) }
@@ -180,6 +181,53 @@ public struct FusedElementwise: Sendable {
         // An output listed twice is the same array twice.
         return outputs.map { StridedArray(contiguous: results[result[$0]], shape: shape) }
     }
+}
+
+extension FusedElementwise {
+    /// The loop over one element — a chain of scalar operations, as a scalar loss and its
+    /// gradient stage to: each value is computed into a register-sized slot by its kernel, with
+    /// no blocks, rows or layout.
+    private func runScalars<T: FloatingElement>(_ inputs: [StridedArray], _: T.Type) -> [StridedArray] {
+        let values = KernelThreadState.current.scratch(bytes: Swift.max(instructions.count, 1) * MemoryLayout<T>.stride)
+            .bindMemory(to: T.self, capacity: Swift.max(instructions.count, 1))
+        let sources = inputs.map { $0.pointer(T.self) }
+        sources.withUnsafeBufferPointer { sources in
+            instructions.withUnsafeBufferPointer { instructions in
+                @inline(__always) func value(_ o: Operand) -> T {
+                    switch o {
+                    case .input(let i): sources[i].pointee
+                    case .value(let v): values[v]
+                    }
+                }
+                for i in 0..<instructions.count {
+                    switch instructions[i] {
+                    case let .unary(f, a): values[i] = Elementwise.withKernel(f, UnaryScalar(x: value(a)))
+                    case let .binary(f, a, b): values[i] = Elementwise.withKernel(f, BinaryScalar(a: value(a), b: value(b)))
+                    }
+                }
+            }
+        }
+        withExtendedLifetime(inputs) {}
+        return outputs.map { v in
+            let storage = Storage.allocate(dtype, count: 1)
+            storage.pointer(T.self).pointee = values[v]
+            return StridedArray(contiguous: storage, shape: shape)
+        }
+    }
+}
+
+/// A unary kernel applied to one element.
+private struct UnaryScalar<T: FloatingElement>: FloatingUnaryKernelUse {
+    typealias Element = T
+    let x: T
+    @inline(__always) func apply<K: UnaryKernel>(_ kernel: K, cost: Int) -> T where K.Input == T, K.Output == T { kernel(x) }
+}
+
+/// A binary kernel applied to one pair of elements.
+private struct BinaryScalar<T: FloatingElement>: FloatingBinaryKernelUse {
+    typealias Element = T
+    let a: T, b: T
+    @inline(__always) func apply<K: BinaryKernel>(_ kernel: K, cost: Int) -> T where K.Input == T, K.Output == T { kernel(a, b) }
 }
 
 /// How a fused loop walks its inputs: the loop's dimensions merged wherever every input (and the
