@@ -24,12 +24,12 @@ func timeWorkload(_ name: String, _ implementation: String, quick: Bool, checksu
 /// it, tracing included, as the JAX peer's `lower(...).compile()` — is measured once by
 /// `compile` and reported apart as "compile_s"; the repetitions then time calls of the jitted
 /// function, whose program is staged on the first (untimed) call.
-func timeJitted(_ name: String, quick: Bool, compile: () throws -> Program, checksum: () -> Double,
-                _ body: () -> Void) -> Measurement {
+func timeJitted(_ name: String, _ implementation: String = "fluxion-jit", quick: Bool, compile: () throws -> Program,
+                checksum: () -> Double, _ body: () -> Void) -> Measurement {
     let start = now()
     blackHole(try! compile().equations.count)
     let compileSeconds = now() - start
-    var m = timeWorkload(name, "fluxion-jit", quick: quick, checksum: checksum, body)
+    var m = timeWorkload(name, implementation, quick: quick, checksum: checksum, body)
     m.extra.append((key: "compile_s", value: compileSeconds))
     return m
 }
@@ -265,12 +265,15 @@ func w5PINN(quick: Bool, rows: inout [String]) {
             blackHole(try! valueAndGradient(p, points, s))
         }, &rows)
     }
-    let staged = jit(valueAndGrad(pinnLoss))
-    let m = timeJitted("W5-pinn-f64", quick: quick, compile: { try makeProgram(valueAndGrad(pinnLoss))(p, points, s).optimized() },
-                       checksum: { sumOfSquares(try! staged(p, points, s).grad) }) {
-        blackHole(try! staged(p, points, s))
+    for (implementation, loss) in [("fluxion-jit", pinnLoss), ("fluxion-jvp-jvp-jit", pinnLossForward)] {
+        let staged = jit(valueAndGrad(loss))
+        let m = timeJitted("W5-pinn-f64", implementation, quick: quick,
+                           compile: { try makeProgram(valueAndGrad(loss))(p, points, s).optimized() },
+                           checksum: { sumOfSquares(try! staged(p, points, s).grad) }) {
+            blackHole(try! staged(p, points, s))
+        }
+        report(m, &rows, note: compileNote(m))
     }
-    report(m, &rows, note: compileNote(m))
 }
 
 // MARK: - W6 MAML
