@@ -161,7 +161,12 @@ final class FiniteDifferences {
         let gap0 = Swift.abs(f0 - b0), gap1 = Swift.abs(f1 - b1)
         let finer = fine.central[entry]
         if close(analytic, finer, allowed: tolerance.allowed(finer)) {
-            let kinkWithinStep = gap0 > tolerance.allowed(Swift.max(Swift.abs(f0), Swift.abs(b0))) && gap1 < gap0 / 30
+            // Smooth curvature opens the gap between one-sided differences in proportion to the
+            // step, so the tenfold finer step shrinks it tenfold; a kink straddled by the coarse
+            // step but not the fine one leaves almost nothing. A hundredfold shrinkage tells them
+            // apart with room for the rounding noise of a float32 function, which a threshold
+            // near ten would not (a smooth power was once reported as a kink that way).
+            let kinkWithinStep = gap0 > tolerance.allowed(Swift.max(Swift.abs(f0), Swift.abs(b0))) && gap1 < gap0 / 100
             return .agreesAtFinerStep(kink: kinkWithinStep)
         }
         let rise0 = coarse.plus[entry] - coarse.minus[entry], rise1 = fine.plus[entry] - fine.minus[entry]
