@@ -11,7 +11,6 @@
 // operation that saves nothing of it (`x + t`) records as usual.
 
 import FluxionCore
-import FluxionKernels
 
 /// The autograd settings of one thread.
 final class AutogradState {

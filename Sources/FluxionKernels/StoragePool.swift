@@ -16,6 +16,9 @@
 // as the program lives (as XLA keeps an executable's buffers).
 
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Storage blocks kept from one call of a staged program to the next and handed out again.
 public final class StoragePool: @unchecked Sendable {
@@ -99,7 +102,18 @@ final class KernelThreadState {
 
     deinit { scratch?.deallocate() }
 
-    private static let local = ThreadLocal { KernelThreadState() }
-    /// This thread's state.
-    static var current: KernelThreadState { local.value }
+    /// The key of each thread's state, released with the thread.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { if let p = $0 { Unmanaged<KernelThreadState>.fromOpaque(p).release() } }
+        return key
+    }()
+
+    /// This thread's state, made on its first use.
+    static var current: KernelThreadState {
+        if let p = pthread_getspecific(key) { return Unmanaged<KernelThreadState>.fromOpaque(p).takeUnretainedValue() }
+        let state = KernelThreadState()
+        pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
+        return state
+    }
 }

@@ -12,7 +12,6 @@
 
 import Fluxion
 import FluxionCore
-import FluxionKernels
 import Synchronization
 
 /// What a `@Parameter` property holds: a `Tensor`, or an optional one (an optional bias).

@@ -1,8 +1,8 @@
 // Per-thread state: one instance of a class per thread, made on the thread's first use and
-// released when the thread ends. The kernels' per-thread state (the storage pool serving a
-// staged program's call, fused loops' scratch space), the transforms' nesting (ThreadState) and
-// the facade's grad modes and functionalCall substitutions live in such instances, so that
-// several threads can compute, differentiate and batch at once without seeing each other's state.
+// released when the thread ends. The transforms' nesting (ThreadState) and the facade's grad
+// modes and functionalCall substitutions live in such instances, so that several threads can
+// differentiate and batch at once without seeing each other's state. (The kernels' own
+// per-thread state, a layer below, is `KernelThreadState` in FluxionKernels.)
 
 #if canImport(Glibc)
 import Glibc
