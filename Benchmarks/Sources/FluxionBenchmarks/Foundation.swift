@@ -49,23 +49,29 @@ func rawGEMM(_ a: NDArray, _ b: NDArray, n: Int) {
     }
 }
 
-/// Bytes moved per second by elementwise ops and a full sum, against memcpy of one buffer.
+/// A memcpy of `bytes` bytes: its row, and its rate in bytes read and written per second.
+private func memcpyBaseline(bytes: Int, label: String) -> (row: String, rate: Double) {
+    let src = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    let dst = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    src.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
+    dst.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    defer { src.deallocate(); dst.deallocate() }
+    let copy = measure("memcpy\(label)", "libc") { memcpy(dst, src, bytes) }
+    let rate = 2 * Double(bytes) / copy.median / 1e9
+    print(copy.json)
+    return (String(format: "| memcpy %@ | %8.3f ms | %6.1f GB/s | baseline |", label, copy.median * 1e3, rate), rate)
+}
+
+/// Bytes moved per second by elementwise ops and a full sum, against memcpy of one buffer;
+/// float64's elementary functions against a memcpy of as many bytes.
 func bandwidthBenchmarks(counts: [Int]) -> [String] {
     var rows: [String] = []
     for n in counts {
         let x = NDArray.uniform([n], low: 0.5, high: 1.5, key: RandomKey(seed: 3))
         let y = NDArray.uniform([n], low: 0.5, high: 1.5, key: RandomKey(seed: 4))
-        let bytes = Double(4 * n)
-        let src = UnsafeMutableRawPointer.allocate(byteCount: 4 * n, alignment: 64)
-        let dst = UnsafeMutableRawPointer.allocate(byteCount: 4 * n, alignment: 64)
-        src.initializeMemory(as: UInt8.self, repeating: 1, count: 4 * n)
-        dst.initializeMemory(as: UInt8.self, repeating: 0, count: 4 * n)
-        defer { src.deallocate(); dst.deallocate() }
         let label = n >= 1 << 20 ? "\(n >> 20)M" : "\(n)"
-        let copy = measure("memcpy\(label)", "libc") { memcpy(dst, src, 4 * n) }
-        let copyRate = 2 * bytes / copy.median / 1e9
-        print(copy.json)
-        rows.append(String(format: "| memcpy %@ | %8.3f ms | %6.1f GB/s | baseline |", label, copy.median * 1e3, copyRate))
+        let copy = memcpyBaseline(bytes: 4 * n, label: label)
+        rows.append(copy.row)
         let cases: [(String, Double, () -> NDArray)] = [
             ("add", 3, { x + y }), ("mul", 3, { x * y }), ("neg", 2, { -x }), ("relu", 2, { relu(x) }),
             ("exp", 2, { exp(x) }), ("tanh", 2, { tanh(x) }), ("sum", 1, { x.sum() }),
@@ -73,27 +79,18 @@ func bandwidthBenchmarks(counts: [Int]) -> [String] {
         for (name, streams, op) in cases {
             let m = measure("\(name)\(label)", "fluxion-float32", checksum: { op().sum().item() }) { blackHole(op()) }
             print(m.json)
-            let rate = streams * bytes / m.median / 1e9
-            rows.append(String(format: "| %@ %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copyRate / rate))
+            let rate = streams * Double(4 * n) / m.median / 1e9
+            rows.append(String(format: "| %@ %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copy.rate / rate))
         }
-        // float64's elementary functions against a memcpy of the same number of bytes.
         let x64 = NDArray.uniform([n], low: 0.5, high: 1.5, key: RandomKey(seed: 3), dtype: .float64)
-        let bytes64 = Double(8 * n)
-        let src64 = UnsafeMutableRawPointer.allocate(byteCount: 8 * n, alignment: 64)
-        let dst64 = UnsafeMutableRawPointer.allocate(byteCount: 8 * n, alignment: 64)
-        src64.initializeMemory(as: UInt8.self, repeating: 1, count: 8 * n)
-        dst64.initializeMemory(as: UInt8.self, repeating: 0, count: 8 * n)
-        defer { src64.deallocate(); dst64.deallocate() }
-        let copy64 = measure("memcpy64\(label)", "libc") { memcpy(dst64, src64, 8 * n) }
-        let copyRate64 = 2 * bytes64 / copy64.median / 1e9
-        print(copy64.json)
-        rows.append(String(format: "| memcpy %@ ×8 B | %8.3f ms | %6.1f GB/s | baseline |", label, copy64.median * 1e3, copyRate64))
+        let copy64 = memcpyBaseline(bytes: 8 * n, label: "\(label) ×8 B")
+        rows.append(copy64.row)
         let cases64: [(String, () -> NDArray)] = [("exp", { exp(x64) }), ("tanh", { tanh(x64) })]
         for (name, op) in cases64 {
             let m = measure("\(name)\(label)", "fluxion-float64", checksum: { op().sum().item() }) { blackHole(op()) }
             print(m.json)
-            let rate = 2 * bytes64 / m.median / 1e9
-            rows.append(String(format: "| %@ float64 %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copyRate64 / rate))
+            let rate = 2 * Double(8 * n) / m.median / 1e9
+            rows.append(String(format: "| %@ float64 %@ | %8.3f ms | %6.1f GB/s | %4.2f× memcpy time per byte |", name, label, m.median * 1e3, rate, copy64.rate / rate))
         }
     }
     return rows
