@@ -8,6 +8,7 @@
 
 import Foundation
 import Testing
+@testable import FluxionCheck
 import Fluxion
 import FluxionKernels
 
@@ -24,18 +25,13 @@ private func ulps(_ a: Double, _ b: Double, signedZeros: Bool = true) -> Int {
     return d == .min ? .max : Int(d.magnitude)
 }
 
-/// SplitMix64: the test arguments, reproducibly.
+/// The test arguments, reproducibly: FluxionCheck's SplitMix64 generator, independent of the
+/// library's own random numbers.
 private struct SeededArguments {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    var random: SplitMix
+    init(seed: UInt64) { random = SplitMix(seed: seed) }
+    mutating func next() -> UInt64 { random.next() }
+    mutating func unit() -> Double { random.uniform(0, 1) }
     /// `count` values uniform in [low, high].
     mutating func uniform(_ low: Double, _ high: Double, _ count: Int) -> [Double] {
         (0..<count).map { _ in low + (high - low) * unit() }
