@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, bottom up (see README): CBLAS → FluxionKernels → FluxionCore → FluxionAutograd →
+// Layers, bottom up (see README): CBLAS, CVectorMaps → FluxionKernels → FluxionCore → FluxionAutograd →
 // Fluxion (umbrella) → FluxionNN (modules, losses, optimizers; imported on its own, as torch.nn).
 // Kernels know nothing of differentiation; everything users touch is re-exported by `Fluxion`.
 let package = Package(
@@ -21,9 +21,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // exp, tanh and sigmoid over contiguous runs, compiled for each x86-64 vector width.
+        .target(name: "CVectorMaps"),
         .target(
             name: "FluxionKernels",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CBLAS", "CVectorMaps", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(
             name: "FluxionCore",

@@ -287,11 +287,15 @@ extension Double {
 
     /// `function` over `count` elements `stride` apart, four lanes at a time (gathered when the
     /// stride is not 1): the same values as the one-element forms (`loopExp`, …), about twice as
-    /// fast (see the file's opening comment). sin and cos evaluate the C library for the lanes
-    /// beyond 2²⁰.
+    /// fast (see the file's opening comment); contiguous exp, tanh and sigmoid take the
+    /// processor's widest vectors (`VectorMaps`), with the same values. sin and cos evaluate the
+    /// C library for the lanes beyond 2²⁰.
     @inlinable @inline(__always)
     public static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Double>, stride: Int,
                            _ destination: UnsafeMutablePointer<Double>, count: Int) {
+        if stride == 1 && VectorMaps.covers(function) {
+            return VectorMaps.run(function, source, destination, count: count)
+        }
         switch function {
         case .exp: mapLanes(source, stride, destination, count, SIMD4<Double>.exp, SIMD2<Double>.exp)
         case .log: mapLanes(source, stride, destination, count, SIMD4<Double>.log, SIMD2<Double>.log)

@@ -1,6 +1,6 @@
 // The floating element types and the elementary functions their loops use. exp, tanh and
 // sigmoid of float32 use branch-free polynomial forms (within 2 ulp) so that loops of them
-// vectorise, and the C library through swift-numerics for the rest. float64's exp, log, log1p,
+// vectorise (and contiguous runs of them take the widest vectors, VectorMaps.swift), and the C library through swift-numerics for the rest. float64's exp, log, log1p,
 // expm1, tanh, sin and cos are branch-free forms computed on SIMD lanes (Float64Functions.swift,
 // each within 1.5 ulp), sigmoid and softplus are built from them, and the rest are the C
 // library's; `pow` is C's for both (finite for a negative base with an integral exponent).
@@ -104,11 +104,14 @@ extension Float: FloatingElement {
     /// e^−|x| keeps its subnormals.
     @inlinable public static func loopSoftplus(_ x: Float) -> Float { Swift.max(x, 0) + Float.log(onePlus: Float.exp(-Swift.abs(x))) }
 
-    /// `function` over the elements: the loop of the one-element form (which vectorises for
-    /// exp, tanh and sigmoid at a stride of 1).
+    /// `function` over the elements: exp, tanh and sigmoid of contiguous elements compiled for
+    /// the processor's widest vectors (`VectorMaps`), the rest the loop of the one-element form.
     @inlinable @inline(__always)
     public static func map(_ function: ElementaryFunction, _ source: UnsafePointer<Float>, stride: Int,
                            _ destination: UnsafeMutablePointer<Float>, count: Int) {
+        if stride == 1 && VectorMaps.covers(function) {
+            return VectorMaps.run(function, source, destination, count: count)
+        }
         switch function {
         case .exp: Kernel.Exp<Float>().elementLoop(source, stride, destination, count)
         case .log: Kernel.Log<Float>().elementLoop(source, stride, destination, count)

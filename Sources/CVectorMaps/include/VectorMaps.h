@@ -1,0 +1,31 @@
+// Contiguous runs of the elementary functions that take most time over large arrays, compiled
+// three times (baseline x86-64, AVX2, AVX-512) and chosen by the processor at run time. Each
+// variant performs the same IEEE operations in the same order on every element (no fused
+// multiply-adds), so every variant gives the bits of FluxionKernels' one-element forms
+// (`Float.loopExp`, `Double.loopTanh`, …); only the number of lanes differs.
+
+#ifndef FLUXION_VECTOR_MAPS_H
+#define FLUXION_VECTOR_MAPS_H
+
+/// A function over `count` contiguous elements from `source` into `destination` (which may be
+/// `source`).
+typedef void (*fluxion_map_f32)(const float *source, float *destination, long count);
+typedef void (*fluxion_map_f64)(const double *source, double *destination, long count);
+
+/// One instruction set's compilation of the functions.
+typedef struct {
+    fluxion_map_f32 exp_f32, tanh_f32, sigmoid_f32;
+    fluxion_map_f64 exp_f64, tanh_f64, sigmoid_f64;
+} fluxion_vector_maps;
+
+/// The instruction sets, widest last.
+enum { FLUXION_LANES_BASELINE = 0, FLUXION_LANES_AVX2 = 1, FLUXION_LANES_AVX512 = 2 };
+
+/// The widest instruction set this processor runs (a `FLUXION_LANES_…` value).
+int fluxion_widest_lanes(void);
+
+/// The functions compiled for `lanes` (a `FLUXION_LANES_…` value no wider than
+/// `fluxion_widest_lanes()`).
+const fluxion_vector_maps *fluxion_vector_maps_for(int lanes);
+
+#endif
