@@ -511,7 +511,7 @@ private let windowRows: [PrimitiveCase] = [
 let primitiveProtocols: Set<String> = [
     "Primitive", "UnaryPrimitive", "BinaryPrimitive", "UnaryElementwise", "BinaryElementwise", "UnaryWithDerivative",
     "BinaryWithPartials", "AxesReduction",
-    "ExtremeReduction", "LinearPrimitive", "PiecewiseConstant", "RandomPrimitive",
+    "ExtremeReduction", "LinearPrimitive", "PiecewiseConstant", "PiecewiseLinear", "Bilinear", "RandomPrimitive",
 ]
 
 /// The package's Sources/FluxionCore directory, found from this file's location.

@@ -93,7 +93,7 @@ public struct Sub: BinaryElementwise, LinearPrimitive {
     }
 }
 
-public struct Mul: BinaryWithPartials {
+public struct Mul: BinaryWithPartials, Bilinear {
     public var function: BinaryFunction { .mul }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
 }
@@ -101,7 +101,7 @@ public struct Mul: BinaryWithPartials {
 /// a · b with 0 wherever a factor is 0, even when the other is ±∞ or NaN: the product the
 /// chain rule uses. Its partials (b, a) are applied with itself, so its derivatives of every
 /// order keep the convention.
-public struct MulStrongZero: BinaryWithPartials {
+public struct MulStrongZero: BinaryWithPartials, Bilinear {
     public var function: BinaryFunction { .mulStrongZero }
     public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
@@ -111,6 +111,20 @@ public struct Div: BinaryWithPartials {
     public var function: BinaryFunction { .div }
     public var partialsMayBeInfinite: Bool { true }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (1 / b, -(out / b)) }
+    /// With y = a/b: ∂²y/∂a² = 0, ∂²y/∂a∂b = −1/b², ∂²y/∂b² = 2y/b², so along (α, β)
+    /// D²y[(α, β), (α, β)] = (2/b²)·β·(y·β − α).
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        guard let beta = directions[1] else { return [nil] }
+        let (b, y) = (primals[1], outputs[0])
+        let scale = 2 / (b * b)
+        let terms: NDArray
+        if let alpha = directions[0] {
+            terms = alongEachDirection([alpha, beta]) { v in [mulStrongZero(scale, v[1] * (y * v[1] - v[0]))] }[0]
+        } else {
+            terms = alongEachDirection([beta]) { v in [mulStrongZero(scale, v[0] * (y * v[0]))] }[0]
+        }
+        return [summed ? terms.sum(dim: 0) : terms]
+    }
 }
 
 public struct Pow: BinaryWithPartials {
@@ -136,14 +150,14 @@ private func extremeShares(_ a: NDArray, _ b: NDArray, _ out: NDArray, larger: B
     return ((.!aLoses).to(out.dtype) - tie, (.!bLoses).to(out.dtype) - tie)
 }
 
-public struct Maximum: BinaryWithPartials {
+public struct Maximum: BinaryWithPartials, PiecewiseLinear {
     public var function: BinaryFunction { .maximum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         extremeShares(a, b, out, larger: true)
     }
 }
 
-public struct Minimum: BinaryWithPartials {
+public struct Minimum: BinaryWithPartials, PiecewiseLinear {
     public var function: BinaryFunction { .minimum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
         extremeShares(a, b, out, larger: false)
@@ -194,7 +208,7 @@ public struct Compare: BinaryPrimitive, PiecewiseConstant {
 /// `condition ? a : b` elementwise, all three broadcast together; inputs (condition, a, b).
 /// Each branch's cotangent is the output's where that branch was taken and exactly zero
 /// elsewhere.
-public struct Select: Primitive {
+public struct Select: PiecewiseLinear {
     public var name: String { "where" }
     /// The rule reads the condition only (a bool input, saved as such), never the branches.
     public var vjpReadsValues: Bool { false }
@@ -239,7 +253,7 @@ public struct Select: Primitive {
 /// ```
 ///
 /// A NaN x stays NaN and takes the derivative, as PyTorch's array-bound rule has it.
-public struct Clamp: Primitive {
+public struct Clamp: PiecewiseLinear {
     public let hasLower: Bool
     public let hasUpper: Bool
     /// Whether the bounds were numbers (PyTorch's scalar rule: no derivative at a tie).

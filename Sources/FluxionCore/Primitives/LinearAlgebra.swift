@@ -31,7 +31,7 @@ func batchBoth(_ inputs: [NDArray], _ axes: [Int?], _ size: Int) -> [NDArray] {
 // MARK: - Matrix product
 
 /// [batch..., m, k] · [batch..., k, n] → [batch..., m, n].
-public struct MatMul: BinaryPrimitive {
+public struct MatMul: BinaryPrimitive, Bilinear {
     public var name: String { "matmul" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray { GEMM.matmul(a, b) }
 

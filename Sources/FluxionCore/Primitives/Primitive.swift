@@ -5,7 +5,8 @@
 // - `evaluate`: the kernel call on concrete arrays;
 // - `jvp`: output tangents from input tangents (forward mode);
 // - `vjp`: input cotangents from output cotangents (reverse mode);
-// - `batch`: the same operation on inputs that carry a batch axis (`vmap`).
+// - `batch`: the same operation on inputs that carry a batch axis (`vmap`);
+// - `secondOrder`: the second-derivative term the forward Laplacian adds (ForwardLaplacian.swift).
 //
 // `jvp` and `vjp` are written with NDArray operations, never kernels, so that they can be
 // differentiated again: every order works. A tangent or cotangent of `nil` is a symbolic
@@ -42,6 +43,22 @@ public protocol Primitive: Sendable {
     /// primitive of Fluxion states its own.
     func outputTypes(_ inputs: [ArrayType]) -> [ArrayType]
 
+    /// The second-order term of the forward Laplacian for each output (nil: zero):
+    ///
+    /// ```
+    /// Σᵢ D²f(x)[vᵢ, vᵢ]      (summed; the output's shape)
+    /// D²f(x)[vᵢ, vᵢ] for each i   (not summed; [d] + the output's shape)
+    /// ```
+    ///
+    /// where vᵢ is the i-th of the `d` directions of every input, stacked along the first axis
+    /// of `directions[k]` (shape [d] + input k's shape; nil: input k does not move). Written
+    /// with NDArray operations, like `jvp`, so that it can be differentiated again. Families
+    /// supply it (zero for linear and piecewise-linear primitives, f″·Σvᵢ² for elementwise
+    /// functions, 2·Σ f(aᵢ, bᵢ) for bilinear ones); the default takes it from the `jvp` rule by
+    /// forward mode over each direction, correct for every primitive but slower, and says so
+    /// once per primitive.
+    func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?]
+
     /// Whether `vjp` reads the floating-point primal inputs or outputs (not only their
     /// shapes). Integer and bool inputs and outputs (indices, masks) are taken as read in any
     /// case: a recorded application saves values when either holds, and is freed after a
@@ -51,6 +68,10 @@ public protocol Primitive: Sendable {
 
 extension Primitive {
     public var vjpReadsValues: Bool { true }
+
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        nestedSecondOrder(self, primals, outputs: outputs, directions: directions, summed: summed)
+    }
 
     public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
         evaluate(inputs.map { NDArray.zeros($0.shape, dtype: $0.dtype) }).map(\.arrayType)
@@ -117,6 +138,10 @@ public protocol LinearPrimitive: Primitive {}
 
 extension LinearPrimitive {
     public var vjpReadsValues: Bool { false }
+    /// Zero: a linear function has no second derivative.
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        outputs.map { _ in nil }
+    }
 }
 
 extension LinearPrimitive {
@@ -132,6 +157,28 @@ public protocol PiecewiseConstant: Primitive {}
 
 extension PiecewiseConstant {
     public var vjpReadsValues: Bool { false }
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        outputs.map { _ in nil }
+    }
+}
+
+/// A primitive bilinear in its two inputs (products): its second-order term is 2·f(aᵢ, bᵢ).
+public protocol Bilinear: Primitive {}
+
+extension Bilinear {
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        bilinearSecondOrder(self, directions: directions, summed: summed)
+    }
+}
+
+/// A primitive that is linear in its floating-point inputs wherever it is differentiable
+/// (selections, clamps, maxima, padding): its second-order term is zero.
+public protocol PiecewiseLinear: Primitive {}
+
+extension PiecewiseLinear {
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        outputs.map { _ in nil }
+    }
 }
 
 extension PiecewiseConstant {

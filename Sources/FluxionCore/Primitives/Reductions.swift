@@ -123,7 +123,7 @@ public struct ReduceProd: AxesReduction {
 // MARK: - Extremes
 
 /// Shared by max and min: the cotangent goes to the elements equal to the extreme.
-protocol ExtremeReduction: AxesReduction {}
+protocol ExtremeReduction: AxesReduction, PiecewiseLinear {}
 
 extension ExtremeReduction {
     /// 1/(number of ties) at the extreme elements, 0 elsewhere.

@@ -117,7 +117,7 @@ public struct UpdateSlice: BinaryPrimitive, LinearPrimitive {
 // MARK: - Pad
 
 /// `value` added around each dimension: `before[d]` elements ahead, `after[d]` behind.
-public struct Pad: UnaryPrimitive {
+public struct Pad: UnaryPrimitive, PiecewiseLinear {
     public let before: [Int]
     public let after: [Int]
     public let value: Double

@@ -37,6 +37,10 @@ public protocol UnaryWithDerivative: UnaryElementwise {
     /// Whether the derivative can be infinite or undefined at the edge of the domain: the
     /// chain rule then multiplies with strong zeros (Tangents.swift).
     var derivativeMayBeInfinite: Bool { get }
+    /// d²y/dx² elementwise (nil: zero), for the forward Laplacian. The default differentiates
+    /// `derivative` by forward mode; functions whose second derivative is cheaper from the
+    /// output state it.
+    func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray?
 }
 
 extension UnaryWithDerivative {
@@ -56,6 +60,17 @@ extension UnaryWithDerivative {
         guard let ct = cotangents[0] else { return [nil] }
         return [chain(ct, derivative(primals[0], outputs[0]))]
     }
+
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? {
+        derivativeByForwardMode(at: x) { x in derivative(x, bind(self, x)) }
+    }
+
+    /// f″(x) · Σᵢ vᵢ² (or each f″(x)·vᵢ²).
+    public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        guard let v = directions[0], let curvature = secondDerivative(primals[0], outputs[0]) else { return [nil] }
+        let squares = v * v
+        return [chain(summed ? squares.sum(dim: 0) : squares, curvature)]
+    }
 }
 
 // MARK: - Sign and magnitude
@@ -69,6 +84,7 @@ public struct Neg: UnaryElementwise, LinearPrimitive {
 public struct Abs: UnaryWithDerivative {
     public var function: UnaryFunction { .abs }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sign(x) }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
 public struct Sign: UnaryElementwise, PiecewiseConstant {
@@ -80,6 +96,7 @@ public struct Sign: UnaryElementwise, PiecewiseConstant {
 public struct Exp: UnaryWithDerivative {
     public var function: UnaryFunction { .exp }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y }
 }
 
 public struct Log: UnaryWithDerivative {
@@ -134,11 +151,13 @@ public struct PowScalar: UnaryWithDerivative {
 public struct Sin: UnaryWithDerivative {
     public var function: UnaryFunction { .sin }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { cos(x) }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -y }
 }
 
 public struct Cos: UnaryWithDerivative {
     public var function: UnaryFunction { .cos }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { -sin(x) }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -y }
 }
 
 public struct Tan: UnaryWithDerivative {
@@ -176,6 +195,7 @@ public struct Cosh: UnaryWithDerivative {
 public struct Tanh: UnaryWithDerivative {
     public var function: UnaryFunction { .tanh }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 - y * y }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { -2 * y * (1 - y * y) }
 }
 
 // MARK: - Activations and special functions
@@ -183,12 +203,14 @@ public struct Tanh: UnaryWithDerivative {
 public struct Sigmoid: UnaryWithDerivative {
     public var function: UnaryFunction { .sigmoid }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y * (1 - y) }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { y * (1 - y) * (1 - 2 * y) }
 }
 
 /// relu'(0) = 0; at NaN the derivative is 1, as PyTorch's (its rule zeroes where x ≤ 0).
 public struct Relu: UnaryWithDerivative {
     public var function: UnaryFunction { .relu }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { reluSlope(x) }
+    public func secondDerivative(_ x: NDArray, _ y: NDArray) -> NDArray? { nil }
 }
 
 /// relu's derivative as one elementwise function (one pass, fusible with the chain rule's
@@ -231,7 +253,7 @@ public struct LogicalNot: UnaryElementwise, PiecewiseConstant {
 
 /// The elements converted to another dtype. Between floating dtypes the derivative passes
 /// through (converted); to or from integers it is zero.
-public struct Convert: UnaryPrimitive {
+public struct Convert: UnaryPrimitive, PiecewiseLinear {
     public let dtype: DType
     public var name: String { "convert" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Conversion.convert(x, to: dtype) }

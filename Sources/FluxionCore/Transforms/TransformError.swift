@@ -30,6 +30,10 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
     /// The elements of a value read while `jit` or `makeProgram` staged a function, where
     /// values have shapes and dtypes only (JAX's ConcretizationTypeError).
     case concreteValueInStaging(transform: String, shape: [Int], file: String, line: UInt)
+    /// `divergence` of a function whose output does not have its input's shape.
+    case notAVectorField(transform: String, input: [Int], output: [Int], file: String, line: UInt)
+    /// A derivative order below 0.
+    case negativeOrder(transform: String, order: Int, file: String, line: UInt)
 
     public var description: String {
         switch self {
@@ -57,6 +61,10 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
             "\(transform) would produce a result of shape \(shape), more elements than an array can hold (\(transform) called at \(file):\(line)). Fix: map or differentiate fewer elements at a time (vmap's chunkSize:, or a Jacobian of a slice)"
         case let .concreteValueInStaging(transform, shape, file, line):
             "the elements of a value of shape \(shape) were read while \(transform) staged the function (\(transform) called at \(file):\(line)); a staged value has a shape and a dtype but no elements until the program runs. Fix: compute with array operations (NDArray.where(condition, a, b) instead of an if on a value), pass the value as a static argument if it decides the program's structure, or read it after the jitted function returns"
+        case let .notAVectorField(transform, input, output, file, line):
+            "\(transform) needs a vector field, one output component per input element, but the function maps shape \(input) to shape \(output) (\(transform) called at \(file):\(line)). Fix: return an array of the input's shape, or take the trace of jacfwd's Jacobian over the components you mean"
+        case let .negativeOrder(transform, order, file, line):
+            "\(transform) was asked for a derivative of order \(order) (\(transform) called at \(file):\(line)). Fix: pass an order of 0 (the value itself) or more"
         case let .noBatchRule(primitive, file, line):
             "\(primitive) has no batching rule and vmap was asked not to fall back to a loop (vmap called at \(file):\(line)). Fix: use fallback: .loop"
         }
