@@ -91,15 +91,18 @@ def w4_data():
     return a, x
 
 
-def pinn_params():
+def pinn_params(d=2):
+    """The PINN network's weights: streams 50-52 for d = 2 (W5), 55-57 otherwise (W5d)."""
     f64 = np.float64
-    return [stream_weight(2, 64, 50, f64), np.zeros(64, f64),
-            stream_weight(64, 64, 51, f64), np.zeros(64, f64),
-            stream_weight(64, 1, 52, f64), np.zeros(1, f64)]
+    seed = 50 if d == 2 else 55
+    return [stream_weight(d, 64, seed, f64), np.zeros(64, f64),
+            stream_weight(64, 64, seed + 1, f64), np.zeros(64, f64),
+            stream_weight(64, 1, seed + 2, f64), np.zeros(1, f64)]
 
 
-def pinn_points():
-    return stream_uniform([1024, 2], 53, dtype=np.float64)
+def pinn_points(d=2):
+    """1024 collocation points: stream 53 for d = 2 (W5), 58 otherwise (W5d)."""
+    return stream_uniform([1024, d], 53 if d == 2 else 58, dtype=np.float64)
 
 
 def sine_params():

@@ -11,6 +11,8 @@ Implementations:
     jax-jit           the idiomatic formulation (vmap of grad, hessian = jacfwd(jacrev), ...)
     jax-jit-jvp-jvp   W5 only: second derivatives as forward-over-forward directional
                       derivatives of the batched network, as Fluxion's "fluxion-jvp-jvp"
+    jax-jit-folx      W5 and W5d: the Laplacian by folx's forward Laplacian (when folx is
+                      installed), as Fluxion's "fluxion-laplacian"
 
 Run:  python jax_workloads.py [--only W3,W4] [--quick] [--batches 16,64]
 """
@@ -176,6 +178,44 @@ def w5(args):
     for implementation, f in (("jax-jit", loss), ("jax-jit-jvp-jvp", loss_forward)):
         run("W5-pinn-f64", jax.value_and_grad(f), (params, points, s), lambda r: common.sum_of_squares(r[1]),
             args.quick, implementation=implementation)
+    folx_pinn("W5-pinn-f64", params, points, s, args)
+
+
+def folx_pinn(workload, params, points, s, args):
+    """The PINN loss with each point's Laplacian from folx's forward Laplacian, vmapped over
+    the points (folx's documented use), value and gradient under jax.jit."""
+    try:
+        import folx
+    except ImportError:
+        return
+
+    def u(params, point):
+        return mlp(params, point, jnp.tanh)[..., 0]
+
+    def loss(params, points, s):
+        lap = jax.vmap(lambda p: folx.forward_laplacian(lambda q: u(params, q))(p).laplacian)(points)
+        return jnp.mean((lap - s) ** 2)
+
+    run(workload, jax.value_and_grad(loss), (params, points, s), lambda r: common.sum_of_squares(r[1]),
+        args.quick, implementation="jax-jit-folx")
+
+
+def w5d(args):
+    """W5 in ten dimensions: Σᵢ sin(πxᵢ) as the source, the Laplacian as the trace of each
+    point's 10×10 Hessian, and by folx."""
+    params = device(common.pinn_params(10))
+    points = jnp.asarray(common.pinn_points(10))
+    s = jnp.sum(jnp.sin(math.pi * points), axis=1)
+
+    def u(params, point):
+        return mlp(params, point, jnp.tanh)[..., 0]
+
+    def loss(params, points, s):
+        lap = jax.vmap(lambda p: jnp.trace(jax.hessian(u, argnums=1)(params, p)))(points)
+        return jnp.mean((lap - s) ** 2)
+
+    run("W5d-pinn10-f64", jax.value_and_grad(loss), (params, points, s), lambda r: common.sum_of_squares(r[1]), args.quick)
+    folx_pinn("W5d-pinn10-f64", params, points, s, args)
 
 
 def w6(args):
@@ -224,7 +264,7 @@ def w8(args):
         args.quick)
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
 
 if __name__ == "__main__":
     arguments = common.parse_arguments(__doc__.splitlines()[0])

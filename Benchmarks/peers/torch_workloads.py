@@ -247,7 +247,26 @@ def w8(args):
     common.measure("W8-linear-1024", "torch-eager", step, checksum, args.quick)
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+def w5d(args):
+    """W5 in ten dimensions, eager: each ∂²u/∂xᵢ² by autograd.grad with create_graph, one call
+    per dimension (the points are independent, so Σ over points serves them all)."""
+    params = linear_params(common.pinn_params(10))
+    points = torch.from_numpy(common.pinn_points(10))
+    s = torch.sin(math.pi * points).sum(dim=1)
+    leaf_params = [p.detach().requires_grad_() for p in params]
+
+    def eager():
+        pts = points.clone().requires_grad_()
+        u = mlp(leaf_params, pts, torch.tanh).squeeze(-1)
+        du = torch.autograd.grad(u.sum(), pts, create_graph=True)[0]
+        lap = sum(torch.autograd.grad(du[:, i].sum(), pts, create_graph=True)[0][:, i] for i in range(10))
+        loss = ((lap - s) ** 2).mean()
+        return loss, torch.autograd.grad(loss, leaf_params, materialize_grads=True)
+
+    common.measure("W5d-pinn10-f64", "torch-eager", eager, lambda: common.sum_of_squares(eager()[1]), args.quick)
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
 
 if __name__ == "__main__":
     arguments = common.parse_arguments(__doc__.splitlines()[0])

@@ -213,14 +213,16 @@ struct PINN: ArrayStruct {
         [.init(\.w1), .init(\.b1), .init(\.w2), .init(\.b2), .init(\.w3), .init(\.b3)]
     }
 
-    /// Weights from streams 50, 51, 52 in float64; biases 0.
-    static func seeded() -> PINN {
-        PINN(w1: streamWeight(2, 64, seed: 50, dtype: .float64), b1: .zeros([64], dtype: .float64),
-             w2: streamWeight(64, 64, seed: 51, dtype: .float64), b2: .zeros([64], dtype: .float64),
-             w3: streamWeight(64, 1, seed: 52, dtype: .float64), b3: .zeros([1], dtype: .float64))
+    /// Weights from streams 50, 51, 52 in float64 for d = 2 (W5), 55, 56, 57 otherwise (W5d);
+    /// biases 0.
+    static func seeded(inputs d: Int = 2) -> PINN {
+        let seed: UInt64 = d == 2 ? 50 : 55
+        return PINN(w1: streamWeight(d, 64, seed: seed, dtype: .float64), b1: .zeros([64], dtype: .float64),
+                    w2: streamWeight(64, 64, seed: seed + 1, dtype: .float64), b2: .zeros([64], dtype: .float64),
+                    w3: streamWeight(64, 1, seed: seed + 2, dtype: .float64), b3: .zeros([1], dtype: .float64))
     }
 
-    /// u at points of shape [..., 2]; the result drops the last axis.
+    /// u at points of shape [..., d]; the result drops the last axis.
     func callAsFunction(_ points: NDArray) -> NDArray {
         let h1 = tanh(matmul(points, w1) + b1)
         let h2 = tanh(matmul(h1, w2) + b2)
@@ -228,14 +230,17 @@ struct PINN: ArrayStruct {
     }
 }
 
-/// mean((u_xx + u_yy − s)²), the Laplacian of each point the trace of its 2×2 Hessian,
-/// batched over the points with vmap.
+/// mean((Δu − s)²), the Laplacian of each point the trace of its d×d Hessian, batched over
+/// the points with vmap.
 func pinnLoss(_ p: PINN, _ points: NDArray, _ s: NDArray) throws -> NDArray {
-    let laplacian = try vmap({ (point: NDArray) -> NDArray in
-        let h = try hessian({ p($0) })(point)
-        return h[0, 0] + h[1, 1]
-    })(points)
+    let laplacian = try vmap({ (point: NDArray) -> NDArray in try hessian({ p($0) })(point).trace() })(points)
     let r = laplacian - s
+    return (r * r).mean()
+}
+
+/// The same loss with each point's Laplacian from the forward Laplacian (`laplacian`).
+func pinnLossLaplacian(_ p: PINN, _ points: NDArray, _ s: NDArray) throws -> NDArray {
+    let r = try laplacian({ p($0) }, batched: true)(points) - s
     return (r * r).mean()
 }
 
@@ -258,16 +263,44 @@ func w5PINN(quick: Bool, rows: inout [String]) {
     let p = PINN.seeded()
     let points = streamUniform([1024, 2], seed: 53, dtype: .float64)
     let s = sin(Double.pi * points[.all, 0]) * sin(Double.pi * points[.all, 1])
-    for (implementation, loss) in [("fluxion", pinnLoss), ("fluxion-jvp-jvp", pinnLossForward)] {
+    for (implementation, loss) in [("fluxion", pinnLoss), ("fluxion-jvp-jvp", pinnLossForward), ("fluxion-laplacian", pinnLossLaplacian)] {
         let valueAndGradient = valueAndGrad(loss)
         report(timeWorkload("W5-pinn-f64", implementation, quick: quick,
                             checksum: { sumOfSquares(try! valueAndGradient(p, points, s).grad) }) {
             blackHole(try! valueAndGradient(p, points, s))
         }, &rows)
     }
-    for (implementation, loss) in [("fluxion-jit", pinnLoss), ("fluxion-jvp-jvp-jit", pinnLossForward)] {
+    for (implementation, loss) in [("fluxion-jit", pinnLoss), ("fluxion-jvp-jvp-jit", pinnLossForward),
+                                   ("fluxion-laplacian-jit", pinnLossLaplacian)] {
         let staged = jit(valueAndGrad(loss))
         let m = timeJitted("W5-pinn-f64", implementation, quick: quick,
+                           compile: { try makeProgram(valueAndGrad(loss))(p, points, s).optimized() },
+                           checksum: { sumOfSquares(try! staged(p, points, s).grad) }) {
+            blackHole(try! staged(p, points, s))
+        }
+        report(m, &rows, note: compileNote(m))
+    }
+}
+
+// MARK: - W5d PINN loss in ten dimensions
+
+/// The 10-dimensional Poisson loss: the W5 network with 10 inputs (streams 55–57), 1024 points
+/// uniform in [0, 1)¹⁰ (stream 58), s = Σᵢ sin(πxᵢ), float64; value and gradient with respect to
+/// every parameter, the Laplacian as the Hessian's trace and by the forward Laplacian.
+func w5dPINN(quick: Bool, rows: inout [String]) {
+    let p = PINN.seeded(inputs: 10)
+    let points = streamUniform([1024, 10], seed: 58, dtype: .float64)
+    let s = sin(Double.pi * points).sum(dim: 1)
+    for (implementation, loss) in [("fluxion-laplacian", pinnLossLaplacian)] {
+        let valueAndGradient = valueAndGrad(loss)
+        report(timeWorkload("W5d-pinn10-f64", implementation, quick: quick,
+                            checksum: { sumOfSquares(try! valueAndGradient(p, points, s).grad) }) {
+            blackHole(try! valueAndGradient(p, points, s))
+        }, &rows)
+    }
+    for (implementation, loss) in [("fluxion-jit", pinnLoss), ("fluxion-laplacian-jit", pinnLossLaplacian)] {
+        let staged = jit(valueAndGrad(loss))
+        let m = timeJitted("W5d-pinn10-f64", implementation, quick: quick,
                            compile: { try makeProgram(valueAndGrad(loss))(p, points, s).optimized() },
                            checksum: { sumOfSquares(try! staged(p, points, s).grad) }) {
             blackHole(try! staged(p, points, s))

@@ -44,6 +44,7 @@ func run() {
     if selected("W3") { w3PerSampleGradients(batches: w3Batches, quick: quick, rows: &workloadRows) }
     if selected("W4") { w4Hessian(quick: quick, rows: &workloadRows) }
     if selected("W5") { w5PINN(quick: quick, rows: &workloadRows) }
+    if selected("W5d") { w5dPINN(quick: quick, rows: &workloadRows) }
     if selected("W6") { w6MAML(quick: quick, rows: &workloadRows) }
     if selected("W7") { w7Jacobian(quick: quick, rows: &workloadRows) }
     if selected("W8") { w8Linear(quick: quick, rows: &workloadRows) }

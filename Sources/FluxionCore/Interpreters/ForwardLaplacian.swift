@@ -39,7 +39,7 @@ final class ForwardLaplacianInterpreter: Interpreter, @unchecked Sendable {
         let outputs = bind(primitive, primals)
         guard outputs.contains(where: { $0.dtype.isFloatingPoint }) else { return outputs }
         let jacobians = jvpAlongEach(primitive, primals, outputs: outputs, tangents: carried.map { $0?.jacobian })
-        let secondTangents = carried.map { $0?.second }
+        let secondTangents = carried.map { $0?.second ?? nil }
         let pushed = summed ? primitive.jvp(primals, outputs: outputs, tangents: secondTangents)
                             : jvpAlongEach(primitive, primals, outputs: outputs, tangents: secondTangents)
         let curvature = primitive.secondOrder(primals, outputs: outputs, directions: carried.map { $0?.jacobian }, summed: summed)
@@ -47,19 +47,20 @@ final class ForwardLaplacianInterpreter: Interpreter, @unchecked Sendable {
             let y = outputs[k]
             let second = addTangents(pushed[k], curvature[k])
             guard y.dtype.isFloatingPoint, jacobians[k] != nil || second != nil else { return y }
-            return lift(y, jacobian: jacobians[k] ?? zeroJacobian(y), second: second ?? zeroSecond(y))
+            return lift(y, jacobian: jacobians[k] ?? zeroJacobian(y), second: second)
         }
     }
 
-    /// `x` as a value of this interpreter.
-    func lift(_ x: NDArray, jacobian: NDArray, second: NDArray) -> NDArray {
+    /// `x` as a value of this interpreter (`second` nil: zero, as for the inputs and
+    /// everything linear in them).
+    func lift(_ x: NDArray, jacobian: NDArray, second: NDArray?) -> NDArray {
         NDArray(tracer: ForwardLaplacianTracer(interpreter: self, primal: x, jacobian: jacobian, second: second))
     }
 
     /// The value, its derivatives along the directions and its second-order part (zeros when
     /// `y` does not depend on this interpreter's inputs).
     func split(_ y: NDArray) -> (primal: NDArray, jacobian: NDArray, second: NDArray) {
-        if let t = y.tracer as? ForwardLaplacianTracer, t.interpreter === self { return (t.primal, t.jacobian, t.second) }
+        if let t = y.tracer as? ForwardLaplacianTracer, t.interpreter === self { return (t.primal, t.jacobian, t.second ?? zeroSecond(t.primal)) }
         let z = y.dtype.isFloatingPoint ? y : y.to(.float64)
         return (y, zeroJacobian(z), zeroSecond(z))
     }
@@ -72,10 +73,11 @@ final class ForwardLaplacianTracer: Tracer, @unchecked Sendable {
     let primal: NDArray
     /// The derivatives along the directions: [d] + shape.
     let jacobian: NDArray
-    /// The second derivatives along the directions, summed (shape) or each ([d] + shape).
-    let second: NDArray
+    /// The second derivatives along the directions, summed (shape) or each ([d] + shape); nil
+    /// while they are zero.
+    let second: NDArray?
 
-    init(interpreter: ForwardLaplacianInterpreter, primal: NDArray, jacobian: NDArray, second: NDArray) {
+    init(interpreter: ForwardLaplacianInterpreter, primal: NDArray, jacobian: NDArray, second: NDArray?) {
         self.primal = primal
         self.jacobian = jacobian
         self.second = second
@@ -87,7 +89,7 @@ final class ForwardLaplacianTracer: Tracer, @unchecked Sendable {
 
 extension ForwardLaplacianTracer: CarryingTracer {
     var lower: NDArray { primal }
-    var carried: (jacobian: NDArray, second: NDArray) { (jacobian, second) }
+    var carried: (jacobian: NDArray, second: NDArray?) { (jacobian, second) }
 }
 
 // MARK: - What the rules share

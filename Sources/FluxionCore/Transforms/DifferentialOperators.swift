@@ -27,7 +27,7 @@ func forwardLaplacianFlat(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDA
             defer { offset += count }
             // Direction i moves element i of the inputs taken in order: the rows of the identity.
             let jacobian = NDArray.eye(d, dtype: x.dtype).narrow(dim: 1, start: offset, length: count).reshape([d] + x.shape)
-            return interpreter.lift(x, jacobian: jacobian, second: interpreter.zeroSecond(x))
+            return interpreter.lift(x, jacobian: jacobian, second: nil)
         }
         let split = try f(seeded).map(interpreter.split)
         return (split.map(\.primal), split.map(\.jacobian), split.map(\.second))
