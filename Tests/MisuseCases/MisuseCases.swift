@@ -62,6 +62,21 @@ public let misuseCases: [MisuseCase] = MisuseCase.inPlace + [
     MisuseCase("CosineAnnealingLR period", ["Fluxion: CosineAnnealingLR: tMax is 0"]) {
         _ = CosineAnnealingLR(SGD([], lr: 0.1), tMax: 0)
     },
+    MisuseCase("LBFGS step without a closure", ["Fluxion: LBFGS.step: L-BFGS evaluates the loss several times per step", "Fix: call step {"]) {
+        LBFGS([]).step()
+    },
+    MisuseCase("LBFGS closure returning a non-scalar",
+               ["Fluxion: LBFGS.step: the closure returned a loss of shape [2]; L-BFGS minimises a single number", "MisuseCases.swift:",
+                "Fix: return a scalar loss"]) {
+        let w = try Tensor([1.0, 2.0], requiresGrad: true)
+        let optimizer = LBFGS([w])
+        try optimizer.step {
+            optimizer.zeroGrad()
+            let loss = w * w
+            try loss.sum().backward()
+            return loss
+        }
+    },
     MisuseCase("SGD Nesterov without momentum", ["Fluxion: SGD: Nesterov momentum needs a positive momentum"]) {
         _ = SGD([], lr: 0.1, nesterov: true)
     },
