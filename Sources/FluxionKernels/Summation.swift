@@ -13,8 +13,9 @@
 // A float32 sum is therefore exact to float32 precision for any length that fits in memory
 // (one final rounding), and a float64 sum is within a few ulps of the exact one. The order of
 // additions depends only on the shapes — never on the optimiser (no reassociation is allowed,
-// so debug and release builds agree bit for bit), on the number of cores, or on how a long row
-// is split between threads (the split follows the pairwise tree).
+// so debug and release builds agree bit for bit), on the number of cores, or on how the work is
+// split between threads: a long row splits along the pairwise tree, and a large reduction
+// splits its outputs (each accumulator still receives its terms in the same order).
 
 import Dispatch
 
@@ -108,18 +109,40 @@ public enum Summation {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: compensated ? 2 &* count : count) { buffer in
             let sum = buffer.baseAddress!, error = sum + (compensated ? count : 0)
             sum.initialize(repeating: 0, count: compensated ? 2 &* count : count)
-            Loops.forEachRow(shape: x.shape, accStrides, x.strides) { _, oa, ox, n, sa, sx in
-                let p = src + ox
-                if sa == 0 {
-                    let r = row(p, n, sx)
-                    if compensated { add(r, to: &sum[oa], error: &error[oa]) } else { sum[oa] += r }
-                } else if sa == 1 && sx == 1 && T.self == Double.self {
-                    addRow(UnsafeRawPointer(p), n, into: sum + oa, error: compensated ? error + oa : nil)
-                } else if compensated {
-                    for k in 0..<n { add(p[k &* sx].doubleValue, to: &sum[oa &+ k &* sa], error: &error[oa &+ k &* sa]) }
-                } else {
-                    for k in 0..<n { sum[oa &+ k &* sa] += p[k &* sx].doubleValue }
+            /// Adds the elements of `x` whose coordinate along `split` lies in `range` (all of
+            /// them without a split) into their accumulators.
+            func accumulate(split: Int?, _ range: Range<Int>) {
+                var shape = x.shape
+                var (outBase, inBase) = (0, 0)
+                if let split {
+                    shape[split] = range.count
+                    (outBase, inBase) = (range.lowerBound &* accStrides[split], range.lowerBound &* x.strides[split])
                 }
+                Loops.forEachRow(shape: shape, accStrides, x.strides) { _, oa, ox, n, sa, sx in
+                    let p = src + inBase + ox, oa = outBase + oa
+                    if sa == 0 {
+                        let r = row(p, n, sx)
+                        if compensated { add(r, to: &sum[oa], error: &error[oa]) } else { sum[oa] += r }
+                    } else if sa == 1 && sx == 1 && T.self == Double.self {
+                        addRow(UnsafeRawPointer(p), n, into: sum + oa, error: compensated ? error + oa : nil)
+                    } else if compensated {
+                        for k in 0..<n { add(p[k &* sx].doubleValue, to: &sum[oa &+ k &* sa], error: &error[oa &+ k &* sa]) }
+                    } else {
+                        for k in 0..<n { sum[oa &+ k &* sa] += p[k &* sx].doubleValue }
+                    }
+                }
+            }
+            // A large reduction splits the outermost kept dimension between threads: each
+            // accumulator belongs to one thread and receives its terms in the same order. (At
+            // least two indices per piece, so that no piece drops the dimension and lets the
+            // reduced dimensions around it merge into a different summation tree.)
+            if let split = x.shape.indices.first(where: { !reduced[$0] && x.shape[$0] > 1 }),
+               x.shape[split] >= 2 &* Loops.cores, x.count >= 1 << 18 {
+                Loops.parallelRanges(count: x.shape[split], costPerElement: x.count / x.shape[split]) { lo, hi in
+                    accumulate(split: split, lo..<hi)
+                }
+            } else {
+                accumulate(split: nil, 0..<0)
             }
             for i in 0..<count { o[i] = T(converting: compensated ? total(sum[i], error[i]) : sum[i]) }
         }

@@ -8,7 +8,7 @@ import Foundation
 import Testing
 import PropertyBased
 import Fluxion
-import FluxionCheck
+@testable import FluxionCheck
 
 /// Σ xᵢ in float64, one element after the other (exact enough to judge a float32 sum), with Σ|xᵢ|.
 private func reference(_ values: [Float]) -> (sum: Double, magnitude: Double) {
@@ -65,6 +65,27 @@ struct SummationTests {
         #expect(pair.sum(dim: 0).doubles.map(\.bitPattern) == zip(a, b).map { ($0 + $1).bitPattern })
         let middle = NDArray(a + b, dtype: .float64).reshape([1, 2, 5])
         #expect(middle.sum(dim: 1).doubles.map(\.bitPattern) == zip(a, b).map { ($0 + $1).bitPattern })
+    }
+
+    @Test("a reduction large enough to run on several threads gives the bits of the same sums taken one slice at a time",
+          arguments: [[1], [0], [0, 2], [1, 2], [2]])
+    func largeReductionsSplitWithoutChangingBits(_ axes: [Int]) {
+        // [256, 20, 64] float64 (327,680 elements: above the threshold for threads), values
+        // spread over many magnitudes so that the order of additions shows in the last bits.
+        let shape = [256, 20, 64]
+        var random = SplitMix(seed: 42)
+        let values = (0..<shape.reduce(1, *)).map { _ in
+            random.uniform(-1, 1) * Foundation.pow(10, random.uniform(-8, 8))
+        }
+        for dtype in [DType.float64, .float32] {
+            let x = NDArray(shape: shape, scalars: values, dtype: dtype)
+            let whole = x.sum(dims: axes, keepDim: true)
+            // The outermost kept dimension, one index at a time (each piece far below the threshold).
+            guard let split = (0..<3).first(where: { !axes.contains($0) }) else { continue }
+            let pieces = concat((0..<shape[split]).map { x.narrow(dim: split, start: $0, length: 1).sum(dims: axes, keepDim: true) },
+                                dim: split)
+            #expect(whole.doubles.map(\.bitPattern) == pieces.doubles.map(\.bitPattern), "\(dtype) sum over \(axes)")
+        }
     }
 
     @Test("the gradient of a sum over a broadcast axis is summed accurately (unbroadcast)")
