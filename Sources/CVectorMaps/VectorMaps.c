@@ -111,6 +111,21 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
         for (long k = 0; k < n; k++) d[k] = name(s[k]);                                          \
     }
 
+// The three stride patterns as three loops, so that each vectorises.
+#define FLUXION_ZIP(name, op, type, suffix, isa)                                                         \
+    __attribute__((target(isa))) static void name##_##suffix(const type *a, long sa, const type *b, long sb, \
+                                                              type *d, long n) {                          \
+        if (sa == 1 && sb == 1) {                                                                        \
+            for (long k = 0; k < n; k++) d[k] = a[k] op b[k];                                            \
+        } else if (sa == 1) {                                                                            \
+            const type v = b[0];                                                                         \
+            for (long k = 0; k < n; k++) d[k] = a[k] op v;                                               \
+        } else {                                                                                         \
+            const type v = a[0];                                                                         \
+            for (long k = 0; k < n; k++) d[k] = v op b[k];                                               \
+        }                                                                                                \
+    }
+
 #define FLUXION_MAPS(suffix, isa)                                                   \
     FLUXION_MAP(exp_f32, float, suffix, isa)                                        \
     FLUXION_MAP(tanh_f32, float, suffix, isa)                                       \
@@ -118,9 +133,19 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
     FLUXION_MAP(exp_f64, double, suffix, isa)                                       \
     FLUXION_MAP(tanh_f64, double, suffix, isa)                                      \
     FLUXION_MAP(sigmoid_f64, double, suffix, isa)                                   \
+    FLUXION_ZIP(add_f32, +, float, suffix, isa)                                     \
+    FLUXION_ZIP(sub_f32, -, float, suffix, isa)                                     \
+    FLUXION_ZIP(mul_f32, *, float, suffix, isa)                                     \
+    FLUXION_ZIP(div_f32, /, float, suffix, isa)                                     \
+    FLUXION_ZIP(add_f64, +, double, suffix, isa)                                    \
+    FLUXION_ZIP(sub_f64, -, double, suffix, isa)                                    \
+    FLUXION_ZIP(mul_f64, *, double, suffix, isa)                                    \
+    FLUXION_ZIP(div_f64, /, double, suffix, isa)                                    \
     static const fluxion_vector_maps maps_##suffix = {                              \
         exp_f32_##suffix, tanh_f32_##suffix, sigmoid_f32_##suffix,                  \
-        exp_f64_##suffix, tanh_f64_##suffix, sigmoid_f64_##suffix};
+        exp_f64_##suffix, tanh_f64_##suffix, sigmoid_f64_##suffix,                  \
+        add_f32_##suffix, sub_f32_##suffix, mul_f32_##suffix, div_f32_##suffix,     \
+        add_f64_##suffix, sub_f64_##suffix, mul_f64_##suffix, div_f64_##suffix};
 
 #if defined(__x86_64__)
 FLUXION_MAPS(baseline, "sse2")
@@ -152,9 +177,23 @@ FLUXION_NO_TARGET(sigmoid_f32, float)
 FLUXION_NO_TARGET(exp_f64, double)
 FLUXION_NO_TARGET(tanh_f64, double)
 FLUXION_NO_TARGET(sigmoid_f64, double)
+#define FLUXION_ZIP_NO_TARGET(name, op, type)                                                             \
+    static void name##_baseline(const type *a, long sa, const type *b, long sb, type *d, long n) {       \
+        for (long k = 0; k < n; k++) d[k] = a[k * sa] op b[k * sb];                                       \
+    }
+FLUXION_ZIP_NO_TARGET(add_f32, +, float)
+FLUXION_ZIP_NO_TARGET(sub_f32, -, float)
+FLUXION_ZIP_NO_TARGET(mul_f32, *, float)
+FLUXION_ZIP_NO_TARGET(div_f32, /, float)
+FLUXION_ZIP_NO_TARGET(add_f64, +, double)
+FLUXION_ZIP_NO_TARGET(sub_f64, -, double)
+FLUXION_ZIP_NO_TARGET(mul_f64, *, double)
+FLUXION_ZIP_NO_TARGET(div_f64, /, double)
 static const fluxion_vector_maps maps_baseline = {
     exp_f32_baseline, tanh_f32_baseline, sigmoid_f32_baseline,
-    exp_f64_baseline, tanh_f64_baseline, sigmoid_f64_baseline};
+    exp_f64_baseline, tanh_f64_baseline, sigmoid_f64_baseline,
+    add_f32_baseline, sub_f32_baseline, mul_f32_baseline, div_f32_baseline,
+    add_f64_baseline, sub_f64_baseline, mul_f64_baseline, div_f64_baseline};
 
 int fluxion_widest_lanes(void) { return FLUXION_LANES_BASELINE; }
 const fluxion_vector_maps *fluxion_vector_maps_for(int lanes) { (void)lanes; return &maps_baseline; }

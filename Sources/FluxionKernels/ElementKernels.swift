@@ -45,6 +45,13 @@ public protocol BinaryKernel {
     associatedtype Input: Element
     associatedtype Output: Element
     func callAsFunction(_ a: Input, _ b: Input) -> Output
+    /// The arithmetic operation the kernel is, when it is one (its loops then run on the
+    /// processor's widest vectors, `VectorMaps.zip`); nil for every other function.
+    var arithmetic: Arithmetic? { get }
+}
+
+extension BinaryKernel {
+    @inlinable public var arithmetic: Arithmetic? { nil }
 }
 
 /// Something to do with the kernel of a floating unary function, whichever it is
@@ -253,14 +260,17 @@ public enum Kernel {
     public struct Add<T: Element & AdditiveArithmetic>: BinaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a + b }
+        @inlinable public var arithmetic: Arithmetic? { .add }
     }
     public struct Sub<T: Element & AdditiveArithmetic>: BinaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a - b }
+        @inlinable public var arithmetic: Arithmetic? { .sub }
     }
     public struct Mul<T: Element & Numeric>: BinaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a * b }
+        @inlinable public var arithmetic: Arithmetic? { .mul }
     }
     public struct MulStrongZero<T: FloatingElement>: BinaryKernel {
         @inlinable public init() {}
@@ -272,6 +282,7 @@ public enum Kernel {
     public struct Div<T: FloatingElement>: BinaryKernel {
         @inlinable public init() {}
         @inlinable public func callAsFunction(_ a: T, _ b: T) -> T { a / b }
+        @inlinable public var arithmetic: Arithmetic? { .div }
     }
     public struct Pow<T: FloatingElement>: BinaryKernel {
         @inlinable public init() {}

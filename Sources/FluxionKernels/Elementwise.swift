@@ -221,6 +221,7 @@ public enum Elementwise {
         let pa = a.pointer(K.Input.self), pb = b.pointer(K.Input.self)
         if a.shape == shape && b.shape == shape && a.isContiguous && b.isContiguous {
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
+                if VectorMaps.zip(kernel, pa + start, 1, pb + start, 1, o + start, count: end - start) { return }
                 for i in start..<end { o[i] = kernel(pa[i], pb[i]) }
             }
             return StridedArray(storage: out, shape: shape, strides: a.strides)
@@ -228,6 +229,7 @@ public enum Elementwise {
         if b.count == 1 && a.shape == shape && a.isContiguous {
             let v = pb[0]
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
+                if VectorMaps.zip(kernel, pa + start, 1, pb, 0, o + start, count: end - start) { return }
                 for i in start..<end { o[i] = kernel(pa[i], v) }
             }
             return StridedArray(storage: out, shape: shape, strides: a.strides)
@@ -235,25 +237,43 @@ public enum Elementwise {
         if a.count == 1 && b.shape == shape && b.isContiguous {
             let v = pa[0]
             Loops.parallelRanges(count: n, costPerElement: cost) { start, end in
+                if VectorMaps.zip(kernel, pa, 0, pb + start, 1, o + start, count: end - start) { return }
                 for i in start..<end { o[i] = kernel(v, pb[i]) }
             }
             return StridedArray(storage: out, shape: shape, strides: b.strides)
         }
         let sa = Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
         let sb = Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: shape)
-        Loops.forEachRow(shape: shape, sa, sb) { oo, ia, ib, m, ta, tb in
-            let x = pa + ia, y = pb + ib, dst = o + oo
-            if ta == 1 && tb == 1 {
-                for k in 0..<m { dst[k] = kernel(x[k], y[k]) }
-            } else if ta == 1 && tb == 0 {
-                let v = y[0]
-                for k in 0..<m { dst[k] = kernel(x[k], v) }
-            } else if ta == 0 && tb == 1 {
-                let v = x[0]
-                for k in 0..<m { dst[k] = kernel(v, y[k]) }
-            } else {
-                for k in 0..<m { dst[k] = kernel(x[k &* ta], y[k &* tb]) }
+        /// The elements whose first coordinate lies in `range` (the contiguous output's rows
+        /// from there on).
+        func rows(_ range: Range<Int>) {
+            var part = shape
+            part[0] = range.count
+            let (oBase, aBase, bBase) = (range.lowerBound &* (n / shape[0]), range.lowerBound &* sa[0], range.lowerBound &* sb[0])
+            Loops.forEachRow(shape: part, sa, sb) { oo, ia, ib, m, ta, tb in
+                let x = pa + aBase + ia, y = pb + bBase + ib, dst = o + oBase + oo
+                if VectorMaps.zip(kernel, x, ta, y, tb, dst, count: m) { return }
+                if ta == 1 && tb == 1 {
+                    for k in 0..<m { dst[k] = kernel(x[k], y[k]) }
+                } else if ta == 1 && tb == 0 {
+                    let v = y[0]
+                    for k in 0..<m { dst[k] = kernel(x[k], v) }
+                } else if ta == 0 && tb == 1 {
+                    let v = x[0]
+                    for k in 0..<m { dst[k] = kernel(v, y[k]) }
+                } else {
+                    for k in 0..<m { dst[k] = kernel(x[k &* ta], y[k &* tb]) }
+                }
             }
+        }
+        // Split between threads along the first dimension (n > 0 here: an empty result took
+        // a path above or has no rows to visit).
+        if shape.isEmpty || n == 0 {
+            Loops.forEachRow(shape: shape, sa, sb) { oo, ia, ib, m, ta, tb in
+                for k in 0..<m { o[oo + k] = kernel(pa[ia + k &* ta], pb[ib + k &* tb]) }
+            }
+        } else {
+            Loops.parallelRanges(count: shape[0], costPerElement: cost &* (n / shape[0])) { lo, hi in rows(lo..<hi) }
         }
         return StridedArray(contiguous: out, shape: shape)
     }

@@ -380,6 +380,7 @@ private struct BinaryBlock<T: FloatingElement>: FloatingBinaryKernelUse {
     func apply<K: BinaryKernel>(_ kernel: K, cost: Int) where K.Input == T, K.Output == T {
         for r in 0..<rows {
             let x = a.row(r, length: count), z = b.row(r, length: count), y = destination + r &* count
+            if VectorMaps.zip(kernel, x, a.stride, z, b.stride, y, count: count) { continue }
             switch (a.stride, b.stride) {
             case (1, 1): for k in 0..<count { y[k] = kernel(x[k], z[k]) }
             case (1, 0): for k in 0..<count { y[k] = kernel(x[k], z[0]) }

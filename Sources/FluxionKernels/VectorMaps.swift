@@ -1,10 +1,12 @@
-// exp, tanh and sigmoid over contiguous runs of float32 and float64, from the C target
+// exp, tanh and sigmoid over contiguous runs of float32 and float64, and the four arithmetic
+// operations over runs (either operand possibly one value for all), from the C target
 // CVectorMaps: the same element functions as FloatingElement.swift and Float64Functions.swift,
 // spelled in C so that they can be compiled three times (baseline x86-64, AVX2, AVX-512) and
 // the widest one the processor runs chosen when the process starts. Swift compiles a library
 // for one instruction set only (baseline x86-64: four float32 or two float64 lanes per
-// operation); over large arrays these functions are compute-bound there, and 8 or 16 lanes make
-// them memory-bound again.
+// operation); over large arrays the functions are compute-bound there, and 8 or 16 lanes make
+// them memory-bound again, and the fused loops' blocks, which stay in the first-level cache,
+// run the arithmetic of derivative chains four times wider.
 //
 // Every compilation performs the same IEEE operations in the same order (no fused
 // multiply-adds), so the bits do not depend on the processor and equal the one-element forms'
@@ -63,4 +65,59 @@ public enum VectorMaps {
         default: fatalError("VectorMaps has no compiled run of \(function)")
         }
     }
+
+    /// `kernel` (one whose `arithmetic` is set) over `count` elements, `destination[k] =
+    /// a[k·strideA] ∘ b[k·strideB]`, on the widest vectors, when the element type is float32 or
+    /// float64 and the strides are 0 or 1 (not both 0); false, having done nothing, otherwise.
+    @inlinable @inline(__always)
+    public static func zip<K: BinaryKernel>(_ kernel: K, _ a: UnsafePointer<K.Input>, _ strideA: Int, _ b: UnsafePointer<K.Input>,
+                                            _ strideB: Int, _ destination: UnsafeMutablePointer<K.Output>, count: Int) -> Bool {
+        guard let operation = kernel.arithmetic, count >= 8, strideA | strideB == 1, strideA & ~1 == 0, strideB & ~1 == 0 else {
+            return false
+        }
+        if K.Input.self == Double.self && K.Output.self == Double.self {
+            run(operation, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), strideA,
+                UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), strideB,
+                UnsafeMutableRawPointer(destination).assumingMemoryBound(to: Double.self), count: count)
+            return true
+        }
+        if K.Input.self == Float.self && K.Output.self == Float.self {
+            run(operation, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), strideA,
+                UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), strideB,
+                UnsafeMutableRawPointer(destination).assumingMemoryBound(to: Float.self), count: count)
+            return true
+        }
+        return false
+    }
+
+    /// `operation` over float64 runs (see `zip`), compiled for `lanes` (default: `widest`).
+    public static func run(_ operation: Arithmetic, _ a: UnsafePointer<Double>, _ strideA: Int, _ b: UnsafePointer<Double>,
+                           _ strideB: Int, _ destination: UnsafeMutablePointer<Double>, count: Int, lanes: Lanes? = nil) {
+        let maps = lanes.map { fluxion_vector_maps_for($0.rawValue)!.pointee } ?? chosen
+        let f = switch operation {
+        case .add: maps.add_f64
+        case .sub: maps.sub_f64
+        case .mul: maps.mul_f64
+        case .div: maps.div_f64
+        }
+        f!(a, strideA, b, strideB, destination, count)
+    }
+
+    /// `operation` over float32 runs (see `zip`), compiled for `lanes` (default: `widest`).
+    public static func run(_ operation: Arithmetic, _ a: UnsafePointer<Float>, _ strideA: Int, _ b: UnsafePointer<Float>,
+                           _ strideB: Int, _ destination: UnsafeMutablePointer<Float>, count: Int, lanes: Lanes? = nil) {
+        let maps = lanes.map { fluxion_vector_maps_for($0.rawValue)!.pointee } ?? chosen
+        let f = switch operation {
+        case .add: maps.add_f32
+        case .sub: maps.sub_f32
+        case .mul: maps.mul_f32
+        case .div: maps.div_f32
+        }
+        f!(a, strideA, b, strideB, destination, count)
+    }
+}
+
+/// The four arithmetic operations, which `VectorMaps` runs on the widest vectors.
+public enum Arithmetic: Sendable {
+    case add, sub, mul, div
 }

@@ -99,6 +99,32 @@ private let runLengths = Array(0...33) + [1000]
         }
     }
 
+    @Test(arguments: [Arithmetic.add, .sub, .mul, .div])
+    func arithmeticRunsGiveSwiftsBits(_ operation: Arithmetic) {
+        let xs = arguments(count: 3000), ys = Array(arguments(count: 3000).reversed())
+        func swift64(_ a: Double, _ b: Double) -> Double {
+            switch operation { case .add: a + b; case .sub: a - b; case .mul: a * b; case .div: a / b }
+        }
+        func swift32(_ a: Float, _ b: Float) -> Float {
+            switch operation { case .add: a + b; case .sub: a - b; case .mul: a * b; case .div: a / b }
+        }
+        func same<T: BinaryFloatingPoint>(_ u: T, _ v: T) -> Bool { u == v && u.sign == v.sign || u.isNaN && v.isNaN }
+        for lanes in VectorMaps.Lanes.allCases where lanes <= VectorMaps.widest {
+            for (sa, sb) in [(1, 1), (1, 0), (0, 1)] {
+                for n in runLengths + [3000] {
+                    var d = [Double](repeating: -7, count: n + 1), f = [Float](repeating: -7, count: n + 1)
+                    let xf = xs.map { Float($0) }, yf = ys.map { Float($0) }
+                    d.withUnsafeMutableBufferPointer { VectorMaps.run(operation, xs, sa, ys, sb, $0.baseAddress!, count: n, lanes: lanes) }
+                    f.withUnsafeMutableBufferPointer { VectorMaps.run(operation, xf, sa, yf, sb, $0.baseAddress!, count: n, lanes: lanes) }
+                    let wrong64 = (0..<n).filter { !same(d[$0], swift64(xs[$0 * sa], ys[$0 * sb])) }
+                    let wrong32 = (0..<n).filter { !same(f[$0], swift32(xf[$0 * sa], yf[$0 * sb])) }
+                    #expect(wrong64.isEmpty && wrong32.isEmpty, "\(operation) \(lanes) strides (\(sa), \(sb)) n \(n): \(wrong64.prefix(3)) \(wrong32.prefix(3))")
+                    #expect(d[n] == -7 && f[n] == -7, "a run of \(n) wrote past its end")
+                }
+            }
+        }
+    }
+
     @Test func theWidestCompilationIsTheOneTheMapsUse() {
         let xs = arguments(count: 4096)
         var viaMap = [Double](repeating: 0, count: xs.count), viaRun = viaMap
