@@ -9,6 +9,10 @@
 // as 0 where a = 0 and b ≥ 0, and d(aᵇ)/da as 0 where b = 0, as PyTorch's rules mask them;
 // atan2's partials are 0 at the origin. Division, pow and atan2 multiply (co)tangents with strong
 // zeros (Tangents.swift).
+//
+// Taylor coefficients (`jet`): sums are linear, products take the Leibniz rule (Bilinear),
+// maximum and minimum pass each coefficient through their shares, division solves b·y = a
+// order by order; pow and atan2 take theirs from their jvp rules.
 
 import FluxionKernels
 
@@ -124,6 +128,18 @@ public struct Div: BinaryWithPartials {
             terms = alongEachDirection([beta]) { v in [mulStrongZero(scale, v[0] * (y * v[0]))] }[0]
         }
         return [summed ? terms.sum(dim: 0) : terms]
+    }
+    /// b·y = a differentiated k times: Σᵢ C(k, i)·bᵢ·yₖ₋ᵢ = aₖ, so
+    /// yₖ = (aₖ − Σᵢ C(k, i)·bᵢ·yₖ₋ᵢ for i = 1…k) · (1/b₀), with strong zeros as the jvp rule.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let order = seriesOrder(series) else { return [nil] }
+        let a = withPrimal(primals[0], series[0], order: order), b = withPrimal(primals[1], series[1], order: order)
+        let reciprocal = 1 / primals[1]
+        var y: [NDArray?] = [outputs[0]]
+        for k in 1..<(order + 1) {
+            y.append(subtractTangents(a[k], leibnizSum(k, b, y, from: 1, through: k)).map { mulStrongZero($0, reciprocal) })
+        }
+        return [Array(y.dropFirst())]
     }
 }
 

@@ -12,6 +12,12 @@
 //               Ā = V(diag w̄ + F∘(VᵀV̄))Vᵀ, symmetrized
 // Cholesky and eigh treat their input as symmetric: their derivatives are those of
 // A ↦ f((A + Aᵀ)/2), as in PyTorch. Repeated eigenvalues make F infinite, as in JAX and PyTorch.
+//
+// Taylor coefficients (`jet`, derivative-scaled): matmul takes the Leibniz rule; the solves
+// differentiate A·X = B k times, Σᵢ C(k, i)·Aᵢ·Xₖ₋ᵢ = Bₖ, and solve for Xₖ with the factor
+// they already have; cholesky differentiates L·Lᵀ = A, L₀Lₖᵀ + LₖL₀ᵀ = Aₖ − Σᵢ C(k, i)·LᵢLₖ₋ᵢᵀ
+// (i = 1…k−1), which its jvp rule solves for a lower-triangular Lₖ. Eigh and slogdet take
+// theirs from their jvp rules.
 
 import FluxionKernels
 
@@ -113,6 +119,19 @@ public struct Cholesky: UnaryPrimitive {
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
         ([bind(self, inputs[0].moveAxis(from: axes[0]!, to: 0))], [0])
     }
+
+    /// Lₖ from L₀Lₖᵀ + LₖL₀ᵀ = Aₖ − Σᵢ C(k, i)·LᵢLₖ₋ᵢᵀ (i = 1…k−1; the sum is symmetric), which is
+    /// the jvp rule's equation with that right-hand side.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let s = series[0] else { return [nil] }
+        let a = [primals[0]] + s
+        var l: [NDArray?] = [outputs[0]]
+        for k in coefficientOrders(s) {
+            let known = leibnizSum(k, l, l, from: 1, through: k - 1) { bind(MatMul(), $0, $1.mT) }
+            l.append(subtractTangents(a[k], known).flatMap { jvp(primals, outputs: outputs, tangents: [$0])[0] })
+        }
+        return [Array(l.dropFirst())]
+    }
 }
 
 // MARK: - Triangular solve
@@ -153,6 +172,19 @@ public struct TriangularSolve: BinaryPrimitive {
         return [masked(a), b]
     }
 
+    /// Xₖ = op(A₀)⁻¹·(Bₖ − Σᵢ C(k, i)·op(Aᵢ)·Xₖ₋ᵢ), op(Aᵢ) restricted to the triangle that is read.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let order = seriesOrder(series) else { return [nil] }
+        let a = withPrimal(primals[0], series[0], order: order).map { $0.map { transposeA ? masked($0).mT : masked($0) } }
+        let b = withPrimal(primals[1], series[1], order: order)
+        var x: [NDArray?] = [outputs[0]]
+        for k in 1..<(order + 1) {
+            let known = leibnizSum(k, a, x, from: 1, through: k) { bind(MatMul(), $0, $1) }
+            x.append(subtractTangents(b[k], known).map { bind(self, primals[0], $0) })
+        }
+        return [Array(x.dropFirst())]
+    }
+
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
         let ab = batchBoth(inputs, axes, size)
         return ([bind(self, ab[0], ab[1])], [0])
@@ -176,6 +208,18 @@ public struct Solve: BinaryPrimitive {
         guard let ct = cotangents[0] else { return [nil, nil] }
         let b = bind(self, primals[0].mT, ct)
         return [needs[0] ? -bind(MatMul(), b, outputs[0].mT) : nil, b]
+    }
+
+    /// Xₖ = A₀⁻¹·(Bₖ − Σᵢ C(k, i)·Aᵢ·Xₖ₋ᵢ), i = 1…k.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let order = seriesOrder(series) else { return [nil] }
+        let a = withPrimal(primals[0], series[0], order: order), b = withPrimal(primals[1], series[1], order: order)
+        var x: [NDArray?] = [outputs[0]]
+        for k in 1..<(order + 1) {
+            let known = leibnizSum(k, a, x, from: 1, through: k) { bind(MatMul(), $0, $1) }
+            x.append(subtractTangents(b[k], known).map { bind(self, primals[0], $0) })
+        }
+        return [Array(x.dropFirst())]
     }
 
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {

@@ -1,12 +1,14 @@
 // The unit of computation: every array operation is a primitive or a composite of primitives
 // (like `jax.lax`). A primitive is a value type named for the operation that carries its
-// parameters and declares, side by side, its four rules:
+// parameters and declares, side by side, its rules:
 //
 // - `evaluate`: the kernel call on concrete arrays;
 // - `jvp`: output tangents from input tangents (forward mode);
 // - `vjp`: input cotangents from output cotangents (reverse mode);
 // - `batch`: the same operation on inputs that carry a batch axis (`vmap`);
-// - `secondOrder`: the second-derivative term the forward Laplacian adds (ForwardLaplacian.swift).
+// - `secondOrder`: the second-derivative term the forward Laplacian adds (ForwardLaplacian.swift);
+// - `taylor`: the Taylor coefficients of the outputs along a curve through the inputs, for `jet`
+//   (Interpreters/Jet.swift).
 //
 // `jvp` and `vjp` are written with NDArray operations, never kernels, so that they can be
 // differentiated again: every order works. A tangent or cotangent of `nil` is a symbolic
@@ -59,6 +61,26 @@ public protocol Primitive: Sendable {
     /// once per primitive.
     func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?]
 
+    /// The Taylor coefficients of each output (nil: all zero) along a curve through the inputs,
+    /// for `jet`. In the derivative-scaled convention (JAX's),
+    ///
+    /// ```
+    /// x(t) = x₀ + Σₖ xₖ·tᵏ/k!      xₖ = dᵏx/dtᵏ at t = 0, k = 1…K
+    /// y(t) = f(x(t))              yₖ = dᵏy/dtᵏ at t = 0
+    /// ```
+    ///
+    /// `series[i]` holds x₁ … x_K of input i, each of the input's shape (nil: the input does not
+    /// move; a nil coefficient is a symbolic zero); `primals` are the x₀ and `outputs` the y₀.
+    /// The result holds y₁ … y_K of each output, each of the output's shape (or broadcastable
+    /// to it). Written with NDArray operations, like `jvp`, so that it can be differentiated,
+    /// batched and staged. Families supply it (each coefficient through the jvp rule for linear
+    /// and piecewise-linear primitives, zero for piecewise-constant ones, the Leibniz rule for
+    /// bilinear ones, Faà di Bruno's formula for elementwise functions); functions with a
+    /// recurrence state it. The default takes the coefficients from the `jvp` rule by Taylor
+    /// mode along the curve (`taylorFromJVP`), correct for every primitive but slower, and says
+    /// so once per primitive.
+    func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?]
+
     /// Whether `vjp` reads the floating-point primal inputs or outputs (not only their
     /// shapes). Integer and bool inputs and outputs (indices, masks) are taken as read in any
     /// case: a recorded application saves values when either holds, and is freed after a
@@ -71,6 +93,10 @@ extension Primitive {
 
     public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
         nestedSecondOrder(self, primals, outputs: outputs, directions: directions, summed: summed)
+    }
+
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        taylorFromJVP(self, primals, outputs: outputs, series: series)
     }
 
     public func outputTypes(_ inputs: [ArrayType]) -> [ArrayType] {
@@ -142,6 +168,10 @@ extension LinearPrimitive {
     public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
         outputs.map { _ in nil }
     }
+    /// yₖ = f(xₖ): the function applied to each coefficient.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        linearTaylor(self, primals, outputs: outputs, series: series)
+    }
 }
 
 extension LinearPrimitive {
@@ -160,24 +190,40 @@ extension PiecewiseConstant {
     public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
         outputs.map { _ in nil }
     }
+    /// Zero at every order.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        outputs.map { _ in nil }
+    }
 }
 
-/// A primitive bilinear in its two inputs (products): its second-order term is 2·f(aᵢ, bᵢ).
+/// A primitive bilinear in its two inputs (products): its second-order term is 2·f(aᵢ, bᵢ),
+/// its Taylor coefficients the Leibniz rule.
 public protocol Bilinear: Primitive {}
 
 extension Bilinear {
     public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
         bilinearSecondOrder(self, directions: directions, summed: summed)
     }
+    /// The Leibniz rule, yₖ = Σᵢ C(k, i)·f(aᵢ, bₖ₋ᵢ) for i = 0…k.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        bilinearTaylor(self, primals, series: series)
+    }
 }
 
 /// A primitive that is linear in its floating-point inputs wherever it is differentiable
-/// (selections, clamps, maxima, padding): its second-order term is zero.
+/// (selections, clamps, maxima, padding): its second-order term is zero, and its Taylor
+/// coefficients are its jvp rule (linear in the tangents at fixed primals) applied to each
+/// input coefficient.
 public protocol PiecewiseLinear: Primitive {}
 
 extension PiecewiseLinear {
     public func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
         outputs.map { _ in nil }
+    }
+    /// yₖ = Df(x₀)[xₖ]: locally the function is linear, so each coefficient passes through the
+    /// jvp rule at the primals.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        linearTaylor(self, primals, outputs: outputs, series: series)
     }
 }
 

@@ -4,9 +4,10 @@
 // it: no tracers, tape entries or dispatch per operation, each kernel called directly.
 //
 // A jitted call is one primitive, `CallProgram`, so it composes with every transform in every
-// order: its derivative and batch rules stage the program's jvp, vjp or vmap into new programs
-// (kept with the program), so `grad(jit(f))`, `vmap(jit(f))` and `hessian(jit(f))` run staged
-// programs too, and `jit(grad(f))`, `jit(vmap(grad(f)))` stage the whole transformed function.
+// order: its derivative, batch and Taylor rules stage the program's jvp, vjp, vmap or jet into
+// new programs (kept with the program), so `grad(jit(f))`, `vmap(jit(f))`, `hessian(jit(f))`
+// and `jet(jit(f), …)` run staged programs too, and `jit(grad(f))`, `jit(vmap(grad(f)))` stage
+// the whole transformed function.
 //
 // What is staged, and what is not:
 // - Array operations on the function's arguments are staged. Operations on concrete arrays
@@ -285,6 +286,36 @@ struct CallProgram: Primitive {
         }
         let results = bind(CallProgram(program: derived), moved)
         return (results, results.map { _ in 0 })
+    }
+
+    /// The program's Taylor coefficients, staged as a program of the primals and the input
+    /// coefficients that are set (made once per order and pattern of set coefficients, as JAX's
+    /// jet rule for pjit), whose outputs are every floating output's K coefficients.
+    func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        let set = primals.indices.flatMap { i -> [(input: Int, k: Int)] in
+            guard primals[i].dtype.isFloatingPoint, let s = series[i] else { return [] }
+            return s.indices.filter { s[$0] != nil }.map { (i, $0) }
+        }
+        guard let order = seriesOrder(series), !set.isEmpty else { return outputs.map { _ in nil } }
+        let floatingOutputs = outputs.indices.filter { outputs[$0].dtype.isFloatingPoint }
+        let program = self.program, n = primals.count, name = self.name, site = self.site
+        let derived = attempt { try program.derivedProgram("jet \(order) \(set.map { [$0.input, $0.k] })") {
+            try stage({ xs in
+                var inputSeries = primals.map { _ in [NDArray?](repeating: nil, count: order) }
+                for (m, (i, k)) in set.enumerated() { inputSeries[i][k] = xs[n + m] }
+                let (_, coefficients) = try jetFlat(program.inline, at: Array(xs[..<n]), series: inputSeries, order: order,
+                                                    transform: "jet of \(name)", site: site)
+                return floatingOutputs.flatMap { j in
+                    coefficients[j].map { $0 ?? NDArray.zeros(outputs[j].shape, dtype: outputs[j].dtype) }
+                }
+            }, types: primals.map(\.arrayType) + set.map { primals[$0.input].arrayType }, name: "jet(\(program.name))",
+               transform: "jit", site: site).program
+        } }
+        guard let derived else { return outputs.map { _ in nil } }
+        let results = bind(CallProgram(program: derived), primals + set.map { series[$0.input]![$0.k]!.to(primals[$0.input].dtype) })
+        var out = [[NDArray?]?](repeating: nil, count: outputs.count)
+        for (m, j) in floatingOutputs.enumerated() { out[j] = Array(results[(m * order)..<((m + 1) * order)]) }
+        return out
     }
 
     private var site: CallSite { CallSite(file: "jit(\(program.name))", line: 0) }

@@ -1,6 +1,6 @@
 // Differential operators of a function with respect to its input, the terms of PINN losses:
 // the Laplacian Δf = Σᵢ ∂²f/∂xᵢ², the Hessian's diagonal, the divergence of a vector field, and
-// directional derivatives of any order.
+// directional derivatives of any order (by `jet` along a line, Transforms/TaylorMode.swift).
 //
 // The Laplacian and the Hessian's diagonal come from one forward pass of the forward
 // Laplacian (Interpreters/ForwardLaplacian.swift): no d×d Hessian per point and no d separate
@@ -161,9 +161,11 @@ public func divergence(_ f: @escaping (NDArray) throws -> NDArray, batched: Bool
 /// dᵏ/dtᵏ f(x + t·v) at t = 0      f(x)'s shape
 /// ```
 ///
-/// (order 1 is `jvp`'s tangent, order 2 vᵀ∇²f v). Computed by nested forward mode, whose
-/// cost doubles with each order; for order 2 along many directions, `laplacian` and
-/// `hessianDiagonal` are the one-pass forms.
+/// (order 1 is `jvp`'s tangent, order 2 vᵀ∇²f v, order 0 f(x)). Computed by `jet` along the
+/// line, series [v, 0, …, 0]: one forward pass whose coefficients past the first start as
+/// symbolic zeros, so the cost grows with the order about as k² products per nonlinearity (and
+/// linearly for the linear layers), where nested forward mode doubles with each order. For
+/// order 2 along many directions, `laplacian` and `hessianDiagonal` are the one-pass forms.
 public func directionalDerivative(_ f: @escaping (NDArray) throws -> NDArray, at x: NDArray, along v: NDArray, order: Int,
                                   file: StaticString = #fileID, line: UInt = #line) throws -> NDArray {
     let site = CallSite(file: file, line: line)
@@ -174,14 +176,12 @@ public func directionalDerivative(_ f: @escaping (NDArray) throws -> NDArray, at
         throw TransformError.tangentShapeMismatch(transform: "directionalDerivative", expected: [x.shape], got: [v.shape],
                                                   file: site.file, line: site.line)
     }
-    var g = f
-    for _ in 0..<order {
-        let inner = g
-        g = { y in
-            try forwardMode({ [try inner($0[0])] }, at: [y], tangents: [v], transform: "directionalDerivative", site: site).tangents[0]
-        }
-    }
-    return try g(x)
+    try checkDifferentiable([x], "directionalDerivative", site)
+    let alongLine = order == 0 ? [] : [v] + [NDArray?](repeating: nil, count: order - 1)
+    let (outputs, series) = try jetFlat({ [try f($0[0])] }, at: [x], series: [alongLine], order: order,
+                                        transform: "directionalDerivative", site: site)
+    guard order > 0 else { return outputs[0] }
+    return series[0][order - 1] ?? NDArray.zeros(outputs[0].shape, dtype: outputs[0].dtype.floatingOrDefault)
 }
 
 /// [d] + output shape with d the elements of an input of `inputShape` → output shape + input
