@@ -41,4 +41,40 @@ struct ReadmeExampleTests {
         let step = jit(valueAndGrad(f))
         #expect("\(try step(NDArray([1.0, 2.0])).grad)" == "tensor([ 3., 12.])")
     }
+
+    @Test("the short example as the README shows it, prints included")
+    func shortExampleVerbatim() throws {
+        let x = NDArray([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])   // float32, as in PyTorch
+        print(x - x.mean(dim: 0))                               // broadcasting
+        print(matmul(x, x.T))                                   // BLAS, transpose as a flag
+        print(x[.all, 1])                                       // a view: tensor([2., 5.])
+
+        let a = NDArray([[4.0, 2.0], [2.0, 3.0]], dtype: .float64)
+        print(solve(a, NDArray([2.0, 1.0], dtype: .float64)))    // LAPACK
+        print(NDArray.normal([3], key: RandomKey(seed: 0)))      // explicit keys, JAX style
+
+        // Transforms compose in any order; transformed functions throw TransformError on misuse.
+        let f = { (x: NDArray) in (x ** 3).sum() }
+        print(try grad(grad(f))(NDArray(2.0)))                   // tensor(12.)
+        print(try hessian(f)(NDArray([1.0, 2.0])))               // diag(6x)
+
+        // Per-sample gradients: parameters shared (nil), examples mapped along axis 0.
+        func loss(_ w: NDArray, _ x: NDArray, _ y: NDArray) -> NDArray { ((matmul(x, w) - y) ** 2).sum() }
+        let perExample = try vmap(grad(loss), inAxes: (nil, 0, 0))(NDArray.zeros([3]), NDArray.ones([8, 3]), NDArray.ones([8]))
+
+        // The Tensor facade: PyTorch's autograd, line for line, on the same engine.
+        let t = try Tensor([2.0], requiresGrad: true)
+        let y = t ** 2 + 3 * t                                   // tensor([10.], grad_fn=<AddBackward0>)
+        try y.backward()
+        print(t.grad!)                                           // tensor([7.])
+        let d1 = try Autograd.grad(outputs: t ** 3, inputs: t, createGraph: true)[0]!
+        print(try Autograd.grad(outputs: d1, inputs: t)[0]!)     // tensor([12.])
+        print(y.graphDrawing().mermaid)                          // what backward() runs, as a picture
+
+        // Staged programs: trace once, run without tracing; composes with every transform.
+        print(try makeProgram(grad(f))(NDArray([1.0, 2.0])))     // the equations, one per line
+        let step = jit(valueAndGrad(f))                          // staged on the first call per signature
+        print(try step(NDArray([1.0, 2.0])).grad)                // tensor([ 3., 12.])
+        #expect(perExample.shape == [8, 3])
+    }
 }

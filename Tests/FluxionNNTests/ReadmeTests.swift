@@ -1,0 +1,27 @@
+// The README's FluxionNN example, verbatim after the batch it trains on, so that it compiles
+// and runs with the tests.
+
+import Testing
+import Fluxion
+import FluxionNN
+
+@Suite("The README's FluxionNN example")
+struct ReadmeNNTests {
+    @Test("modules, a training step and per-sample gradients, as the README shows them")
+    func modulesAndPerSampleGradients() throws {
+        let images = Tensor(NDArray.normal([4, 784], key: RandomKey(seed: 1)))
+        let labels = Tensor(NDArray([3, 1, 4, 1], dtype: .int64))
+        let model = Sequential(Linear(784, 256), ReLU(), Linear(256, 10))   // parameters: 0.weight, 0.bias, 2.weight, 2.bias
+        let optimizer = Adam(model.parameters(), lr: 1e-3)
+        optimizer.zeroGrad()
+        try crossEntropy(model(images), labels).backward()                  // labels: int64 class indices
+        optimizer.step()
+
+        // Modules as functions of their parameters: per-sample gradients in three lines.
+        func loss(_ p: [String: Tensor], _ x: Tensor, _ y: Tensor) throws -> Tensor {
+            crossEntropy(try functionalCall(model, parameters: p, x), y)
+        }
+        let perSample = try vmap(grad(loss), inAxes: (nil, 0, 0))(model.stateDict(), images, labels)  // "0.weight": [B, 256, 784]
+        #expect(perSample["0.weight"]!.shape == [4, 256, 784])
+    }
+}
