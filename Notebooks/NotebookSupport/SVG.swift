@@ -3,15 +3,27 @@
 
 import Foundation
 
-/// Where notebooks write their pictures: `.build/notebook-output/` under the current folder.
-public func outputURL(_ name: String) -> URL {
-    let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        .appendingPathComponent(".build/notebook-output", isDirectory: true)
-    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder.appendingPathComponent(name)
-}
+/// The folder notebooks write their pictures to: the one given as `--output DIR`, else
+/// `.build/notebook-output/` under the current folder; created when missing, as an absolute
+/// path.
+public let outputFolder: URL = {
+    let arguments = CommandLine.arguments
+    let given = arguments.firstIndex(of: "--output").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+    let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let folder = given.map { URL(fileURLWithPath: $0, isDirectory: true, relativeTo: current).standardizedFileURL }
+        ?? current.appendingPathComponent(".build/notebook-output", isDirectory: true)
+    do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    } catch {
+        fatalError("cannot create the output folder \(folder.path): \(error). Fix: pass --output with a folder you can write to")
+    }
+    return folder
+}()
 
-/// Writes `svg` to `name` in the output folder and returns the path.
+/// Where a notebook writes the picture `name` (in `outputFolder`).
+public func outputURL(_ name: String) -> URL { outputFolder.appendingPathComponent(name) }
+
+/// Writes `svg` to `name` in the output folder and returns its absolute path.
 @discardableResult
 public func writeSVG(_ svg: String, named name: String) throws -> String {
     let url = outputURL(name)

@@ -3,7 +3,7 @@
 // transforms; a tensor's autograd graph drawn as torchviz draws PyTorch's.
 //
 // Run: swift run -c release StagedPrograms [--quick]
-// Writes DOT and Mermaid files to .build/notebook-output/; render a DOT file with Graphviz,
+// Writes DOT and Mermaid files to .build/notebook-output/ (or --output DIR); render a DOT file with Graphviz,
 //     dot -Tsvg .build/notebook-output/pinn-gradient.dot -o pinn-gradient.svg
 // or paste a .mmd file into a ```mermaid block of a Markdown page.
 // Results are checked with `check(condition, claim)`, which stops with the claim when it fails.
