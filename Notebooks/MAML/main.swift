@@ -19,7 +19,7 @@ import NotebookSupport
 
 typealias Parameters = [String: NDArray]
 
-let iterations = quickRun ? 60 : 8000
+let iterations = quickRun ? 1500 : 8000
 let tasksPerBatch = 25, shots = 10
 let innerRate = 0.01
 
@@ -141,8 +141,7 @@ for i in 0..<3 {
 let (_, mamlOneStep, baselineOneStep) = results[1]
 check(results.allSatisfy { $0.1.isFinite && $0.2.isFinite }, "finite losses")
 check(curve.suffix(10).map(\.1).reduce(0, +) < curve.prefix(10).map(\.1).reduce(0, +), "meta-training lowers the meta-loss")
-if !quickRun {
-    check(mamlOneStep < results[0].1, "one step of adaptation helps the meta-learned initialization")
-    check(mamlOneStep < baselineOneStep, "MAML adapts better than the jointly trained baseline")
-}
+// The quick run (1,500 meta-iterations, about 3 s) already shows both effects.
+check(mamlOneStep < results[0].1, "one step of adaptation helps the meta-learned initialization")
+check(mamlOneStep < baselineOneStep, "MAML adapts better than the jointly trained baseline")
 print("MAML complete.")
