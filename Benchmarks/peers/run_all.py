@@ -3,7 +3,7 @@ time (all implementations of a workload back to back, so that they see the same 
 and prints markdown tables: medians with ratios Fluxion/peer, the targets met or missed, W3's
 peak memory, and whether the checksums agree.
 
-    /work/venv/bin/python Benchmarks/peers/run_all.py [--quick] [--only W3,W4] [--skip-build]
+    .build/peers/bin/python Benchmarks/peers/run_all.py [--quick] [--only W3,W4] [--skip-build]
 
 The machine may be shared, and PyTorch's OpenMP threads in particular slow down many times
 when another process takes a core. So before each workload the script waits (up to
