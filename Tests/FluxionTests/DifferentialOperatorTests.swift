@@ -163,6 +163,29 @@ struct DifferentialOperatorTests {
         }
     }
 
+    @Test("a jitted function's Laplacian and Hessian diagonal: its program's forward Laplacian, equal to the unstaged ones")
+    func jittedFunctions() throws {
+        let net = Network(inputs: 3, width: 8, seed: 21)
+        let p = net.parameters
+        let u = { (x: NDArray) in Network.u(p, x) }
+        let staged = jit(u)
+        var r = CaseRandom(seed: 4)
+        let points = r.array([5, 3], in: -1...1)
+        expectClose(try laplacian(staged, batched: true)(points), try laplacian(u, batched: true)(points).doubles, rtol: 1e-12, atol: 1e-13)
+        expectClose(try hessianDiagonal(staged)(points[0]), try hessianDiagonal(u)(points[0]).doubles, rtol: 1e-12, atol: 1e-13)
+        // A loss on the jitted network's Laplacian, differentiated with respect to the weights.
+        let loss = { (p: [NDArray]) throws -> NDArray in
+            let v = jit({ (x: NDArray) in Network.u(p, x) })
+            let l = try laplacian(v, batched: true)(points)
+            return (l * l).sum()
+        }
+        let plain = { (p: [NDArray]) throws -> NDArray in
+            let l = try laplacian({ Network.u(p, $0) }, batched: true)(points)
+            return (l * l).sum()
+        }
+        for (g, h) in zip(try grad(loss)(p), try grad(plain)(p)) { expectClose(g, h.doubles, rtol: 1e-10, atol: 1e-12) }
+    }
+
     @Test("divergence: the Jacobian's trace, a closed form, batched, and a refused non-field")
     func divergenceOfFields() throws {
         // F(x) = (x₀x₁, x₁² + sin x₂, x₀x₂²): ∇·F = x₁ + 2x₁ + 2x₀x₂.

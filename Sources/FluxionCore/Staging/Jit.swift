@@ -288,6 +288,31 @@ struct CallProgram: Primitive {
         return (results, results.map { _ in 0 })
     }
 
+    /// The program's second-order term for the forward Laplacian, staged as a program of the
+    /// primals and the directions that are set (made once per pattern and mode): the forward
+    /// Laplacian of the program's body along those directions, from zero second derivatives.
+    func secondOrder(_ primals: [NDArray], outputs: [NDArray], directions: [NDArray?], summed: Bool) -> [NDArray?] {
+        let moving = primals.indices.filter { directions[$0] != nil && primals[$0].dtype.isFloatingPoint }
+        guard let count = moving.first.map({ directions[$0]!.shape[0] }) else { return outputs.map { _ in nil } }
+        let floatingOutputs = outputs.indices.filter { outputs[$0].dtype.isFloatingPoint }
+        let program = self.program, n = primals.count
+        let derived = attempt { try program.derivedProgram("laplacian \(summed) \(moving)") {
+            try stage({ xs in
+                var seeds = [NDArray?](repeating: nil, count: n)
+                for (m, i) in moving.enumerated() { seeds[i] = xs[n + m] }
+                let seconds = try forwardLaplacianFlat(program.inline, at: Array(xs[..<n]), directions: seeds, count: count, summed: summed,
+                                                       transform: "forward Laplacian of \(name)", site: site).seconds
+                return floatingOutputs.map { seconds[$0] }
+            }, types: primals.map(\.arrayType) + moving.map { directions[$0]!.arrayType }, name: "laplacian(\(program.name))",
+               transform: "jit", site: site).program
+        } }
+        guard let derived else { return outputs.map { _ in nil } }
+        let results = bind(CallProgram(program: derived), primals + moving.map { directions[$0]!.to(primals[$0].dtype) })
+        var out = [NDArray?](repeating: nil, count: outputs.count)
+        for (k, j) in floatingOutputs.enumerated() { out[j] = results[k] }
+        return out
+    }
+
     /// The program's Taylor coefficients, staged as a program of the primals and the input
     /// coefficients that are set (made once per order and pattern of set coefficients, as JAX's
     /// jet rule for pjit), whose outputs are every floating output's K coefficients.

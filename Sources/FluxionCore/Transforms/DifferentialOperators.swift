@@ -12,23 +12,31 @@
 
 import FluxionKernels
 
-/// The flat core of the forward Laplacian: `f`'s outputs at `primals`, their derivatives along
-/// every input element (each [d] + output shape, d the total element count of the inputs),
-/// and the sums of their second derivatives along them (`summed`: output shape) or each
-/// ([d] + output shape).
+/// The flat core of the forward Laplacian along every input element: `f`'s outputs at
+/// `primals`, their derivatives along each element (each [d] + output shape, d the total
+/// element count of the inputs), and the sums of their second derivatives along them
+/// (`summed`: output shape) or each ([d] + output shape).
 func forwardLaplacianFlat(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], summed: Bool,
                           transform: String, site: CallSite) throws -> (outputs: [NDArray], jacobians: [NDArray], seconds: [NDArray]) {
     try checkDifferentiable(primals, transform, site)
     let counts = primals.map { $0.shape.reduce(1, *) }
     let d = counts.reduce(0, +)
-    return try withNewInterpreter({ ForwardLaplacianInterpreter(level: $0, transform: transform, directions: d, summed: summed) }) { interpreter in
-        var offset = 0
-        let seeded = zip(primals, counts).map { x, count -> NDArray in
-            defer { offset += count }
-            // Direction i moves element i of the inputs taken in order: the rows of the identity.
-            let jacobian = NDArray.eye(d, dtype: x.dtype).narrow(dim: 1, start: offset, length: count).reshape([d] + x.shape)
-            return interpreter.lift(x, jacobian: jacobian, second: nil)
-        }
+    var offset = 0
+    // Direction i moves element i of the inputs taken in order: the rows of the identity.
+    let directions = zip(primals, counts).map { x, count -> NDArray? in
+        defer { offset += count }
+        return NDArray.eye(d, dtype: x.dtype).narrow(dim: 1, start: offset, length: count).reshape([d] + x.shape)
+    }
+    return try forwardLaplacianFlat(f, at: primals, directions: directions, count: d, summed: summed, transform: transform, site: site)
+}
+
+/// The forward Laplacian along given directions: input k moves along the `count` directions
+/// stacked in `directions[k]` ([count] + its shape; nil: it stays put), starting with zero
+/// second derivatives.
+func forwardLaplacianFlat(_ f: ([NDArray]) throws -> [NDArray], at primals: [NDArray], directions: [NDArray?], count: Int,
+                          summed: Bool, transform: String, site: CallSite) throws -> (outputs: [NDArray], jacobians: [NDArray], seconds: [NDArray]) {
+    try withNewInterpreter({ ForwardLaplacianInterpreter(level: $0, transform: transform, directions: count, summed: summed) }) { interpreter in
+        let seeded = zip(primals, directions).map { x, v in v.map { interpreter.lift(x, jacobian: $0, second: nil) } ?? x }
         let split = try f(seeded).map(interpreter.split)
         return (split.map(\.primal), split.map(\.jacobian), split.map(\.second))
     }
