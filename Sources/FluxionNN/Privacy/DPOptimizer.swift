@@ -47,14 +47,21 @@ public final class DPOptimizer: Optimizer {
     public let sampleRate: Double
     /// B̄ = q·N: what the noisy sum is divided by.
     public let expectedBatchSize: Double
-    /// The privacy spent by the steps taken.
-    public private(set) var accountant: RDPAccountant
+    /// The privacy spent by the steps taken: `steps` compositions of one step's mechanism,
+    /// formed when asked (σ and q are fixed, so a step only counts).
+    public var accountant: RDPAccountant {
+        var accountant = RDPAccountant()
+        accountant.compose(noiseMultiplier: noiseMultiplier, samplingRate: sampleRate, steps: steps)
+        return accountant
+    }
     /// The steps taken.
     public private(set) var steps = 0
     /// The key the next step's noise is split from.
     private var key: RandomKey
 
+    /// The wrapped optimizer's parameters.
     public var parameters: [Tensor] { optimizer.parameters }
+    /// The wrapped optimizer's learning rate.
     public var lr: Double {
         get { optimizer.lr }
         set { optimizer.lr = newValue }
@@ -79,7 +86,6 @@ public final class DPOptimizer: Optimizer {
         self.sampleRate = sampleRate
         expectedBatchSize = sampleRate * Double(datasetSize)
         self.key = key
-        accountant = RDPAccountant()
     }
 
     /// DP-SGD: `DPOptimizer` around `SGD` (see both).
@@ -110,7 +116,6 @@ public final class DPOptimizer: Optimizer {
             p.grad = Tensor((sum + noise) / expectedBatchSize)
         }
         optimizer.step()
-        accountant.compose(noiseMultiplier: noiseMultiplier, samplingRate: sampleRate)
         steps += 1
     }
 
