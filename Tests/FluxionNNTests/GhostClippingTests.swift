@@ -150,6 +150,30 @@ struct GhostClippingTests {
         try expectMatchesExplicitClipping(model, x, labels(7, classes: 3, seed: 11), loss: classification)
     }
 
+    @Test("with parameters substituted as functionalCall takes them, the results are those of a module holding them")
+    func substitutedParameters() throws {
+        func build(_ seed: UInt64) -> Composite {
+            let keys = RandomKey(seed: seed).split(into: 3)
+            let parts: [Module] = [Linear(4, 5, dtype: .float64, key: keys[0]), Linear(5, 3, dtype: .float64, key: keys[1])]
+            return Composite(parts, scale: Tensor.randn([5], key: keys[2], dtype: .float64)) { m, x in
+                m.parts[1](tanh(m.parts[0](x)) * m.scale!)
+            }
+        }
+        let (model, other) = (build(15), build(16))
+        let x = Tensor.randn([6, 4], key: RandomKey(seed: 17), dtype: .float64) * 2
+        let y = labels(6, classes: 3, seed: 18)
+        let expected = try clippedGradientSum(other, x, y, loss: classification, maxNorm: 1)
+        let substituted = try clippedGradientSum(model, parameters: other.stateDict(), x, y, loss: classification, maxNorm: 1)
+        expectClose(try substituted.norms.doubles(), try expected.norms.doubles(), rtol: 1e-12, atol: 0, "norms")
+        #expect(try perSampleGradientNorms(model, parameters: other.stateDict(), x, y, loss: classification).doubles()
+                == (try substituted.norms.doubles()))
+        for (name, g) in expected.gradients {
+            expectClose(try substituted.gradients[name]?.doubles() ?? [], try g.doubles(), rtol: 1e-12, atol: 0, name)
+        }
+        // The module's own parameters are untouched and not what was used.
+        #expect(try perSampleGradientNorms(model, x, y, loss: classification).doubles() != (try expected.norms.doubles()))
+    }
+
     @Test("a model with no ghost rule at all takes the fallback for everything")
     func unruled() throws {
         let model = Composite([], scale: Tensor.randn([3], key: RandomKey(seed: 12), dtype: .float64)) { m, x in x * m.scale! }

@@ -62,15 +62,19 @@ public struct ClippedGradientSum {
 /// - Parameters:
 ///   - model: any module; layers with a `GhostClippable` rule (Linear, Conv2d, Embedding,
 ///     LayerNorm) cost one backward pass together, every other parameter `vmap(grad)`.
+///   - parameters: values to use in place of the module's own, by name, as `functionalCall`
+///     takes them (e.g. a `stateDict()`); the gradients are then with respect to these.
+///     Parameters not named keep the module's own tensors.
 ///   - input: the batch `[B, ...]`, examples along the first axis.
 ///   - target: the targets `[B, ...]`, passed to `loss` as they are.
 ///   - loss: the per-example losses `[B]` (`crossEntropy(o, t, reduction: .none)`).
 ///   - chunkSize: examples per `vmap(grad)` chunk for parameters without a rule.
 /// - Returns: `[B]`, in the parameters' dtype, without history.
 /// - Throws: errors from `loss`, from the model, or `TransformError` from the fallback.
-public func perSampleGradientNorms(_ model: Module, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss,
-                                   chunkSize: Int = 32, file: StaticString = #fileID, line: UInt = #line) throws -> Tensor {
-    let pass = try GhostPass(model, input, target, loss: loss, chunkSize: chunkSize, keepGraph: false,
+public func perSampleGradientNorms(_ model: Module, parameters: [String: Tensor]? = nil, _ input: Tensor, _ target: Tensor,
+                                   loss: PerExampleLoss, chunkSize: Int = 32,
+                                   file: StaticString = #fileID, line: UInt = #line) throws -> Tensor {
+    let pass = try GhostPass(model, parameters, input, target, loss: loss, chunkSize: chunkSize, keepGraph: false,
                              file: file, line: line)
     return Tensor(pass.norms)
 }
@@ -88,13 +92,13 @@ public func perSampleGradientNorms(_ model: Module, _ input: Tensor, _ target: T
 ///
 /// - Parameters: as `perSampleGradientNorms`, and `maxNorm` C > 0.
 /// - Returns: the sum by parameter name, the norms, factors and losses.
-public func clippedGradientSum(_ model: Module, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss, maxNorm: Double,
-                               chunkSize: Int = 32, file: StaticString = #fileID, line: UInt = #line) throws -> ClippedGradientSum {
+public func clippedGradientSum(_ model: Module, parameters: [String: Tensor]? = nil, _ input: Tensor, _ target: Tensor,
+                               loss: PerExampleLoss, maxNorm: Double, chunkSize: Int = 32, file: StaticString = #fileID, line: UInt = #line) throws -> ClippedGradientSum {
     guard maxNorm > 0, maxNorm.isFinite else {
         fail("clippedGradientSum", "maxNorm must be positive and finite, got \(maxNorm)", fix: "pass the clipping bound C > 0, e.g. maxNorm: 1",
              file: file, line: line)
     }
-    let pass = try GhostPass(model, input, target, loss: loss, chunkSize: chunkSize, keepGraph: true,
+    let pass = try GhostPass(model, parameters, input, target, loss: loss, chunkSize: chunkSize, keepGraph: true,
                              file: file, line: line)
     let factors = minimum(maxNorm / (pass.norms + 1e-6), NDArray.onesLike(pass.norms))
     let sums = try pass.clippedSum(factors)
@@ -122,11 +126,13 @@ private struct GhostPass {
     let parameters: [(name: String, tensor: Tensor)]
     let norms: NDArray
 
-    init(_ model: Module, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss, chunkSize: Int, keepGraph: Bool,
-         file: StaticString, line: UInt) throws {
+    init(_ model: Module, _ substitutes: [String: Tensor]?, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss, chunkSize: Int,
+         keepGraph: Bool, file: StaticString, line: UInt) throws {
         self.model = model
         let batch = input.shape.first ?? 0
-        parameters = model.namedParameters().filter { $0.tensor.requiresGrad }
+        // Substituted values become leaves of this pass's graph, so that layer outputs depend on them.
+        let leaves = try (substitutes ?? [:]).mapValues { try Tensor($0.value, requiresGrad: true) }
+        parameters = model.namedParameters().map { ($0.name, leaves[$0.name] ?? $0.tensor) }.filter { $0.1.requiresGrad }
         guard !parameters.isEmpty else {
             fail("perSampleGradientNorms", "\(type(of: model)) has no parameter that requires grad",
                  fix: "pass a model with learnable parameters", file: file, line: line)
@@ -146,7 +152,7 @@ private struct GhostPass {
         let output: Tensor
         do {
             defer { handles.forEach { $0.remove() } }
-            output = model(input)
+            output = substitutes == nil ? model(input) : try functionalCall(model, parameters: leaves, input)
         }
         losses = try loss(output, target)
         guard losses.shape == [batch] else {
@@ -156,15 +162,16 @@ private struct GhostPass {
 
         // A ghost rule applies to a layer called once, on a batch along the first axis, whose
         // parameters all require grad.
+        let learnable = Set(parameters.map(\.name))
         var ghost: [(prefix: String, layer: any GhostClippable, input: Tensor, output: Tensor)] = []
         var covered = Set<String>()
         for (prefix, layer) in ghostModules {
             guard let made = calls[ObjectIdentifier(layer)], made.count == 1, let call = made.first,
                   call.input.shape.first == batch, call.output.shape.first == batch, call.output.requiresGrad else { continue }
-            let own = layer.namedParameters(recurse: false)
-            guard !own.isEmpty, own.allSatisfy({ $0.tensor.requiresGrad }) else { continue }
+            let own = layer.namedParameters(recurse: false).map { prefix.isEmpty ? $0.name : "\(prefix).\($0.name)" }
+            guard !own.isEmpty, own.allSatisfy(learnable.contains) else { continue }
             ghost.append((prefix, layer, call.input, call.output))
-            for (name, _) in own { covered.insert(prefix.isEmpty ? name : "\(prefix).\(name)") }
+            covered.formUnion(own)
         }
         others = parameters.filter { !covered.contains($0.name) }
 
@@ -184,19 +191,22 @@ private struct GhostPass {
         }
         self.records = records
         if !others.isEmpty && batch > 0 {
-            squared = squared + (try Self.fallbackSquaredNorms(model, others, input, target, loss: loss, chunkSize: chunkSize, file: file, line: line))
+            squared = squared + (try Self.fallbackSquaredNorms(model, others, fixed: leaves.mapValues { $0.detach() }, input, target,
+                                                               loss: loss, chunkSize: chunkSize, file: file, line: line))
         }
         norms = sqrt(squared)
     }
 
     /// Σ over parameters without a rule of ‖∇_p Lᵢ‖², by `vmap(grad)` over chunks of examples.
-    static func fallbackSquaredNorms(_ model: Module, _ others: [(name: String, tensor: Tensor)], _ input: Tensor, _ target: Tensor,
+    /// `fixed`: substituted values of the other parameters, held constant.
+    static func fallbackSquaredNorms(_ model: Module, _ others: [(name: String, tensor: Tensor)], fixed: [String: Tensor],
+                                     _ input: Tensor, _ target: Tensor,
                                      loss: PerExampleLoss, chunkSize: Int, file: StaticString, line: UInt) throws -> NDArray {
         let batch = input.shape[0]
         return try withoutActuallyEscaping(loss) { loss in
             let values = Dictionary(uniqueKeysWithValues: others.map { ($0.name, $0.tensor.detach()) })
             let exampleLoss = { (p: [String: Tensor], x: Tensor, y: Tensor) throws -> Tensor in
-                try loss(try functionalCall(model, parameters: p, x.unsqueeze(0)), y.unsqueeze(0)).sum()
+                try loss(try functionalCall(model, parameters: fixed.merging(p) { $1 }, x.unsqueeze(0)), y.unsqueeze(0)).sum()
             }
             let perExample = vmap(grad(exampleLoss), inAxes: (nil, 0, 0), file: file, line: line)
             var pieces: [NDArray] = []
