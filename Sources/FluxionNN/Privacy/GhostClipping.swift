@@ -29,6 +29,9 @@
 // keeps it first, and no layer mixes examples (no batch normalisation). The losses must be per
 // example (`reduction: .none`). Parameters that do not require grad are left out.
 //
+// The pass registers forward hooks on the model's ruled layers for its extent (removed before
+// it returns), so the model must not be called on another thread meanwhile.
+//
 // Left out: tied weights shared between two ghost layers are handled by the fallback only when
 // the same module is called twice; two different modules holding one tensor are not detected.
 
