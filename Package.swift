@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "Training", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Training"),
         .executableTarget(name: "AutodiffCookbook", dependencies: ["Fluxion", "FluxionCheck", "NotebookSupport"],
                           path: "Notebooks/AutodiffCookbook"),
+        .executableTarget(name: "DPTraining", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/DPTraining"),
         .executableTarget(name: "ModelEnsembling", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
                           path: "Notebooks/ModelEnsembling"),
         .executableTarget(name: "NeuralTangentKernels", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],

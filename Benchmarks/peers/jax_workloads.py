@@ -138,6 +138,34 @@ def w3(args):
             extra="memory")
 
 
+def w3n(args):
+    """DP-SGD's per-example norms and clipped sum (C = 1) on W3's MLP: per-example gradients by
+    vmap(grad), then their norms and the clipped sum Σ cᵢ·gᵢ, all in one jitted function (XLA
+    may fuse the clipping into the per-example gradients)."""
+    params = out_in(common.mlp3_params())
+
+    def example_loss(params, x, label):
+        return -jax.nn.log_softmax(mlp_out_in(params, x[None, :], jax.nn.relu))[0, label]
+
+    per_sample = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))
+
+    def norms(params, x, labels):
+        g = per_sample(params, x, labels)
+        return jnp.sqrt(sum(jnp.sum(gi.reshape(x.shape[0], -1) ** 2, axis=1) for gi in jax.tree_util.tree_leaves(g)))
+
+    def clipped(params, x, labels):
+        g = per_sample(params, x, labels)
+        n = jnp.sqrt(sum(jnp.sum(gi.reshape(x.shape[0], -1) ** 2, axis=1) for gi in jax.tree_util.tree_leaves(g)))
+        c = jnp.minimum(1.0, 1.0 / (n + 1e-6))
+        return jax.tree_util.tree_map(lambda gi: jnp.tensordot(c, gi, axes=1), g)
+
+    for batch in args.batches:
+        x, labels = device(common.mlp3_data(batch))
+        run(f"W3n-norms-b{batch}", norms, (params, x, labels), lambda n: common.sum_of_squares([n]), args.quick, extra="memory")
+        run(f"W3n-clipped-sum-b{batch}", clipped, (params, x, labels), lambda g: common.sum_of_squares(jax.tree_util.tree_leaves(g)),
+            args.quick, extra="memory")
+
+
 def w4(args):
     """The Hessian of f(x) = Σ tanh(Ax) + ½Σx² by jax.hessian (jacfwd of jacrev). Ax written
     x @ A.T: a few percent faster than A @ x here (0.228 against 0.236 ms); jnp.dot, jnp.square,
@@ -264,7 +292,7 @@ def w8(args):
         args.quick)
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3n": w3n, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
 
 if __name__ == "__main__":
     arguments = common.parse_arguments(__doc__.splitlines()[0])

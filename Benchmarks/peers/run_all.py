@@ -38,8 +38,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = os.path.dirname(HERE)
 BINARY = os.path.join(BENCHMARKS, ".build", "release", "FluxionBenchmarks")
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W5d", "W6", "W7", "W8"]
+WORKLOADS = ["W1", "W2", "W3", "W3n", "W4", "W5", "W5d", "W6", "W7", "W8"]
 BATCHES = [16, 64, 256, 1024]
+W3N_BATCHES = [64, 256, 1024]  # W3n: DP-SGD clipping at the batch sizes private training uses
 PEERS = ["torch-eager", "torch-func", "jax-jit"]
 OUTPUT = None  # every record is appended here as soon as it is measured
 
@@ -149,14 +150,15 @@ def collect(args, env):
     records = []
     for w in args.only:
         wait_for_quiet(args.max_wait)
-        if w == "W3":
-            for b in args.batches:
-                if b != args.batches[0]:
+        if w in ("W3", "W3n"):
+            batches = args.batches if w == "W3" else ([b for b in args.batches if b in W3N_BATCHES] or W3N_BATCHES)
+            for b in batches:
+                if b != batches[0]:
                     wait_for_quiet(args.max_wait)
                 batch = ["--batches", str(b)]
-                records += run_lines([BINARY, "--only", "W3"] + batch + quick, env, max_wait=args.max_wait)
-                records += run_lines([python, os.path.join(HERE, "torch_workloads.py"), "--only", "W3"] + batch + quick, max_wait=args.max_wait)
-                records += run_lines([python, os.path.join(HERE, "jax_workloads.py"), "--only", "W3"] + batch + quick, max_wait=args.max_wait)
+                records += run_lines([BINARY, "--only", w] + batch + quick, env, max_wait=args.max_wait)
+                records += run_lines([python, os.path.join(HERE, "torch_workloads.py"), "--only", w] + batch + quick, max_wait=args.max_wait)
+                records += run_lines([python, os.path.join(HERE, "jax_workloads.py"), "--only", w] + batch + quick, max_wait=args.max_wait)
         else:
             records += run_lines([BINARY, "--only", w] + quick, env, max_wait=args.max_wait)
             records += run_lines([python, os.path.join(HERE, "torch_workloads.py"), "--only", w] + quick, max_wait=args.max_wait)
@@ -276,6 +278,14 @@ def targets_table(results, batches):
         if f is not None and t is not None:
             rows.append(f"| W3 b{b} peak memory ≤ PyTorch's (torch.func) | {f:.0f} MiB vs {t:.0f} MiB = {f / max(t, 1e-9):.3g} "
                         f"| {'met' if f <= t else 'missed'} |")
+    # W3n: DP-SGD's clipping against Opacus' ghost clipping, and its memory against a non-private step.
+    for b in W3N_BATCHES:
+        for kind in ("norms", "clipped-sum"):
+            rows.append(ratio_target(results, f"W3n {kind} b{b} ≤ 0.9× Opacus ghost clipping", f"W3n-{kind}-b{b}", "opacus-ghost", 0.9))
+        f, step = memory_of(results, f"W3n-clipped-sum-b{b}", "fluxion"), memory_of(results, f"W3n-nonprivate-step-b{b}", "fluxion")
+        if f is not None and step is not None:
+            rows.append(f"| W3n b{b} peak memory ≤ 1.5× a non-private step | {f:.0f} MiB vs {step:.0f} MiB = {f / max(step, 1e-9):.3g} "
+                        f"| {'met' if f <= 1.5 * max(step, 1e-9) else 'missed'} |")
     rows.append(ratio_target(results, "W4 faster than torch.func.hessian", "W4-hessian-f64", "torch-func", 1))
     rows.append(ratio_target(results, "W4 within 1.5× of jax.jit(jax.hessian)", "W4-hessian-f64", "jax-jit", 1.5))
     rows.append(ratio_target(results, "W5 faster than torch eager (create_graph)", "W5-pinn-f64", "torch-eager", 1))

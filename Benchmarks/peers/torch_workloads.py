@@ -6,6 +6,7 @@ same inputs and checksums (see common.py and Workloads.swift). Implementations:
     torch-eager   autograd on tensors (backward(), autograd.grad, create_graph for W5)
     torch-func    torch.func transforms (vmap, grad, hessian, jacrev, jacfwd)
     torch-loop    W3 only: autograd.grad per example, for reference
+    opacus-ghost  W3n only: Opacus ghost clipping (when opacus is installed)
 
 Run:  python torch_workloads.py [--only W3,W4] [--quick] [--batches 16,64]
 """
@@ -124,6 +125,89 @@ def w3(args):
             common.measure(name, "torch-loop", lambda: loop(x, y),
                            lambda: common.sum_of_squares([g for gs in loop(x, y) for g in gs]), args.quick,
                            extra=peak.fields)
+
+
+def w3n(args):
+    """DP-SGD's per-example norms and clipped sum (C = 1) on W3's MLP, per-example cross-entropy.
+    torch-func: per-example gradients by vmap(grad), then their norms and the clipped sum
+    (einsum of the factors with each gradient). opacus-ghost (when opacus imports): Opacus
+    1.6's GradSampleModuleFastGradientClipping with ghost clipping, as its
+    DPTensorFastGradientClipping.backward runs it — a backward of the summed loss whose hooks
+    give the norms, then a second backward of Σ cᵢ·Lᵢ (its hooks off) for the clipped sum.
+    torch-eager: a non-private step (backward of the summed loss), for peak memory."""
+    params = linear_params(common.mlp3_params())
+
+    def example_loss(params, x, y):
+        return F.cross_entropy(mlp(params, x.unsqueeze(0), F.relu), y.unsqueeze(0))
+
+    per_sample = vmap(grad(example_loss), in_dims=(None, 0, 0))
+
+    def func_norms(x, y):
+        g = per_sample(params, x, y)
+        return torch.sqrt(sum(gi.reshape(len(x), -1).pow(2).sum(1) for gi in g))
+
+    def func_clipped(x, y):
+        g = per_sample(params, x, y)
+        norms = torch.sqrt(sum(gi.reshape(len(x), -1).pow(2).sum(1) for gi in g))
+        c = (1.0 / (norms + 1e-6)).clamp(max=1.0)
+        return [torch.einsum("i,i...->...", c, gi) for gi in g]
+
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 10))
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), params):
+            p.copy_(value)
+
+    def eager_step(x, y):
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y, reduction="sum").backward()
+        return [p.grad for p in model.parameters()]
+
+    try:
+        import warnings
+        # Opacus' hooks fire on module outputs when the input does not require grad, as here.
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        from opacus.grad_sample import GradSampleModuleFastGradientClipping
+        ghost = GradSampleModuleFastGradientClipping(model, batch_first=True, loss_reduction="sum", max_grad_norm=1.0,
+                                                     use_ghost_clipping=True)
+    except ImportError:
+        ghost = None
+
+    def opacus_norms(x, y):
+        ghost.zero_grad(set_to_none=True)
+        F.cross_entropy(ghost(x), y, reduction="none").sum().backward()
+        return ghost.get_norm_sample()
+
+    def opacus_clipped(x, y):
+        ghost.zero_grad(set_to_none=True)
+        losses = F.cross_entropy(ghost(x), y, reduction="none")
+        losses.sum().backward(retain_graph=True)
+        ghost.zero_grad(set_to_none=True)
+        c = ghost.get_clipping_coef()
+        ghost.disable_hooks()
+        (c * losses).sum().backward()
+        ghost.enable_hooks()
+        return [p.grad for p in model.parameters()]
+
+    x1, y1 = (torch.from_numpy(a) for a in common.mlp3_data(1))
+    func_clipped(x1, y1)
+    if ghost is not None:
+        opacus_clipped(x1, y1)
+    for batch in args.batches:
+        x, y = (torch.from_numpy(a) for a in common.mlp3_data(batch))
+        rows = [("torch-func", func_norms, func_clipped)]
+        if ghost is not None:
+            rows.append(("opacus-ghost", opacus_norms, opacus_clipped))
+        peak = common.PeakMemory()
+        common.measure(f"W3n-nonprivate-step-b{batch}", "torch-eager", lambda: eager_step(x, y),
+                       lambda: common.sum_of_squares(eager_step(x, y)), args.quick, extra=peak.fields)
+        for implementation, norms, clipped in rows:
+            peak = common.PeakMemory()
+            common.measure(f"W3n-norms-b{batch}", implementation, lambda: norms(x, y),
+                           lambda: common.sum_of_squares([norms(x, y).detach()]), args.quick, extra=peak.fields)
+            peak = common.PeakMemory()
+            common.measure(f"W3n-clipped-sum-b{batch}", implementation, lambda: clipped(x, y),
+                           lambda: common.sum_of_squares([g.detach() for g in clipped(x, y)]), args.quick, extra=peak.fields)
 
 
 def w4(args):
@@ -266,7 +350,7 @@ def w5d(args):
     common.measure("W5d-pinn10-f64", "torch-eager", eager, lambda: common.sum_of_squares(eager()[1]), args.quick)
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W3n": w3n, "W4": w4, "W5": w5, "W5d": w5d, "W6": w6, "W7": w7, "W8": w8}
 
 if __name__ == "__main__":
     arguments = common.parse_arguments(__doc__.splitlines()[0])

@@ -5,6 +5,7 @@
 //
 //   W1  the gradient dx₁₀₀/dx₀            W5, W6  Σ g² over the parameter gradient
 //   W3  Σ g² over all per-sample gradients W7      Σ J²
+//   W3n Σ‖gᵢ‖² of the per-example norms; Σ g² of the clipped sum
 //   W4  the trace of the Hessian           W8      Σ (∂L/∂W)² + Σ (∂L/∂X)²
 //
 import CBLAS
@@ -180,6 +181,60 @@ func w3PerSampleGradients(batches: [Int], quick: Bool, rows: inout [String]) {
         }
         let peakMiB = m.extra.first { $0.key == "peak_rss_delta_mib" }?.value ?? .nan
         report(m, &rows, note: String(format: "%.2f µs per example, peak +%.1f MiB", m.median * 1e6 / Double(batch), peakMiB))
+    }
+}
+
+// MARK: - W3n private clipping
+
+/// W3's MLP as a FluxionNN model (weights transposed once to Linear's [out, in]).
+func mlp3Model() -> Sequential {
+    let p = MLP3.seeded()
+    let model = Sequential(Linear(784, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10))
+    try! model.loadStateDict(["0.weight": Tensor(p.w1.mT), "0.bias": Tensor(p.b1), "2.weight": Tensor(p.w2.mT),
+                              "2.bias": Tensor(p.b2), "4.weight": Tensor(p.w3.mT), "4.bias": Tensor(p.b3)])
+    return model
+}
+
+/// DP-SGD's clipping on W3's MLP and data (labels as int64), C = 1, at each batch size:
+/// `perSampleGradientNorms` (checksum Σ‖gᵢ‖²), `clippedGradientSum` (checksum Σ of the clipped
+/// sum's squares), and a non-private step (the summed loss's `backward()`) whose peak memory
+/// the private rows are measured against.
+func w3nPrivateClipping(batches: [Int], quick: Bool, rows: inout [String]) {
+    let model = mlp3Model()
+    let loss: PerExampleLoss = { crossEntropy($0, $1, reduction: .none) }
+    let data = { (batch: Int) in (Tensor(streamNormal([batch, 784], seed: 10)), Tensor(streamLabels(batch, classes: 10, seed: 11))) }
+    let (x1, y1) = data(1)
+    blackHole(try! clippedGradientSum(model, x1, y1, loss: loss, maxNorm: 1).norms)
+    for batch in batches {
+        let (x, y) = data(batch)
+        var peak = PeakMemory()
+        let step = timeWorkload("W3n-nonprivate-step-b\(batch)", "fluxion", quick: quick, checksum: {
+            model.zeroGrad()
+            try! crossEntropy(model(x), y, reduction: .sum).backward()
+            return sumOfSquares(model.parameters().map { $0.grad!.value })
+        }, extra: peak.fields) {
+            model.zeroGrad()
+            try! crossEntropy(model(x), y, reduction: .sum).backward()
+        }
+        model.zeroGrad()
+        let stepMiB = step.extra.first { $0.key == "peak_rss_delta_mib" }?.value ?? .nan
+        report(step, &rows, note: String(format: "peak +%.1f MiB", stepMiB))
+        peak = PeakMemory()
+        let norms = timeWorkload("W3n-norms-b\(batch)", "fluxion", quick: quick, checksum: {
+            sumOfSquares(try! perSampleGradientNorms(model, x, y, loss: loss).value)
+        }, extra: peak.fields) {
+            blackHole(try! perSampleGradientNorms(model, x, y, loss: loss))
+        }
+        let normsMiB = norms.extra.first { $0.key == "peak_rss_delta_mib" }?.value ?? .nan
+        report(norms, &rows, note: String(format: "peak +%.1f MiB (%.2f× the step's)", normsMiB, normsMiB / stepMiB))
+        peak = PeakMemory()
+        let clipped = timeWorkload("W3n-clipped-sum-b\(batch)", "fluxion", quick: quick, checksum: {
+            sumOfSquares(try! clippedGradientSum(model, x, y, loss: loss, maxNorm: 1).gradients.values.map(\.value))
+        }, extra: peak.fields) {
+            blackHole(try! clippedGradientSum(model, x, y, loss: loss, maxNorm: 1).gradients)
+        }
+        let clippedMiB = clipped.extra.first { $0.key == "peak_rss_delta_mib" }?.value ?? .nan
+        report(clipped, &rows, note: String(format: "peak +%.1f MiB (%.2f× the step's)", clippedMiB, clippedMiB / stepMiB))
     }
 }
 

@@ -42,6 +42,7 @@ func run() {
     if selected("W1") { w1ScalarChain(quick: quick, rows: &workloadRows) }
     if selected("W2") { w2TrainStep(quick: quick, rows: &workloadRows) }
     if selected("W3") { w3PerSampleGradients(batches: w3Batches, quick: quick, rows: &workloadRows) }
+    if selected("W3n") { w3nPrivateClipping(batches: w3Batches, quick: quick, rows: &workloadRows) }
     if selected("W4") { w4Hessian(quick: quick, rows: &workloadRows) }
     if selected("W5") { w5PINN(quick: quick, rows: &workloadRows) }
     if selected("W5d") { w5dPINN(quick: quick, rows: &workloadRows) }
