@@ -29,7 +29,8 @@
 // by Gauss–Hermite quadrature after η = √(4νt)·z, on the paper's grid of 256 x by 100 t. The
 // paper reports a relative L2 error of 6.7e-4 in this setting. Here 1000 Adam steps and 7000
 // L-BFGS evaluations (about 90 ms each, for the value and gradient over 10,100 points) take
-// about 15 minutes on two cores and reach 4e-4.
+// 13 to 15 minutes on two busy cores and reach 4.1e-4; the error passes 1e-3 after about 6000
+// evaluations, and more barely help (6e-4 after 10,000, the loss stalling near 1.7e-6).
 //
 // Run: swift run -c release Burgers [--quick]
 // `--quick` trains a smaller network on fewer points for a few hundred steps and checks the
