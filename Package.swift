@@ -59,6 +59,7 @@ let package = Package(
         .executableTarget(name: "NeuralTangentKernels", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"],
                           path: "Notebooks/NeuralTangentKernels"),
         .executableTarget(name: "StagedPrograms", dependencies: ["Fluxion", "NotebookSupport"], path: "Notebooks/StagedPrograms"),
+        .executableTarget(name: "Burgers", dependencies: ["Fluxion", "FluxionNN", "NotebookSupport"], path: "Notebooks/Burgers"),
         // Misuse that must stop with its message, run by the test suite and, from an optimised
         // build, by FluxionReleaseChecks (`swift run -c release FluxionReleaseChecks`).
         .target(name: "MisuseCases", dependencies: ["Fluxion", "FluxionNN", "FluxionCheck"], path: "Tests/MisuseCases"),
