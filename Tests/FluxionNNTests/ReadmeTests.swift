@@ -24,4 +24,20 @@ struct ReadmeNNTests {
         let perSample = try vmap(grad(loss), inAxes: (nil, 0, 0))(model.stateDict(), images, labels)  // "0.weight": [B, 256, 784]
         #expect(perSample["0.weight"]!.shape == [4, 256, 784])
     }
+
+    @Test("private training, as the README shows it")
+    func privateTraining() throws {
+        let model = Sequential(Linear(784, 256), ReLU(), Linear(256, 10))
+        let images = Tensor(NDArray.normal([4, 784], key: RandomKey(seed: 2)))
+        let labels = Tensor(NDArray([0, 9, 2, 2], dtype: .int64))
+        let perExample: PerExampleLoss = { crossEntropy($0, $1, reduction: .none) }
+        let norms = try perSampleGradientNorms(model, images, labels, loss: perExample)               // [B]
+        let clipped = try clippedGradientSum(model, images, labels, loss: perExample, maxNorm: 1)    // Σᵢ cᵢ·gᵢ by name
+        let dp = DPOptimizer.sgd(model.parameters(), lr: 0.1, noiseMultiplier: 1.1, maxGradNorm: 1,
+                                 sampleRate: 256.0 / 60_000, datasetSize: 60_000, key: RandomKey(seed: 0))
+        try dp.step(model, images, labels, loss: perExample)     // batches from PrivateSampling.poisson(rate:)
+        print(dp.epsilon(delta: 1e-5))                           // ε spent so far
+        #expect(norms.shape == [4] && clipped.gradients["0.weight"]!.shape == [256, 784])
+        #expect(dp.epsilon(delta: 1e-5) > 0)
+    }
 }
