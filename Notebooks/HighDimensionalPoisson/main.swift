@@ -87,7 +87,6 @@ let hessianTrace = { (p: Parameters, points: NDArray) throws -> NDArray in
 // One jitted loss-and-gradient step each way, as the dimension grows.
 print("one jitted loss-and-gradient step, 1024 interior points:")
 print("   d   forward Laplacian   Hessian trace   ratio")
-var timings: [(d: Int, forward: Double, nested: Double)] = []
 for d in quickRun ? [2, 4] : [2, 4, 8] {
     let (interior, boundary) = collocationPoints(d, count: 1024, key: RandomKey(seed: UInt64(d)))
     let p = initialParameters(inputs: d, key: RandomKey(seed: 100))
@@ -97,10 +96,10 @@ for d in quickRun ? [2, 4] : [2, 4, 8] {
     let gradientGap = zip(a.grad.leaves, b.grad.leaves).map { ($0 - $1).abs().max().item() }.max()!
     check(gradientGap < 1e-9 * max(1, a.value.item()), "both ways give the same gradient (d = \(d))")
     let tf = try medianTime { _ = try forward(p) }, tn = try medianTime { _ = try nested(p) }
-    timings.append((d, tf, tn))
     print(String(format: "%4d   %12.2f ms   %10.2f ms   %5.1f×", d, tf * 1e3, tn * 1e3, tn / tf))
 }
-check(timings.allSatisfy { $0.forward < $0.nested }, "the forward Laplacian is the faster way at every dimension")
+// Timings are printed, not checked: five calls on a shared machine decide nothing (the
+// benchmarks' W5 and W5d rows measure the same comparison properly).
 
 // Training in `dimension` dimensions with the forward Laplacian.
 let (interior, boundary) = collocationPoints(dimension, count: quickRun ? 512 : 2048, key: RandomKey(seed: 7))
