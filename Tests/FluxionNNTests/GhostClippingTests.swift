@@ -174,6 +174,67 @@ struct GhostClippingTests {
         #expect(try perSampleGradientNorms(model, x, y, loss: classification).doubles() != (try expected.norms.doubles()))
     }
 
+    @Test("a weight tied between two layers takes the fallback, so its norm counts both uses")
+    func tiedWeights() throws {
+        let keys = RandomKey(seed: 30).split(into: 4)
+        let first = Linear(4, 4, dtype: .float64, key: keys[0])
+        let second = Linear(4, 4, dtype: .float64, key: keys[1])
+        second.weight = first.weight
+        let model = Sequential(first, Tanh(), second, Tanh(), Linear(4, 3, dtype: .float64, key: keys[2]))
+        let x = Tensor.randn([6, 4], key: keys[3], dtype: .float64)
+        try expectMatchesExplicitClipping(model, x, labels(6, classes: 3, seed: 31), loss: classification)
+    }
+
+    @Test("a loss that reads its values cannot be staged, and gives the same results run eagerly")
+    func lossReadingValues() throws {
+        let keys = RandomKey(seed: 40).split(into: 3)
+        let model = Sequential(Linear(3, 5, dtype: .float64, key: keys[0]), Tanh(), Linear(5, 2, dtype: .float64, key: keys[1]))
+        let x = Tensor.randn([5, 3], key: keys[2], dtype: .float64)
+        let y = labels(5, classes: 2, seed: 41)
+        let plain = { (o: Tensor, t: Tensor) in classification(o, t) * 3 }
+        // Reads the targets (Swift control flow on an array's values).
+        let reading = { (o: Tensor, t: Tensor) throws -> Tensor in
+            classification(o, t) * (t.value.doubles.allSatisfy { $0 < 2 } ? 3 : 0)
+        }
+        let expected = try clippedGradientSum(model, x, y, loss: plain, maxNorm: 0.3)
+        let read = try clippedGradientSum(model, x, y, loss: reading, maxNorm: 0.3)
+        expectClose(try read.norms.doubles(), try expected.norms.doubles(), rtol: 1e-12, atol: 0, "norms")
+        for (name, g) in expected.gradients {
+            expectClose(try read.gradients[name]?.doubles() ?? [], try g.doubles(), rtol: 1e-12, atol: 0, name)
+        }
+    }
+
+    @Test("under jit, norms and clipped sums stage into one program and equal the eager ones, batch after batch",
+          arguments: [false, true])
+    func underJit(mixed: Bool) throws {
+        let keys = RandomKey(seed: 20).split(into: 7)
+        let model = Composite([Embedding(10, 4, dtype: .float64, key: keys[0]), Linear(4, 3, dtype: .float64, key: keys[1])],
+                              scale: mixed ? Tensor.randn([4], key: keys[2], dtype: .float64) : nil) { m, x in
+            let h = tanh(m.parts[0](x)).mean(dim: 1)
+            return m.parts[1](m.scale.map { h * $0 } ?? h)
+        }
+        let staged = jit { (p: [String: Tensor], x: Tensor, y: Tensor) throws -> [String: Tensor] in
+            let clipped = try clippedGradientSum(model, parameters: p, x, y, loss: classification, maxNorm: 0.5)
+            return clipped.gradients.merging(["norms": clipped.norms, "ghost": try perSampleGradientNorms(model, parameters: p, x, y,
+                                                                                                          loss: classification)]) { a, _ in a }
+        }
+        for (k, seed) in [(3, 22), (5, 23)] {
+            let x = Tensor.randint(high: 10, [6, 3], key: keys[k])
+            let y = labels(6, classes: 3, seed: UInt64(seed))
+            let eager = try clippedGradientSum(model, x, y, loss: classification, maxNorm: 0.5)
+            let result = try staged(model.stateDict(), x, y)
+            expectClose(try result["norms"]?.doubles() ?? [], try eager.norms.doubles(), rtol: 1e-12, atol: 1e-15, "norms")
+            expectClose(try result["ghost"]?.doubles() ?? [], try eager.norms.doubles(), rtol: 1e-12, atol: 1e-15, "perSampleGradientNorms")
+            #expect(Set(eager.gradients.keys) == Set(result.keys).subtracting(["norms", "ghost"]))
+            for (name, g) in eager.gradients {
+                expectClose(try result[name]?.doubles() ?? [], try g.doubles(), rtol: 1e-12, atol: 1e-15, name)
+            }
+            #expect(try eager.factors.doubles().contains { $0 < 1 }, "some examples should be clipped")
+        }
+        try expectMatchesExplicitClipping(model, Tensor.randint(high: 10, [6, 3], key: keys[6]), labels(6, classes: 3, seed: 24),
+                                          loss: classification)
+    }
+
     @Test("a model with no ghost rule at all takes the fallback for everything")
     func unruled() throws {
         let model = Composite([], scale: Tensor.randn([3], key: RandomKey(seed: 12), dtype: .float64)) { m, x in x * m.scale! }

@@ -1,12 +1,14 @@
 // Per-example gradient norms and clipped gradient sums without per-example gradients
 // ("ghost clipping", Goodfellow 2015; Li et al. 2022; Opacus' `GradSampleModuleFastGradientClipping`).
 //
-// One forward pass records, for each layer with a ghost rule (`GhostClippable`: Linear,
-// Conv2d, Embedding, LayerNorm), its input activations a; one backward pass from Σᵢ Lᵢ gives
-// the gradients δ of the loss with respect to those layers' outputs — and only those, no
-// parameter gradient is formed. Because example i's loss depends only on row i of every
-// layer, δᵢ is the output gradient of Lᵢ alone, so each layer's per-example gradient is a
-// function of (aᵢ, δᵢ) and its norm has a closed form (GhostRules.swift), e.g. for Linear
+// The gradients δ of Σᵢ Lᵢ at the outputs of the layers with a ghost rule (`GhostClippable`:
+// Linear, Conv2d, Embedding, LayerNorm) come from one forward and one backward pass, and no
+// parameter gradient is formed: the forward pass adds a zero "tap" to each such layer's output
+// and records the layer's input a, and the losses' pullback at the taps is δ (JAX's way of
+// differentiating with respect to an intermediate value). Because example i's loss depends
+// only on row i of every layer, δᵢ is the output gradient of Lᵢ alone, so each layer's
+// per-example gradient is a function of (aᵢ, δᵢ) and its norm has a closed form
+// (GhostRules.swift), e.g. for Linear
 //
 // ```
 // ‖∇_W Lᵢ‖² = ‖aᵢ‖²·‖δᵢ‖²                              (vector inputs)
@@ -14,26 +16,33 @@
 // ‖∇_b Lᵢ‖² = ‖Σₛ δᵢₛ‖²
 // ```
 //
+// The taps' shapes, and which layers are called once, come from staging the forward pass
+// first (`makeProgram`: shapes only, no arithmetic). Every step is a transform, not the
+// facade's tape, so the whole computation runs the same eagerly and inside `jit` (where it
+// stages into one program), `grad` or `vmap`.
+//
 // Every other parameter (a layer without a rule, a layer called more than once, a layer run
-// through `forward` instead of a call, a parameter used directly by a model's `forward`) is
-// handled by `vmap(grad)` over examples in chunks of `chunkSize`, each chunk's per-example
-// gradients reduced to squared norms and dropped before the next, so the result is exact for
-// any differentiable model and memory stays bounded.
+// through `forward` instead of a call, a parameter used directly by a model's `forward`, a
+// weight tied between two layers) is handled by `vmap(grad)` over examples in chunks of
+// `chunkSize`, each chunk's per-example gradients reduced to squared norms and dropped before
+// the next, so the result is exact for any differentiable model and memory stays bounded.
 //
 // The clipped sum Σᵢ cᵢ·gᵢ with cᵢ = min(1, C / (‖gᵢ‖ + 10⁻⁶)) (Opacus' factor) is, for a model
 // whose parameters all have ghost rules, formed from the same a and δ with the rows of δ
-// scaled by c (Linear: aᵀ·diag(c)·δ, one GEMM); otherwise by a second backward pass of the
-// weighted loss Σᵢ cᵢ·Lᵢ over the same graph.
+// scaled by c (Linear: aᵀ·diag(c)·δ, one GEMM); otherwise by the losses' pullback at c over
+// the same forward pass, differentiated then with respect to the parameters too.
 //
 // Requirements (as Opacus'): the first axis of the input is the example axis, every layer
 // keeps it first, and no layer mixes examples (no batch normalisation). The losses must be per
-// example (`reduction: .none`). Parameters that do not require grad are left out.
+// example (`reduction: .none`). Parameters that do not require grad are left out, unless
+// substituted. A model or loss that reads its arrays' values (Swift control flow on them)
+// cannot be staged; it is then run once more instead, eagerly, and cannot run inside `jit`.
 //
 // The pass registers forward hooks on the model's ruled layers for its extent (removed before
 // it returns), so the model must not be called on another thread meanwhile.
 //
-// Left out: tied weights shared between two ghost layers are handled by the fallback only when
-// the same module is called twice; two different modules holding one tensor are not detected.
+// Left out: a ruled layer's parameter also used directly outside the layer's call (read by a
+// parent's `forward`) is not detected; its norm would miss that use.
 
 import Fluxion
 import FluxionCore
@@ -106,12 +115,14 @@ public func clippedGradientSum(_ model: Module, parameters: [String: Tensor]? = 
     let factors = minimum(maxNorm / (pass.norms + 1e-6), NDArray.onesLike(pass.norms))
     let sums = try pass.clippedSum(factors)
     return ClippedGradientSum(gradients: sums.mapValues { Tensor($0) }, norms: Tensor(pass.norms), factors: Tensor(factors),
-                              losses: Tensor(pass.losses.value))
+                              losses: Tensor(pass.losses))
 }
 
 // MARK: - The pass
 
-/// One forward and one backward pass of a batch, with what the norms and the clipped sum need.
+/// One forward pass and the pullbacks of a batch's losses, with what the norms and the clipped
+/// sum need. Written with the transforms (`makeProgram`, `vjp`, `vmap(grad)`), not the tape,
+/// so that it runs the same eagerly and under `jit`, `grad` or `vmap`.
 private struct GhostPass {
     /// A ghost layer's one call: its input's value and the gradient at its output.
     struct Record {
@@ -121,135 +132,177 @@ private struct GhostPass {
         let outputGradient: NDArray
     }
 
-    let model: Module
-    let losses: Tensor
+    /// The learnable parameters' values by name: substitutes where given, else the module's own.
+    let parameters: [(name: String, value: NDArray)]
+    let losses: NDArray
     let records: [Record]
     /// Parameters without a ghost rule, by name.
-    let others: [(name: String, tensor: Tensor)]
-    let parameters: [(name: String, tensor: Tensor)]
+    let others: [(name: String, value: NDArray)]
     let norms: NDArray
+    /// u ↦ Σᵢ uᵢ·∇_θ Lᵢ for every parameter, in `parameters`' order: kept when a clipped sum
+    /// has parameters outside the ghost rules.
+    let weightedGradient: ((NDArray) throws -> [NDArray])?
 
     init(_ model: Module, _ substitutes: [String: Tensor]?, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss, chunkSize: Int,
          keepGraph: Bool, file: StaticString, line: UInt) throws {
-        self.model = model
         let batch = input.shape.first ?? 0
-        // Substituted values become leaves of this pass's graph, so that layer outputs depend on them.
-        let leaves = try (substitutes ?? [:]).mapValues { try Tensor($0.value, requiresGrad: true) }
-        parameters = model.namedParameters().map { ($0.name, leaves[$0.name] ?? $0.tensor) }.filter { $0.1.requiresGrad }
+        let substitutes = substitutes ?? [:]
+        parameters = model.namedParameters().compactMap { name, tensor in
+            substitutes[name].map { (name, $0.value) } ?? (tensor.requiresGrad ? (name, tensor.value) : nil)
+        }
         guard !parameters.isEmpty else {
             fail("perSampleGradientNorms", "\(type(of: model)) has no parameter that requires grad",
                  fix: "pass a model with learnable parameters", file: file, line: line)
         }
+        let values = Dictionary(uniqueKeysWithValues: parameters)
+        let (input, target) = (input.value, target.value)
 
-        // Forward, recording each ghost layer's calls.
-        var calls: [ObjectIdentifier: [(input: Tensor, output: Tensor)]] = [:]
-        let ghostModules = model.namedModules().compactMap { name, module in
-            (module as? any GhostClippable).map { (name, $0) }
-        }
-        let handles = ghostModules.map { _, layer in
-            layer.registerForwardHook { module, x, y in
-                calls[ObjectIdentifier(module), default: []].append((x, y))
-                return nil
+        // Which ruled layers are called once on the batch, with what output: found by staging
+        // the forward pass (shapes only, no arithmetic).
+        let candidates = Self.candidates(model, learnable: Set(values.keys))
+        var calls: [ObjectIdentifier: [(input: [Int], output: [Int], dtype: DType)]] = [:]
+        var lossShape: [Int] = []
+        try withoutActuallyEscaping(loss) { loss in
+            let handles = candidates.map { _, layer in
+                layer.registerForwardHook { module, x, y in
+                    calls[ObjectIdentifier(module), default: []].append((x.shape, y.shape, y.dtype))
+                    return nil
+                }
+            }
+            defer { handles.forEach { $0.remove() } }
+            let forward = { (p: [String: NDArray], x: NDArray, t: NDArray) throws -> NDArray in
+                let losses = try loss(try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(x)), Tensor(t))
+                lossShape = losses.shape
+                return losses.value
+            }
+            do {
+                _ = try makeProgram(forward, name: "forward")(values, input, target)
+            } catch TransformError.concreteValueInStaging {
+                // A model that reads its values cannot be staged: run it once instead.
+                calls = [:]
+                _ = try noGrad { try forward(values, input, target) }
             }
         }
-        let output: Tensor
-        do {
-            defer { handles.forEach { $0.remove() } }
-            output = substitutes == nil ? model(input) : try functionalCall(model, parameters: leaves, input)
-        }
-        losses = try loss(output, target)
-        guard losses.shape == [batch] else {
-            fail("perSampleGradientNorms", "the loss gave shape \(describe(losses.shape)) for a batch of \(batch) (input \(describe(input.shape)))",
+        guard lossShape == [batch] else {
+            fail("perSampleGradientNorms", "the loss gave shape \(describe(lossShape)) for a batch of \(batch) (input \(describe(input.shape)))",
                  fix: "return one loss per example, e.g. crossEntropy(output, target, reduction: .none)", file: file, line: line)
         }
-
-        // A ghost rule applies to a layer called once, on a batch along the first axis, whose
-        // parameters all require grad.
-        let learnable = Set(parameters.map(\.name))
-        var ghost: [(prefix: String, layer: any GhostClippable, input: Tensor, output: Tensor)] = []
-        var covered = Set<String>()
-        for (prefix, layer) in ghostModules {
+        let ghost = candidates.compactMap { prefix, layer -> (prefix: String, layer: any GhostClippable, tap: NDArray)? in
             guard let made = calls[ObjectIdentifier(layer)], made.count == 1, let call = made.first,
-                  call.input.shape.first == batch, call.output.shape.first == batch, call.output.requiresGrad else { continue }
-            let own = layer.namedParameters(recurse: false).map { prefix.isEmpty ? $0.name : "\(prefix).\($0.name)" }
-            guard !own.isEmpty, own.allSatisfy(learnable.contains) else { continue }
-            ghost.append((prefix, layer, call.input, call.output))
-            covered.formUnion(own)
+                  call.input.first == batch, call.output.first == batch else { return nil }
+            return (prefix, layer, NDArray.zeros(call.output, dtype: call.dtype))
         }
+        let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
         others = parameters.filter { !covered.contains($0.name) }
 
-        var squared = NDArray.zeros([batch], dtype: parameters[0].tensor.dtype)
+        // The forward pass again with a zero added to each ghost layer's output (a "tap"): the
+        // losses' pullback at a tap is the gradient δ at that output. The parameters are
+        // differentiated too only when the clipped sum must come from the pullback.
+        let throughGraph = keepGraph && !others.isEmpty
+        let names = parameters.map(\.name)
+        let (losses, pullback, inputs) = try vjp(hasAux: { (leaves: [NDArray]) throws -> (NDArray, [NDArray]) in
+                let p = throughGraph ? Dictionary(uniqueKeysWithValues: zip(names, leaves.prefix(names.count))) : values
+                let taps = Array(leaves.suffix(ghost.count))
+                var inputs = [NDArray?](repeating: nil, count: ghost.count)
+                let handles = ghost.enumerated().map { k, g in
+                    g.layer.registerForwardHook { _, x, y in
+                        inputs[k] = x.value
+                        return y + Tensor(taps[k])
+                    }
+                }
+                defer { handles.forEach { $0.remove() } }
+                let output = try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(input))
+                return (try loss(output, Tensor(target)).value, inputs.map { $0! })
+            }, at: (throughGraph ? parameters.map(\.value) : []) + ghost.map(\.tap), file: file, line: line)
+        self.losses = losses
+        weightedGradient = throughGraph ? { u in Array(try pullback(u).prefix(names.count)) } : nil
+
+        // ‖∇_p Lᵢ‖² by parameter, summed over parameters in declaration order (so that the
+        // norms do not depend on a dictionary's order, nor on whether a clipped sum is asked).
+        var squared: [String: NDArray] = [:]
         var records: [Record] = []
         if !ghost.isEmpty && batch > 0 {
-            let deltas = try Autograd.grad(outputs: [losses.sum()], inputs: ghost.map(\.output),
-                                           retainGraph: keepGraph && !others.isEmpty, allowUnused: true)
-            for (entry, delta) in zip(ghost, deltas) {
-                let record = Record(prefix: entry.prefix, layer: entry.layer, input: entry.input.value,
-                                    outputGradient: delta?.value ?? NDArray.zerosLike(entry.output.value))
-                for (_, norm2) in record.layer.perExampleSquaredNorms(input: record.input, outputGradient: record.outputGradient) {
-                    squared = squared + norm2.to(squared.dtype)
+            let deltas = try pullback(NDArray.onesLike(losses)).suffix(ghost.count)
+            for ((g, a), delta) in zip(zip(ghost, inputs), deltas) {
+                records.append(Record(prefix: g.prefix, layer: g.layer, input: a, outputGradient: delta))
+                for (name, norm2) in g.layer.perExampleSquaredNorms(input: a, outputGradient: delta) {
+                    squared[Self.join(g.prefix, name)] = norm2
                 }
-                records.append(record)
             }
         }
         self.records = records
         if !others.isEmpty && batch > 0 {
-            squared = squared + (try Self.fallbackSquaredNorms(model, others, fixed: leaves.mapValues { $0.detach() }, input, target,
-                                                               loss: loss, chunkSize: chunkSize, file: file, line: line))
+            squared.merge(try Self.fallbackSquaredNorms(model, others, fixed: values, input, target, loss: loss,
+                                                        chunkSize: chunkSize, file: file, line: line)) { $1 }
         }
-        norms = sqrt(squared)
+        let dtype = parameters[0].value.dtype
+        norms = sqrt(parameters.reduce(NDArray.zeros([batch], dtype: dtype)) { total, p in
+            squared[p.name].map { total + $0.to(dtype) } ?? total
+        })
     }
 
-    /// Σ over parameters without a rule of ‖∇_p Lᵢ‖², by `vmap(grad)` over chunks of examples.
-    /// `fixed`: substituted values of the other parameters, held constant.
-    static func fallbackSquaredNorms(_ model: Module, _ others: [(name: String, tensor: Tensor)], fixed: [String: Tensor],
-                                     _ input: Tensor, _ target: Tensor,
-                                     loss: PerExampleLoss, chunkSize: Int, file: StaticString, line: UInt) throws -> NDArray {
+    /// `prefix.name`, or `name` at the top.
+    static func join(_ prefix: String, _ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }
+
+    /// The ruled layers whose parameters are all learnable and held by no other slot of the
+    /// model (a weight tied between two layers gets gradient from both, so no one layer's rule
+    /// gives its norm; it takes the fallback).
+    static func candidates(_ model: Module, learnable: Set<String>) -> [(prefix: String, layer: any GhostClippable)] {
+        var holders: [ObjectIdentifier: Int] = [:]
+        for (_, slot) in model.allParameterSlots() {
+            if let t = slot.tensor { holders[ObjectIdentifier(t), default: 0] += 1 }
+        }
+        return model.namedModules().compactMap { prefix, module in
+            guard let layer = module as? any GhostClippable else { return nil }
+            let own = layer.ownParameterSlots.compactMap { name, slot in slot.tensor.map { (Self.join(prefix, name), $0) } }
+            guard !own.isEmpty, own.allSatisfy({ learnable.contains($0.0) && holders[ObjectIdentifier($0.1)] == 1 }) else { return nil }
+            return (prefix, layer)
+        }
+    }
+
+    /// ‖∇_p Lᵢ‖² `[B]` for each parameter p without a rule, by `vmap(grad)` over chunks of
+    /// examples. `fixed`: the values of every parameter; those of `others` are differentiated.
+    static func fallbackSquaredNorms(_ model: Module, _ others: [(name: String, value: NDArray)], fixed: [String: NDArray],
+                                     _ input: NDArray, _ target: NDArray,
+                                     loss: PerExampleLoss, chunkSize: Int, file: StaticString, line: UInt) throws -> [String: NDArray] {
         let batch = input.shape[0]
         return try withoutActuallyEscaping(loss) { loss in
-            let values = Dictionary(uniqueKeysWithValues: others.map { ($0.name, $0.tensor.detach()) })
-            let exampleLoss = { (p: [String: Tensor], x: Tensor, y: Tensor) throws -> Tensor in
-                try loss(try functionalCall(model, parameters: fixed.merging(p) { $1 }, x.unsqueeze(0)), y.unsqueeze(0)).sum()
+            let exampleLoss = { (p: [String: NDArray], x: NDArray, y: NDArray) throws -> NDArray in
+                let all = fixed.merging(p) { $1 }.mapValues { Tensor($0) }
+                return try loss(try functionalCall(model, parameters: all, Tensor(x.unsqueeze(0))), Tensor(y.unsqueeze(0))).value.sum()
             }
             let perExample = vmap(grad(exampleLoss), inAxes: (nil, 0, 0), file: file, line: line)
-            var pieces: [NDArray] = []
+            let differentiated = Dictionary(uniqueKeysWithValues: others)
+            var pieces: [String: [NDArray]] = [:]
             let step = max(1, chunkSize)
             for start in stride(from: 0, to: batch, by: step) {
                 let size = min(step, batch - start)
-                let grads: [String: Tensor] = try noGrad {
-                    try perExample(values, input.narrow(dim: 0, start: start, length: size).detach(),
-                                   target.narrow(dim: 0, start: start, length: size).detach())
+                let grads = try perExample(differentiated, input.narrow(dim: 0, start: start, length: size),
+                                           target.narrow(dim: 0, start: start, length: size))
+                for (name, g) in grads {
+                    let rows = g.reshape([size, -1])
+                    pieces[name, default: []].append((rows * rows).sum(dim: 1))
                 }
-                var chunk = NDArray.zeros([size], dtype: others[0].tensor.dtype)
-                for (_, g) in grads {
-                    let rows: NDArray = g.value.reshape([size, -1])
-                    chunk = chunk + (rows * rows).sum(dim: 1)
-                }
-                pieces.append(chunk)
             }
-            return pieces.count == 1 ? pieces[0] : concat(pieces, dim: 0)
+            return pieces.mapValues { $0.count == 1 ? $0[0] : concat($0, dim: 0) }
         }
     }
 
     /// Σᵢ cᵢ·∇Lᵢ by parameter name: from the ghost rules when every parameter has one, else by
-    /// a backward pass of Σᵢ cᵢ·Lᵢ over the graph kept from the first.
+    /// the losses' pullback at c.
     func clippedSum(_ factors: NDArray) throws -> [String: NDArray] {
-        guard others.isEmpty else {
-            let weighted = (losses * Tensor(factors.to(losses.dtype))).sum()
-            let grads = try Autograd.grad(outputs: [weighted], inputs: parameters.map(\.tensor), allowUnused: true)
-            return Dictionary(uniqueKeysWithValues: zip(parameters, grads).map { p, g in
-                (p.name, g?.value ?? NDArray.zerosLike(p.tensor.value))
-            })
+        if let weightedGradient {
+            return Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), try weightedGradient(factors.to(losses.dtype))))
         }
         var sums: [String: NDArray] = [:]
         for record in records {
             for (name, g) in record.layer.clippedGradientSum(input: record.input, outputGradient: record.outputGradient,
                                                              factors: factors.to(record.outputGradient.dtype)) {
-                sums[record.prefix.isEmpty ? name : "\(record.prefix).\(name)"] = g
+                sums[Self.join(record.prefix, name)] = g
             }
         }
         // A ghost layer whose output did not reach the loss still gets its (zero) sum.
-        for p in parameters where sums[p.name] == nil { sums[p.name] = NDArray.zerosLike(p.tensor.value) }
+        for p in parameters where sums[p.name] == nil { sums[p.name] = NDArray.zerosLike(p.value) }
         return sums
     }
 }

@@ -121,14 +121,8 @@ extension Embedding: GhostClippable {
         let index = input.reshape([batch, -1])
         let t = index.shape[1]
         let d = outputGradient.reshape([batch, t, embeddingDim])
-        let ids = index.to(.float64).doubles
-        var mask = [Double](repeating: 0, count: batch * t * t)
-        for b in 0..<batch {
-            for s in 0..<t {
-                for r in 0..<t where ids[b * t + s] == ids[b * t + r] { mask[(b * t + s) * t + r] = 1 }
-            }
-        }
-        let same = NDArray(shape: [batch, t, t], scalars: mask).to(d.dtype)
+        // Compared as arrays, not read as numbers, so that the rule stages under `jit`.
+        let same = (index.unsqueeze(2) .== index.unsqueeze(1)).to(d.dtype)
         return ["weight": (same * matmul(d, d.mT)).sum(dims: [1, 2])]
     }
 
