@@ -37,7 +37,17 @@ struct ReadmeNNTests {
                                  sampleRate: 256.0 / 60_000, datasetSize: 60_000, key: RandomKey(seed: 0))
         try dp.step(model, images, labels, loss: perExample)     // batches from PrivateSampling.poisson(rate:)
         print(dp.epsilon(delta: 1e-5))                           // ε spent so far
+
+        // Under jit, the clipping stages into one program per batch shape:
+        let clip = jit { (p: [String: Tensor], x: Tensor, y: Tensor) in
+            try clippedGradientSum(model, parameters: p, x, y, loss: perExample, maxNorm: 1).gradients
+        }
+        dp.step(clippedSum: try clip(model.stateDict(), images, labels), of: model)
         #expect(norms.shape == [4] && clipped.gradients["0.weight"]!.shape == [256, 784])
-        #expect(dp.epsilon(delta: 1e-5) > 0)
+        #expect(dp.epsilon(delta: 1e-5) > 0 && dp.steps == 2)
+        // The jitted sum is the eager one.
+        let again = try clippedGradientSum(model, images, labels, loss: perExample, maxNorm: 1).gradients
+        let staged = try clip(model.stateDict(), images, labels)
+        for (name, g) in again { expectClose(staged[name], try g.doubles(), rtol: 1e-5, atol: 1e-7, name) }
     }
 }

@@ -127,9 +127,16 @@ public final class DPOptimizer: Optimizer {
     @discardableResult
     public func step(_ model: Module, _ input: Tensor, _ target: Tensor, loss: PerExampleLoss) throws -> ClippedGradientSum {
         let clipped = try clippedGradientSum(model, input, target, loss: loss, maxNorm: maxGradNorm)
-        for (name, p) in model.namedParameters() { p.grad = clipped.gradients[name] }
-        step()
+        step(clippedSum: clipped.gradients, of: model)
         return clipped
+    }
+
+    /// One private step from a clipped sum computed elsewhere — by a jitted
+    /// `clippedGradientSum`, say, with `maxNorm` equal to this optimizer's `maxGradNorm`: each
+    /// of `model`'s parameters gets its sum by name as its gradient (none: zero), then `step()`.
+    public func step(clippedSum: [String: Tensor], of model: Module) {
+        for (name, p) in model.namedParameters() { p.grad = clippedSum[name] }
+        step()
     }
 
     /// ε of the steps so far at `delta` (the RDP accountant's bound).
