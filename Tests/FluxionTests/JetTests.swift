@@ -224,6 +224,33 @@ struct JetTests {
         }
     }
 
+    @Test("pow with a constant exponent array: the power recurrence against nested jvps, and a uniform integer exponent exact at 0")
+    func powConstantExponent() throws {
+        let order = 5
+        var r = CaseRandom(seed: 51)
+        let x = float64([0.4, 1.3, 2.2], [3]), b = float64([0.5, 2.5, -1.5], [3])
+        let series = (0..<order).map { k in [k < 3 ? r.array([3], in: -0.5...0.5) : NDArray.zerosLike(x)] }
+        let viaJet = try jet({ (p: [NDArray]) in p[0] ** b }, primals: [x], series: series).series
+        let nested = try nestedDerivatives({ t in curve([x], series, at: t)[0] ** b }, order: order)
+        for k in 1...order { expectClose(viaJet[k - 1], nested[k].doubles, rtol: 1e-10, atol: 1e-12, label: "order \(k)") }
+
+        // x³ along v at x₀ = 0: only the third coefficient, 6·v³, is non-zero (the recurrence
+        // would divide by x₀).
+        let zero = float64([0.0, 0.0], [2]), v = float64([1.5, -0.5], [2])
+        let cube = try jet({ $0 ** NDArray(3.0, dtype: .float64) }, primal: zero,
+                           series: [v] + (1..<order).map { _ in NDArray.zerosLike(v) }).series
+        for k in 1...order {
+            expectClose(cube[k - 1], v.doubles.map { k == 3 ? 6 * $0 * $0 * $0 : 0 }, rtol: 1e-14, atol: 0, label: "x³ order \(k)")
+        }
+    }
+
+    @Test("atan2's series at the origin is zero, as its jvp rule")
+    func atan2AtOrigin() throws {
+        let zero = float64([0.0], [1]), v = float64([0.7], [1]), w = float64([-0.3], [1])
+        let s = try jet({ (p: [NDArray]) in atan2(p[0], p[1]) }, primals: [zero, zero], series: [[v, w], [w, v], [v, v]]).series
+        for k in 0..<3 { #expect(s[k].doubles == [0], "order \(k + 1)") }
+    }
+
     @Test("the generic rules: Faà di Bruno for a function with only a derivative, and the jvp-rule default, to order 8")
     func genericRules() throws {
         let order = 8

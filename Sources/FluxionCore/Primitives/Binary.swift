@@ -153,6 +153,25 @@ public struct Pow: BinaryWithPartials {
         let logA = log(NDArray.where(masked, NDArray.onesLike(a), a))
         return (mulStrongZero(b, a ** (b - 1)), NDArray.where(masked, NDArray.zerosLike(out), out * logA))
     }
+
+    /// A constant exponent that is one known number p: `PowScalar`'s rule (products of series
+    /// for integers, exact where a₀ = 0); any other constant exponent b: the power recurrence
+    /// a·y′ = b·y·a′. A moving exponent: y = exp(b·log a), by the rules of log, the product and
+    /// exp, which needs a₀ > 0 (elsewhere the derivative along b is not real).
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard seriesOrder(series) != nil else { return [nil] }
+        let (a, b) = (primals[0], primals[1])
+        guard let exponentSeries = series[1] else {
+            if b.isConcrete, b.count <= 4096, let p = b.doubles.first, b.doubles.allSatisfy({ $0 == p }) {
+                return PowScalar(exponent: p).taylor([a], outputs: outputs, series: [series[0]])
+            }
+            return powerTaylor(b, [a], outputs: outputs, series: [series[0]])
+        }
+        let logA = log(a)
+        let logSeries = Log().taylor([a], outputs: [logA], series: [series[0]])[0]
+        let productSeries = bilinearTaylor(Mul(), [b, logA], series: [exponentSeries, logSeries])
+        return Exp().taylor([b * logA], outputs: outputs, series: productSeries)
+    }
 }
 
 // MARK: - Extremes
@@ -191,6 +210,31 @@ public struct Atan2: BinaryWithPartials {
         let origin = r2 .== 0
         let safe = NDArray.where(origin, NDArray.onesLike(r2), r2), zero = NDArray.zerosLike(r2)
         return (NDArray.where(origin, zero, b / safe), NDArray.where(origin, zero, -a / safe))
+    }
+
+    /// z = atan2(a, b) has z′ = (b·a′ − a·b′)/(a² + b²) =: q, so zₖ = qₖ₋₁: the numerator's
+    /// and the denominator's series by the Leibniz rule (a′ has coefficients aₖ₊₁), and q's by
+    /// division order by order, d₀qₖ = nₖ − Σᵢ C(k, i)·dᵢ·qₖ₋ᵢ (i = 1…k). Zero at the origin,
+    /// as the jvp rule.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let order = seriesOrder(series) else { return [nil] }
+        let a = withPrimal(primals[0], series[0], order: order), b = withPrimal(primals[1], series[1], order: order)
+        let da = Array(a.dropFirst()), db = Array(b.dropFirst())
+        let d0 = primals[0] * primals[0] + primals[1] * primals[1]
+        let origin = d0 .== 0
+        let reciprocal = NDArray.where(origin, NDArray.zerosLike(d0), 1 / NDArray.where(origin, NDArray.onesLike(d0), d0))
+        let d = (0..<order).map { k in k == 0 ? d0 : addTangents(squareSum(k, a), squareSum(k, b)) }
+        var q: [NDArray?] = []
+        for k in 0..<order {
+            let n = subtractTangents(leibnizSum(k, b, da, from: 0, through: k), leibnizSum(k, a, db, from: 0, through: k))
+            var known: NDArray?
+            for i in stride(from: 1, through: k, by: 1) {
+                guard let di = d[i], let qj = q[k - i] else { continue }
+                known = addTangents(known, scaled(binomial(k, i), di * qj))
+            }
+            q.append(subtractTangents(n, known).map { $0 * reciprocal })
+        }
+        return [q]
     }
 }
 

@@ -239,7 +239,7 @@ public struct Rsqrt: UnaryWithDerivative {
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { mulStrongZero(mulStrongZero(-0.5 * y, y), y) }
     /// x^(−1/2) by the power recurrence.
     public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
-        powerTaylor(-0.5, primals, outputs: outputs, series: series)
+        powerTaylor(primals[0].scalarLike(-0.5), primals, outputs: outputs, series: series)
     }
 }
 
@@ -266,7 +266,7 @@ public struct PowScalar: UnaryWithDerivative {
         case 1: return [s]
         case let p where p > 1 && p <= 1024 && p == p.rounded():
             return [Array(integerPowerSeries([primals[0]] + s, Int(p)).dropFirst())]
-        default: return powerTaylor(exponent, primals, outputs: outputs, series: series)
+        default: return powerTaylor(primals[0].scalarLike(exponent), primals, outputs: outputs, series: series)
         }
     }
 }
@@ -274,7 +274,7 @@ public struct PowScalar: UnaryWithDerivative {
 /// The coefficients of y = xᵖ: x·y′ = p·y·x′ differentiated k − 1 times gives
 /// x₀yₖ = p·Σⱼ C(k−1, j−1)·xⱼ·yₖ₋ⱼ − Σᵢ C(k−1, i)·xᵢ·yₖ₋ᵢ (i = 1…k−1), the division by x₀
 /// with strong zeros.
-private func powerTaylor(_ p: Double, _ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+func powerTaylor(_ p: NDArray, _ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
     let reciprocal = 1 / primals[0]
     return unaryTaylor(primals, outputs: outputs, series: series) { k, x, y in
         quotientCoefficient(k, right: chainCoefficient(k, x: x, c: y).map { p * $0 }, w: x, y: y,
