@@ -247,6 +247,14 @@ extension Tensor {
     public func max(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dim == nil ? "MaxBackward1" : "MaxBackward0", file: file, line: line) { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
+    /// The largest element over `dims` (all when nil), the derivative shared at a tie (`torch.amax`).
+    public func amax(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("AmaxBackward0", file: file, line: line) { $0.amax(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
+    /// The smallest element over `dims` (all when nil), the derivative shared at a tie (`torch.amin`).
+    public func amin(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("AminBackward0", file: file, line: line) { $0.amin(dims: dims, keepDim: keepDim, file: file, line: line) }
+    }
     public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dims == nil ? "MinBackward1" : "AminBackward0", file: file, line: line) { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
@@ -668,6 +676,23 @@ extension Tensor {
         }
         return (values, Tensor(indices!))
     }
+    /// The lower median of all elements (`torch.median()`, `MedianBackward0`); the derivative
+    /// is shared evenly among the elements equal to it.
+    public func median(file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+        unary("MedianBackward0", file: file, line: line) { $0.median(file: file, line: line) }
+    }
+    /// The lower median along `dim` (`MedianBackward1`) and its int64 position, which carries
+    /// no history.
+    public func median(dim: Int, keepDim: Bool = false, file: StaticString = #fileID,
+                       line: UInt = #line) -> (values: Tensor, indices: Tensor) {
+        var indices: NDArray?
+        let values = unary("MedianBackward1", file: file, line: line) {
+            let median = $0.median(dim: dim, keepDim: keepDim, file: file, line: line)
+            indices = median.indices
+            return median.values
+        }
+        return (values, Tensor(indices!))
+    }
     public func kthvalue(_ k: Int, dim: Int = -1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
@@ -725,6 +750,48 @@ extension Tensor {
 public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LogaddexpBackward0", a, b, file: file, line: line) { logaddexp($0, $1, file: file, line: line) }
 }
+/// Rounds toward zero (`torch.trunc`); derivative 0.
+public func trunc(_ x: Tensor) -> Tensor { x.unary("TruncBackward0", trunc) }
+/// x − y·trunc(x / y), the remainder with the sign of x (`torch.fmod`).
+public func fmod(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("FmodBackward1", x, y, fmod) }
+/// `fmod` by a number.
+public func fmod(_ x: Tensor, _ y: Double) -> Tensor { x.unary("FmodBackward0") { fmod($0, y) } }
+/// x − y·floor(x / y), the remainder with the sign of y (`torch.remainder`).
+public func remainder(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("RemainderBackward1", x, y, remainder) }
+/// `remainder` by a number.
+public func remainder(_ x: Tensor, _ y: Double) -> Tensor { x.unary("RemainderBackward0") { remainder($0, y) } }
+/// x·log(y), 0 where x = 0 (`torch.xlogy`).
+public func xlogy(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("XlogyBackward0", x, y, xlogy) }
+/// log(x / (1 − x)), x first clamped to [eps, 1 − eps] when `eps` is given (`torch.logit`).
+public func logit(_ x: Tensor, eps: Double? = nil) -> Tensor { x.unary("LogitBackward0") { logit($0, eps: eps) } }
+
+/// `x` divided by its p-norm along `dim`, at least `eps` (`torch.nn.functional.normalize`).
+public func normalize(_ x: Tensor, p: Double = 2, dim: Int = 1, eps: Double = 1e-12,
+                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    x.unary("DivBackward0", file: file, line: line) { normalize($0, p: p, dim: dim, eps: eps, file: file, line: line) }
+}
+/// The cosine of the angle between `a` and `b` along `dim` (`torch.nn.functional.cosine_similarity`).
+public func cosineSimilarity(_ a: Tensor, _ b: Tensor, dim: Int = 1, eps: Double = 1e-8,
+                             file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("SumBackward1", a, b, file: file, line: line) { cosineSimilarity($0, $1, dim: dim, eps: eps, file: file, line: line) }
+}
+/// ‖a − b + eps‖ₚ along the last dimension (`torch.nn.functional.pairwise_distance`).
+public func pairwiseDistance(_ a: Tensor, _ b: Tensor, p: Double = 2, eps: Double = 1e-6, keepDim: Bool = false,
+                             file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("NormBackward1", a, b, file: file, line: line) {
+        pairwiseDistance($0, $1, p: p, eps: eps, keepDim: keepDim, file: file, line: line)
+    }
+}
+/// ‖a − b‖ₚ over all elements (`torch.dist`).
+public func dist(_ a: Tensor, _ b: Tensor, p: Double = 2, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("DistBackward0", a, b, file: file, line: line) { dist($0, $1, p: p, file: file, line: line) }
+}
+/// The p-norm distance between each row of `a` `[..., P, M]` and of `b` `[..., R, M]`:
+/// `[..., P, R]` (`torch.cdist`).
+public func cdist(_ a: Tensor, _ b: Tensor, p: Double = 2, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
+    Tensor.binary("CdistBackward0", a, b, file: file, line: line) { cdist($0, $1, p: p, file: file, line: line) }
+}
+
 public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("HypotBackward0", a, b, file: file, line: line) { hypot($0, $1, file: file, line: line) }
 }

@@ -7,6 +7,11 @@
 // gelu(x)        = x · Φ(x) = x/2 · (1 + erf(x/√2))           (tanh approximation on request)
 // silu(x)        = x · σ(x)
 // logSigmoid(x)  = −softplus(−x)
+// elu(x)         = x for x > 0, α·(eˣ − 1) otherwise (celu: α·(e^{x/α} − 1); selu: λ·elu with
+//                  Klambauer et al.'s α, λ)
+// hardtanh(x)    = clamp(x, lo, hi), its derivative 0 at the bounds as PyTorch's
+//                  (relu6 = hardtanh(x, 0, 6); hardsigmoid = relu6(x + 3)/6)
+// softsign(x)    = x / (1 + |x|);   mish(x) = x · tanh(softplus(x))
 // ```
 //
 // Stability: the maximum is subtracted before exponentiating, so large logits neither overflow
@@ -81,6 +86,56 @@ public func logSigmoid(_ x: NDArray) -> NDArray { -softplus(-x.floating) }
 public func leakyRelu(_ x: NDArray, negativeSlope: Double = 0.01) -> NDArray {
     let x = x.floating
     return NDArray.where(x .> 0, x, x * negativeSlope)
+}
+
+/// The exponential linear unit (`torch.nn.functional.elu`):
+///
+/// ```
+/// elu(x) = x               x > 0
+///        = α·(eˣ − 1)      x ≤ 0         (derivative α at 0, as PyTorch's)
+/// ```
+public func elu(_ x: NDArray, alpha: Double = 1) -> NDArray {
+    let x = x.floating
+    return NDArray.where(x .> 0, x, alpha * expm1(x))
+}
+
+/// The scaled exponential linear unit λ·elu(x, α) with α ≈ 1.6733 and λ ≈ 1.0507
+/// (`torch.nn.functional.selu`; Klambauer et al. 2017).
+public func selu(_ x: NDArray) -> NDArray {
+    1.0507009873554804934193349852946 * elu(x, alpha: 1.6732632423543772848170429916717)
+}
+
+/// The continuously differentiable exponential linear unit (`torch.nn.functional.celu`):
+/// max(0, x) + min(0, α·(e^{x/α} − 1)), α ≠ 0.
+public func celu(_ x: NDArray, alpha: Double = 1) -> NDArray {
+    let x = x.floating
+    return NDArray.where(x .> 0, x, alpha * expm1(x / alpha))
+}
+
+/// x clamped to [`minValue`, `maxValue`] (`torch.nn.functional.hardtanh`). Unlike `clamp`, the
+/// derivative is 0 at the bounds themselves, as PyTorch's: 1 only strictly inside.
+public func hardtanh(_ x: NDArray, minValue: Double = -1, maxValue: Double = 1) -> NDArray {
+    let x = x.floating
+    let below = x .<= minValue, above = x .>= maxValue
+    return NDArray.where(below, x.scalarLike(minValue), NDArray.where(above, x.scalarLike(maxValue), x))
+}
+
+/// min(max(x, 0), 6) (`torch.nn.functional.relu6`), with hardtanh's derivative: 0 at 0 and 6.
+public func relu6(_ x: NDArray) -> NDArray { hardtanh(x, minValue: 0, maxValue: 6) }
+
+/// relu6(x + 3) / 6 (`torch.nn.functional.hardsigmoid`): derivative 1/6 strictly between −3 and 3.
+public func hardsigmoid(_ x: NDArray) -> NDArray { relu6(x.floating + 3) / 6 }
+
+/// x / (1 + |x|) (`torch.nn.functional.softsign`).
+public func softsign(_ x: NDArray) -> NDArray {
+    let x = x.floating
+    return x / (1 + abs(x))
+}
+
+/// x·tanh(softplus(x)) (`torch.nn.functional.mish`; Misra 2019).
+public func mish(_ x: NDArray) -> NDArray {
+    let x = x.floating
+    return x * tanh(softplus(x))
 }
 
 extension NDArray {

@@ -135,6 +135,50 @@ public func floor(_ x: NDArray) -> NDArray { unary(Floor(), x) }
 public func ceil(_ x: NDArray) -> NDArray { unary(Ceil(), x) }
 /// Rounds half to even, as PyTorch.
 public func round(_ x: NDArray) -> NDArray { unary(Round(), x) }
+/// Rounds toward zero (`torch.trunc`): floor for x ≥ 0, ceil below; derivative 0.
+public func trunc(_ x: NDArray) -> NDArray { NDArray.where(x .< 0, ceil(x), floor(x)) }
+
+/// The remainder of x / y with the sign of x (`torch.fmod`, C's `fmod`), elementwise with
+/// broadcasting:
+///
+/// ```
+/// fmod(x, y) = x − y·trunc(x / y)      ∂/∂x = 1,   ∂/∂y = −trunc(x / y)
+/// ```
+///
+/// Computed in a floating dtype (integer operands give float32); y = 0 gives NaN. The quotient
+/// is rounded once, so for |x / y| beyond 2⁵² (float64) the result loses precision.
+public func fmod(_ x: NDArray, _ y: NDArray) -> NDArray { x - y * stopGradient(trunc(x / y)) }
+/// `fmod` by a number.
+public func fmod(_ x: NDArray, _ y: Double) -> NDArray { fmod(x, x.scalarLike(y)) }
+
+/// The remainder of x / y with the sign of y (`torch.remainder`, Python's `%`), elementwise
+/// with broadcasting:
+///
+/// ```
+/// remainder(x, y) = x − y·floor(x / y)      ∂/∂x = 1,   ∂/∂y = −floor(x / y)
+/// ```
+///
+/// Computed in a floating dtype (integer operands give float32); y = 0 gives NaN. The quotient
+/// is rounded once, so for |x / y| beyond 2⁵² (float64) the result loses precision.
+public func remainder(_ x: NDArray, _ y: NDArray) -> NDArray { x - y * stopGradient(floor(x / y)) }
+/// `remainder` by a number.
+public func remainder(_ x: NDArray, _ y: Double) -> NDArray { remainder(x, x.scalarLike(y)) }
+
+/// x·log(y), taken as 0 where x = 0 unless y is NaN (`torch.xlogy`; the entropy term
+/// p·log p without NaN at p = 0). Derivatives, as PyTorch's: log y with respect to x (0 where
+/// x = 0 and y ≤ 0, or y = ∞) and x / y with respect to y.
+public func xlogy(_ x: NDArray, _ y: NDArray) -> NDArray {
+    // Where x = 0 and log y is not finite (but not NaN), the logarithm is taken of 1.
+    let unbounded = (x .== 0) .& ((y .<= 0) .| y.isInf())
+    return x * log(NDArray.where(unbounded, y.scalarLike(1), y))
+}
+
+/// The log-odds log(x / (1 − x)) (`torch.logit`); with `eps`, x is first clamped to
+/// [eps, 1 − eps], so the derivative 1/(x·(1 − x)) is 0 outside that interval.
+public func logit(_ x: NDArray, eps: Double? = nil) -> NDArray {
+    let z = eps.map { x.clamp(min: $0, max: 1 - $0) } ?? (x.dtype.isFloatingPoint ? x : x.to(.float32))
+    return log(z / (1 - z))
+}
 
 /// `x ** exponent` for a constant exponent.
 public func pow(_ x: NDArray, _ exponent: Double) -> NDArray {

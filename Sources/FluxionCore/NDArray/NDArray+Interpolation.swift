@@ -16,7 +16,7 @@
 import FluxionKernels
 
 /// Stops, naming `op` and the shapes, unless `arrays` broadcast together.
-private func checkBroadcast(_ op: String, _ arrays: [NDArray], file: StaticString, line: UInt) {
+func checkBroadcast(_ op: String, _ arrays: [NDArray], file: StaticString, line: UInt) {
     var shape: [Int]? = []
     for a in arrays { shape = shape.flatMap { Shape.broadcast($0, a.shape) } }
     if shape == nil {

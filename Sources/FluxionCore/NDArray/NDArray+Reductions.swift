@@ -92,6 +92,18 @@ extension NDArray {
         extreme(true, dim.map { [$0] }, keepDim, file, line)
     }
 
+    /// The largest element over `dims` (all when nil), the derivative shared evenly at a tie
+    /// (`torch.amax`; the same as `max(dims:)`).
+    public func amax(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        extreme(true, dims, keepDim, file, line)
+    }
+
+    /// The smallest element over `dims` (all when nil), the derivative shared evenly at a tie
+    /// (`torch.amin`; the same as `min(dims:)`).
+    public func amin(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        extreme(false, dims, keepDim, file, line)
+    }
+
     /// The smallest element over `dims` (all when nil).
     public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         extreme(false, dims, keepDim, file, line)

@@ -1,4 +1,4 @@
-// Sorting along a dimension: argsort, sort, topk and kthvalue.
+// Sorting along a dimension: argsort, sort, topk, kthvalue and median.
 //
 // One primitive, `Argsort`, computes the permutation; every value returned here is this array
 // gathered at it (`take_along_dim`), so derivatives are gather's: each sorted value's cotangent
@@ -9,7 +9,12 @@
 // sort(x) = (gather(x, indices), indices)
 // topk(x, k) = the first k of sort(x, descending: largest)
 // kthvalue(x, k) = element k − 1 of sort(x)                      (k counts from 1)
+// median(x, dim) = kthvalue(x, ⌊(n + 1)/2⌋, dim)                  (the lower median)
 // ```
+//
+// The median of all elements shares its derivative evenly among the elements equal to it, as
+// PyTorch's does (and as `max` does at a tie); along a dimension it goes to the one position
+// returned, which at a tie may differ from PyTorch's choice.
 //
 // Order, as PyTorch sorts: NaN is larger than every number; equal elements keep their order,
 // so ties resolve to the first occurrence (PyTorch leaves that unspecified unless `stable`).
@@ -80,5 +85,28 @@ extension NDArray {
         let indices = argsort(dim: axis).narrow(dim: axis, start: k - 1, length: 1)
         let values = gather(dim: axis, index: indices, file: file, line: line)
         return keepDim ? (values, indices) : (values.squeeze(dim: axis), indices.squeeze(dim: axis))
+    }
+
+    /// The lower median of all elements, a 0-d array (`torch.median()`): of n elements the
+    /// ⌊(n + 1)/2⌋-th smallest. Its derivative is shared evenly among the elements equal to it.
+    public func median(file: StaticString = #fileID, line: UInt = #line) -> NDArray {
+        guard count > 0 else {
+            fail("median", "the median of an empty array of shape \(describe(shape)) is undefined",
+                 fix: "take the median of a non-empty array", file: file, line: line)
+        }
+        let m = stopGradient(reshape([-1]).kthvalue((count + 1) / 2, dim: 0, file: file, line: line).values)
+        guard dtype.isFloatingPoint else { return m }
+        // m in value; the mean of the elements equal to m in derivative.
+        let ties = (self .== m).to(dtype)
+        let shared = (self * ties).sum() / ties.sum()
+        return m + (shared - stopGradient(shared))
+    }
+
+    /// The lower median along `dim` and its int64 position (`torch.median(dim:)`): the
+    /// ⌊(n + 1)/2⌋-th smallest; `dim` is removed unless `keepDim`.
+    public func median(dim: Int, keepDim: Bool = false, file: StaticString = #fileID,
+                       line: UInt = #line) -> (values: NDArray, indices: NDArray) {
+        let axis = normalized(dim, "median", file: file, line: line)
+        return kthvalue(((rank == 0 ? 1 : shape[axis]) + 1) / 2, dim: axis, keepDim: keepDim, file: file, line: line)
     }
 }
