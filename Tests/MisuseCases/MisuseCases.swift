@@ -36,6 +36,20 @@ public let misuseCases: [MisuseCase] = MisuseCase.inPlace + [
                ["Fluxion: crossEntropy: class index 5 is out of range for 3 classes", "MisuseCases.swift:", "Fix: use class indices in 0..<3"]) {
         _ = crossEntropy(NDArray.zeros([2, 3]), NDArray([0, 5]))
     },
+    MisuseCase("cdist rows of different lengths",
+               ["Fluxion: cdist: rows of shapes [3, 2] and [4, 3] cannot be compared", "MisuseCases.swift:", "Fix: pass a of shape [..., P, M]"]) {
+        _ = cdist(NDArray.zeros([3, 2]), NDArray.zeros([4, 3]))
+    },
+    MisuseCase("cosineSimilarity of vectors at PyTorch's default dimension",
+               ["Fluxion: cosineSimilarity: dimension 1 is out of range for inputs of shapes [3] and [3]", "Fix: pick a dimension between -1 and 0"]) {
+        _ = cosineSimilarity(NDArray.zeros([3]), NDArray.zeros([3]))
+    },
+    MisuseCase("median of an empty array", ["Fluxion: median: the median of an empty array of shape [0, 2] is undefined"]) {
+        _ = NDArray.zeros([0, 2]).median()
+    },
+    MisuseCase("amax over a dimension that does not exist", ["Fluxion: amax: dimension 2 is out of range for an array of shape [2, 3]"]) {
+        _ = NDArray.zeros([2, 3]).amax(dims: [2])
+    },
     MisuseCase("nllLoss label out of range", ["Fluxion: nllLoss: class index -1 is out of range for 3 classes"]) {
         _ = nllLoss(NDArray.zeros([2, 3]), NDArray([-1, 0]))
     },

@@ -22,7 +22,7 @@ import FluxionKernels
 /// (`torch.nn.functional.normalize`; the default `dim` 1 is PyTorch's).
 public func normalize(_ x: NDArray, p: Double = 2, dim: Int = 1, eps: Double = 1e-12,
                       file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-    let norm = x.norm(p: p, dim: dim, keepDim: true, file: file, line: line)
+    let norm = x.norm(p: p, dim: x.normalized(dim, "normalize", file: file, line: line), keepDim: true, file: file, line: line)
     return x / norm.clampMin(eps)
 }
 
@@ -32,11 +32,18 @@ public func normalize(_ x: NDArray, p: Double = 2, dim: Int = 1, eps: Double = 1
 public func cosineSimilarity(_ a: NDArray, _ b: NDArray, dim: Int = 1, eps: Double = 1e-8,
                              file: StaticString = #fileID, line: UInt = #line) -> NDArray {
     checkBroadcast("cosineSimilarity", [a, b], file: file, line: line)
+    let rank = Swift.max(a.rank, b.rank, 1)
+    guard dim >= -rank && dim < rank else {
+        fail("cosineSimilarity", "dimension \(dim) is out of range for inputs of shapes \(describe(a.shape)) and \(describe(b.shape)) (valid: \(-rank)...\(rank - 1))",
+             fix: "pick a dimension between \(-rank) and \(rank - 1); PyTorch's default is 1, for [N, D] rows", file: file, line: line)
+    }
+    let dim = dim < 0 ? dim + rank : dim
     func unit(_ x: NDArray) -> NDArray {
         let norm = x.norm(dim: dim, keepDim: true, file: file, line: line)
         return x / (norm + stopGradient(norm.clampMin(eps) - norm))
     }
-    return (unit(a) * unit(b)).sum(dim: dim, file: file, line: line)
+    let shape = Shape.broadcast(a.shape, b.shape)!
+    return (unit(a.broadcast(to: shape)) * unit(b.broadcast(to: shape))).sum(dim: dim, file: file, line: line)
 }
 
 /// ‖a − b + eps‖ₚ along the last dimension, after broadcasting

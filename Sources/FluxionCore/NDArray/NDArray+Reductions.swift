@@ -70,8 +70,8 @@ extension NDArray {
 
     // MARK: - Extremes
 
-    func extreme(_ largest: Bool, _ dims: [Int]?, _ keepDim: Bool, _ file: StaticString, _ line: UInt) -> NDArray {
-        let op = largest ? "max" : "min"
+    func extreme(_ largest: Bool, _ dims: [Int]?, _ keepDim: Bool, _ file: StaticString, _ line: UInt, named name: String? = nil) -> NDArray {
+        let op = name ?? (largest ? "max" : "min")
         let axes = normalized(dims, op, file: file, line: line)
         for a in axes where shape[a] == 0 {
             fail(op, "cannot reduce the empty dimension \(a) of shape \(describe(shape))",
@@ -95,13 +95,13 @@ extension NDArray {
     /// The largest element over `dims` (all when nil), the derivative shared evenly at a tie
     /// (`torch.amax`; the same as `max(dims:)`).
     public func amax(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        extreme(true, dims, keepDim, file, line)
+        extreme(true, dims, keepDim, file, line, named: "amax")
     }
 
     /// The smallest element over `dims` (all when nil), the derivative shared evenly at a tie
     /// (`torch.amin`; the same as `min(dims:)`).
     public func amin(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
-        extreme(false, dims, keepDim, file, line)
+        extreme(false, dims, keepDim, file, line, named: "amin")
     }
 
     /// The smallest element over `dims` (all when nil).
