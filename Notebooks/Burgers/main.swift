@@ -296,15 +296,14 @@ let solutionFigure = Figure(title: "u_t + u·u_x = (0.01/π)·u_xx, u(0, x) = �
          heatMap: HeatMap(x: tValues, y: xValues, title: "u_θ − u", colorMap: .diverging) { i, j in values.error[i * gridX + j] }),
 ], columns: 1, panelWidth: 720, panelHeight: 300)
 let solutionPath = try writeSVG(solutionFigure, named: "Burgers-solution.svg")
-let slicePanels = [25, 50, 75].enumerated().map { k, ti in
+let slicePanels = [25, 50, 75].map { ti in
     Plot(title: String(format: "t = %.2f", tValues[ti]), x: Axis("position x"), y: Axis("u(t, x)", limits: -1.1...1.1),
          series: [.line("Cole–Hopf", x: xValues, y: Array(values.exact[(ti * gridX)..<((ti + 1) * gridX)]), color: Color(hex: 0x000000)),
                   .line("network", x: xValues, y: Array(values.predicted[(ti * gridX)..<((ti + 1) * gridX)]), dash: .dashed,
-                        color: Palette.color(1))],
-         legend: k == 0 ? .automatic : .hidden)
+                        color: Palette.color(1))])
 }
 let slicesPath = try writeSVG(Figure(title: "u(t, x) at three times: the shock at x = 0", panels: slicePanels,
-                                     panelWidth: 380, panelHeight: 320), named: "Burgers-slices.svg")
+                                     panelWidth: 380, panelHeight: 320, sharedLegend: true), named: "Burgers-slices.svg")
 print("pictures:", lossPath, solutionPath, slicesPath)
 
 check(best < adamCurve[0].1 / 10, "training reduces the loss tenfold")

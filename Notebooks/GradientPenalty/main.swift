@@ -139,10 +139,12 @@ print("gradgradcheck of the critic as a function of weights and points:", second
 
 let trainingFigure = Figure(title: "WGAN-GP critic training", panels: [
     Plot(title: "distance estimate", x: Axis("training step"), y: Axis("E D(real) − E D(generated)"),
-         series: [.line("estimate", points: distanceCurve),
+         series: [.line("each batch", points: distanceCurve, color: Palette.color(5)),
+                  .line("mean of the last 20", points: runningMean(distanceCurve, window: 20), color: Palette.color(0)),
                   .line("W₁ ≈ 1.37", x: [1, Double(steps)], y: [1.37, 1.37], dash: .dashed, color: Color(hex: 0x000000))]),
     Plot(title: "gradient penalty", x: Axis("training step"), y: Axis("E (‖∇ₓD(x̂)‖ − 1)²", scale: .log),
-         series: [.line("penalty", points: penaltyCurve, color: Palette.color(1))], legend: .hidden),
+         series: [.line("each batch", points: penaltyCurve, color: Palette.color(5)),
+                  .line("mean of the last 20", points: runningMean(penaltyCurve, window: 20), color: Palette.color(0))]),
 ], panelWidth: 440)
 let trainingPath = try writeSVG(trainingFigure, named: "GradientPenalty-training.svg")
 let n = 41
@@ -158,7 +160,8 @@ let criticPlot = Plot(title: "critic after training, with samples", x: Axis("x�
                                         y: (0..<shown).map { generatedPoints[2 * $0 + 1] }, marker: .triangle,
                                         color: Palette.color(5))],
                       heatMap: HeatMap(x: axis, y: axis, title: "critic D(x)") { i, j in field[j * n + i] }, equalAspect: true)
-let picture = try writeSVG(Figure(criticPlot, width: 520, height: 440), named: "GradientPenalty-critic.svg")
+let picture = try writeSVG(Figure(panels: [criticPlot], panelWidth: 520, panelHeight: 440, sharedLegend: true),
+                           named: "GradientPenalty-critic.svg")
 print("pictures:", trainingPath, picture)
 
 check(penaltyReport.passed && secondOrderReport.passed, "gradcheck and gradgradcheck pass")

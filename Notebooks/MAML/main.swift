@@ -127,7 +127,8 @@ print(String(format: "%.1f ms per meta-iteration (%d tasks, second order)", seco
 // Pictures: the meta-training curve, and three new tasks fitted from their K = 10 support points.
 let lossFigure = Figure(Plot(title: "MAML meta-training", x: Axis("meta-iteration"),
                              y: Axis("meta-loss (query MSE after one step)", scale: .log),
-                             series: [.line("meta-loss, \(tasksPerBatch) tasks per batch", points: curve)], legend: .hidden))
+                             series: [.line("each meta-batch (\(tasksPerBatch) tasks)", points: curve, color: Palette.color(5)),
+                                      .line("mean of the last 50", points: runningMean(curve, window: 50), color: Palette.color(0))]))
 let lossPath = try writeSVG(lossFigure, named: "MAML-loss.svg")
 let xs = NDArray.linspace(-5, 5, count: 101).reshape([-1, 1])
 let fitPanels = try (0..<3).map { i in
@@ -140,11 +141,10 @@ let fitPanels = try (0..<3).map { i in
                          .line("MAML, before adaptation", x: xs.doubles, y: before.doubles, dash: .dashed),
                          .line("MAML, after 10 steps", x: xs.doubles, y: after.doubles),
                          .scatter("support points (K = \(shots))", x: task.supportX.doubles, y: task.supportY.doubles,
-                                  marker: .circle)],
-                legend: i == 0 ? .automatic : .hidden)
+                                  marker: .circle)])
 }
 let fitPath = try writeSVG(Figure(title: "Few-shot sine regression: fits to new tasks from K = \(shots) points", panels: fitPanels,
-                                  panelWidth: 420, panelHeight: 360), named: "MAML-fits.svg")
+                                  panelWidth: 420, panelHeight: 340, sharedLegend: true), named: "MAML-fits.svg")
 print("pictures:", lossPath, fitPath)
 
 let (_, mamlOneStep, baselineOneStep) = results[1]

@@ -17,7 +17,9 @@ public struct Axis: Sendable {
     public var title: String
     /// Linear or logarithmic.
     public var scale: Scale
-    /// Fixed limits; `nil` fits the data, growing out to the nearest nice ticks.
+    /// Fixed limits; `nil` fits the data: a linear axis grows out to the nearest nice ticks, a
+    /// log axis keeps the data's range when it holds two powers of ten, else grows to whole
+    /// decades.
     public var limits: ClosedRange<Double>?
 
     /// An axis titled `title`.
@@ -43,7 +45,18 @@ public struct Axis: Sendable {
         let extend = fixed == nil && !tight
         switch scale {
         case .linear: return Ticks.linear(covering: lower, upper, target: target, extend: extend)
-        case .log: return Ticks.decades(covering: lower, upper, maximumLabels: target + 2, extend: extend)
+        case .log:
+            // Whole decades only when the data hold fewer than two powers of ten; otherwise the
+            // data's range, widened by 3 % of its decades each way, so a loss falling from 12 to
+            // 0.9 is not squeezed into 10⁻¹…10².
+            // Decade labels are short: a log axis takes a few more than a linear one.
+            let labels = target + 4
+            guard extend, lower > 0, upper > lower else {
+                return Ticks.decades(covering: lower, upper, maximumLabels: labels, extend: extend)
+            }
+            let margin = pow(upper / lower, 0.03)
+            let padded = Ticks.decades(covering: lower / margin, upper * margin, maximumLabels: labels, extend: false)
+            return padded.major.count >= 2 ? padded : Ticks.decades(covering: lower, upper, maximumLabels: labels)
         }
     }
 

@@ -1,6 +1,7 @@
 // The legend: a boxed list of the labelled series, each beside a sample of its line and marker.
 // Placed automatically it takes the inside corner of the plot that hides the fewest data
-// points (matplotlib's "best"), trying the top right first.
+// points (matplotlib's "best"), trying the top right first. Panels that show the same series
+// can share one legend instead, a row under the figure, which hides no data.
 
 import Foundation
 
@@ -62,21 +63,42 @@ struct Legend {
                                  "stroke": "#999999", "stroke-width": "0.8", "rx": "2"])
             for (row, entry) in entries.enumerated() {
                 let centre = box.y + Legend.padding + Legend.rowHeight * (Double(row) + 0.5) - 2
-                let start = box.x + Legend.padding
-                if let dash = entry.series.dash {
-                    svg.element("line", ["x1": SVG.number(start), "y1": SVG.number(centre),
-                                         "x2": SVG.number(start + Legend.sampleWidth), "y2": SVG.number(centre),
-                                         "stroke": entry.color.hex, "stroke-width": SVG.number(entry.series.lineWidth),
-                                         "stroke-dasharray": dash.pattern ?? "none"])
-                }
-                if let marker = entry.series.marker {
-                    drawMarker(marker, at: (start + Legend.sampleWidth / 2, centre), size: entry.series.markerSize,
-                               color: entry.color, into: &svg)
-                }
-                svg.element("text", ["x": SVG.number(start + Legend.sampleWidth + 6), "y": SVG.number(centre + 0.35 * Legend.fontSize),
-                                     "font-size": SVG.number(Legend.fontSize)], text: entry.series.label ?? "")
+                Legend.drawEntry(entry, at: (box.x + Legend.padding, centre), into: &svg)
             }
         }
+    }
+
+    /// The width an entry takes in a row: sample, gap, label.
+    static func entryWidth(_ entry: (series: Series, color: Color)) -> Double {
+        sampleWidth + 6 + SVG.textWidth(entry.series.label ?? "", fontSize: fontSize)
+    }
+
+    /// Draws `entries` side by side, centred on `centre`, without a box (a figure's shared legend).
+    static func drawRow(_ entries: [(series: Series, color: Color)], centre: (Double, Double), into svg: inout SVGDocument) {
+        let gap = 18.0
+        let total = entries.map(entryWidth).reduce(0, +) + gap * Double(Swift.max(0, entries.count - 1))
+        var x = centre.0 - total / 2
+        svg.group(["class": "legend"]) { svg in
+            for entry in entries {
+                drawEntry(entry, at: (x, centre.1), into: &svg)
+                x += entryWidth(entry) + gap
+            }
+        }
+    }
+
+    /// One entry: a sample of the line and marker from `start`, then the label.
+    static func drawEntry(_ entry: (series: Series, color: Color), at start: (Double, Double), into svg: inout SVGDocument) {
+        let (x, centre) = start
+        if let dash = entry.series.dash {
+            svg.element("line", ["x1": SVG.number(x), "y1": SVG.number(centre), "x2": SVG.number(x + sampleWidth),
+                                 "y2": SVG.number(centre), "stroke": entry.color.hex, "stroke-width": SVG.number(entry.series.lineWidth),
+                                 "stroke-dasharray": dash.pattern ?? "none"])
+        }
+        if let marker = entry.series.marker {
+            drawMarker(marker, at: (x + sampleWidth / 2, centre), size: entry.series.markerSize, color: entry.color, into: &svg)
+        }
+        svg.element("text", ["x": SVG.number(x + sampleWidth + 6), "y": SVG.number(centre + 0.35 * fontSize),
+                             "font-size": SVG.number(fontSize)], text: entry.series.label ?? "")
     }
 }
 

@@ -86,6 +86,19 @@ func attribute(_ element: XMLElement, _ name: String) -> Double { Double(text(el
     #expect(!hidden.svg().contains("class=\"legend\""))
 }
 
+@Test func sharedLegendListsEachLabelOnceAndReplacesThePanels() throws {
+    let panel = { (k: Double) in
+        Plot(x: Axis("x"), y: Axis("y"), series: [.line("truth", x: [0, 1], y: [0, k]), .scatter("samples", x: [0.5], y: [k / 2])])
+    }
+    let figure = Figure(panels: [panel(1), panel(2), Plot(x: Axis("x"), y: Axis("y"), series: [.line("extra", x: [0, 1], y: [1, 0])])],
+                        sharedLegend: true)
+    let document = try #require(parsed(figure.svg()))
+    let legends = ((try? document.nodes(forXPath: "//*[@class='legend']")) ?? [])
+    #expect(legends.count == 1, "one legend for the figure")
+    let texts = elements(document, named: "text", inClass: "legend").map { $0.stringValue ?? "" }
+    #expect(texts == ["truth", "samples", "extra"])
+}
+
 @Test func automaticLegendAvoidsTheData() {
     // Data in the top right: the legend goes elsewhere.
     let xs = (0...50).map { Double($0) / 50 }
@@ -179,7 +192,11 @@ func attribute(_ element: XMLElement, _ name: String) -> Double { Double(text(el
     let lines = elements(document, named: "polyline", inClass: "series")
     #expect(lines.count == 3, "the line breaks at the zero and at the NaN")
     let layout = plot.layout(in: Rect(x: 0, y: 0, width: 560, height: 380))
-    #expect(layout.yTicks.lower == 1e-3 && layout.yTicks.upper == 1)
+    #expect(layout.yTicks.lower < 1e-3 && layout.yTicks.lower > 5e-4 && layout.yTicks.upper > 1 && layout.yTicks.upper < 2,
+            "the data's range, a little widened: \(layout.yTicks.lower)…\(layout.yTicks.upper)")
+    let narrow = Plot(x: Axis("x"), y: Axis("y", scale: .log), series: [.line("s", x: [0, 1], y: [0.3, 0.8])])
+    let decade = narrow.layout(in: Rect(x: 0, y: 0, width: 560, height: 380)).yTicks
+    #expect(decade.lower == 0.1 && decade.upper == 1, "less than two powers of ten: whole decades")
     let labels = elements(document, named: "text", inClass: "y-axis").map { $0.stringValue ?? "" }
     #expect(labels.contains("10⁻³") && labels.contains("10⁰"))
 }
