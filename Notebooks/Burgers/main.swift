@@ -298,7 +298,7 @@ let solutionFigure = Figure(title: "u_t + u·u_x = (0.01/π)·u_xx, u(0, x) = �
 let solutionPath = try writeSVG(solutionFigure, named: "Burgers-solution.svg")
 let slicePanels = [25, 50, 75].map { ti in
     Plot(title: String(format: "t = %.2f", tValues[ti]), x: Axis("position x"), y: Axis("u(t, x)", limits: -1.1...1.1),
-         series: [.line("Cole–Hopf", x: xValues, y: Array(values.exact[(ti * gridX)..<((ti + 1) * gridX)]), color: Color(hex: 0x000000)),
+         series: [.line("Cole–Hopf", x: xValues, y: Array(values.exact[(ti * gridX)..<((ti + 1) * gridX)]), color: .black),
                   .line("network", x: xValues, y: Array(values.predicted[(ti * gridX)..<((ti + 1) * gridX)]), dash: .dashed,
                         color: Palette.color(1))])
 }

@@ -139,11 +139,11 @@ print("gradgradcheck of the critic as a function of weights and points:", second
 
 let trainingFigure = Figure(title: "WGAN-GP critic training", panels: [
     Plot(title: "distance estimate", x: Axis("training step"), y: Axis("E D(real) − E D(generated)"),
-         series: [.line("each batch", points: distanceCurve, color: Palette.color(5)),
+         series: [.line("each batch", points: distanceCurve, color: .lightGray),
                   .line("mean of the last 20", points: runningMean(distanceCurve, window: 20), color: Palette.color(0)),
-                  .line("W₁ ≈ 1.37", x: [1, Double(steps)], y: [1.37, 1.37], dash: .dashed, color: Color(hex: 0x000000))]),
+                  .line("W₁ ≈ 1.37", x: [1, Double(steps)], y: [1.37, 1.37], dash: .dashed, color: .black)]),
     Plot(title: "gradient penalty", x: Axis("training step"), y: Axis("E (‖∇ₓD(x̂)‖ − 1)²", scale: .log),
-         series: [.line("each batch", points: penaltyCurve, color: Palette.color(5)),
+         series: [.line("each batch", points: penaltyCurve, color: .lightGray),
                   .line("mean of the last 20", points: runningMean(penaltyCurve, window: 20), color: Palette.color(0))]),
 ], panelWidth: 440)
 let trainingPath = try writeSVG(trainingFigure, named: "GradientPenalty-training.svg")

@@ -127,7 +127,7 @@ print(String(format: "%.1f ms per meta-iteration (%d tasks, second order)", seco
 // Pictures: the meta-training curve, and three new tasks fitted from their K = 10 support points.
 let lossFigure = Figure(Plot(title: "MAML meta-training", x: Axis("meta-iteration"),
                              y: Axis("meta-loss (query MSE after one step)", scale: .log),
-                             series: [.line("each meta-batch (\(tasksPerBatch) tasks)", points: curve, color: Palette.color(5)),
+                             series: [.line("each meta-batch (\(tasksPerBatch) tasks)", points: curve, color: .lightGray),
                                       .line("mean of the last 50", points: runningMean(curve, window: 50), color: Palette.color(0))]))
 let lossPath = try writeSVG(lossFigure, named: "MAML-loss.svg")
 let xs = NDArray.linspace(-5, 5, count: 101).reshape([-1, 1])
@@ -137,7 +137,7 @@ let fitPanels = try (0..<3).map { i in
     let before = network(maml, xs), after = network(try adapted(maml, task, steps: 10), xs)
     return Plot(title: String(format: "task %d: A = %.2f, φ = %.2f", i + 1, task.amplitude.item(), task.phase.item()),
                 x: Axis("input x", limits: -5...5), y: Axis("output y"),
-                series: [.line("true function", x: xs.doubles, y: truth.doubles, color: Color(hex: 0x000000)),
+                series: [.line("true function", x: xs.doubles, y: truth.doubles, color: .black),
                          .line("MAML, before adaptation", x: xs.doubles, y: before.doubles, dash: .dashed),
                          .line("MAML, after 10 steps", x: xs.doubles, y: after.doubles),
                          .scatter("support points (K = \(shots))", x: task.supportX.doubles, y: task.supportY.doubles,

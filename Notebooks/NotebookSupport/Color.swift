@@ -25,6 +25,11 @@ public struct Color: Equatable, Hashable, Sendable {
         self.init(red: Double((hex >> 16) & 0xff) / 255, green: Double((hex >> 8) & 0xff) / 255, blue: Double(hex & 0xff) / 255)
     }
 
+    /// Black, for reference curves (a true function, an exact solution).
+    public static let black = Color(hex: 0x000000)
+    /// Light grey, for raw data drawn beneath its trend (a noisy curve under its running mean).
+    public static let lightGray = Color(hex: 0xb4b4b4)
+
     /// `#rrggbb`, as SVG writes it.
     public var hex: String {
         func byte(_ c: Double) -> Int { Int((Swift.min(Swift.max(c, 0), 1) * 255).rounded()) }
