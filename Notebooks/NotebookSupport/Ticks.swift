@@ -11,7 +11,8 @@
 // Logarithmic axes get a tick at each power of ten, labelled 10ⁿ with Unicode superscripts
 // (any font that draws the label draws them; no tspan baseline shifts), and minor ticks at
 // 2…9 × 10ⁿ. Over many decades every second or third decade is labelled and the others become
-// minor ticks.
+// minor ticks; over about a decade, where that would leave two labels or fewer, 2 × 10ⁿ and
+// 5 × 10ⁿ are labelled too.
 //
 // Not handled: ranges wider than the doubles (±1e308) and steps finer than about 1e-12 of the
 // values' magnitude, which are treated as a single value.
@@ -102,7 +103,8 @@ public struct Ticks: Equatable, Sendable {
     ///
     /// Major ticks sit at powers of ten, labelled 10ⁿ; at most `maximumLabels` of them are
     /// labelled, every second or third decade over wide ranges, the rest becoming minor ticks.
-    /// Within a labelled decade the minor ticks are 2…9 × 10ⁿ.
+    /// Within a labelled decade the minor ticks are 2…9 × 10ⁿ; when fewer than three powers of
+    /// ten would be labelled, 2 × 10ⁿ and 5 × 10ⁿ are labelled too.
     ///
     /// - Parameters:
     ///   - lower: one end of the data's range, positive.
@@ -138,6 +140,15 @@ public struct Ticks: Equatable, Sendable {
             let kept = ticks.major.indices.filter { ticks.major[$0] >= lo && ticks.major[$0] <= hi }
             ticks = Ticks(lower: lo, upper: hi, major: kept.map { ticks.major[$0] }, labels: kept.map { ticks.labels[$0] },
                           minor: ticks.minor.filter { $0 >= lo && $0 <= hi }, exponent: 0)
+        }
+        if every == 1 && ticks.major.count < 3 {
+            // Two labels or fewer over the whole axis: label 2 × 10ⁿ and 5 × 10ⁿ as well.
+            let promoted = (first..<last).flatMap { k in [2.0, 5.0].map { (tickValue($0, k), "\(Int($0))×" + decadeLabel(k)) } }
+                .filter { $0.0 >= ticks.lower && $0.0 <= ticks.upper }
+            let merged = (zip(ticks.major, ticks.labels).map { ($0, $1) } + promoted).sorted { $0.0 < $1.0 }
+            ticks.major = merged.map(\.0)
+            ticks.labels = merged.map(\.1)
+            ticks.minor.removeAll { value in promoted.contains { $0.0 == value } }
         }
         return ticks
     }

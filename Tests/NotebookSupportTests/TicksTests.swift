@@ -108,8 +108,10 @@ func expectWellFormed(_ ticks: Ticks, _ range: (Double, Double), sourceLocation:
     #expect(ticks.minor.count == 5 * 8)
     #expect(ticks.minor.contains(2e-3) && ticks.minor.contains(90) && ticks.minor.allSatisfy { $0 > 1e-3 && $0 < 100 })
     #expect(Ticks.decades(covering: 1, 1000).major == [1, 10, 100, 1000], "exact powers are not widened")
-    #expect(Ticks.decades(covering: 5, 5).major == [1, 10], "a single value gets its decade")
-    #expect(Ticks.decades(covering: 100, 100).major == [100, 1000])
+    let single = Ticks.decades(covering: 5, 5)
+    #expect(single.lower == 1 && single.upper == 10 && single.major == [1, 2, 5, 10], "a single value gets its decade")
+    let power = Ticks.decades(covering: 100, 100)
+    #expect(power.lower == 100 && power.upper == 1000)
 }
 
 @Test func wideLogRangesLabelEveryFewDecades() {
@@ -118,6 +120,16 @@ func expectWellFormed(_ ticks: Ticks, _ range: (Double, Double), sourceLocation:
     #expect(ticks.lower <= 1e-12 && ticks.upper >= 1e3)
     #expect(ticks.minor.contains(1e-11), "unlabelled decades become minor ticks")
     #expect(ticks.labels.first == "10⁻¹²" && ticks.labels.last == "10³")
+}
+
+@Test func narrowLogRangesAlsoLabelTwoAndFive() {
+    let ticks = Ticks.decades(covering: 0.9, 12, extend: false)
+    #expect(ticks.major == [1, 2, 5, 10])
+    #expect(ticks.labels == ["10⁰", "2×10⁰", "5×10⁰", "10¹"])
+    #expect(!ticks.minor.contains(2) && !ticks.minor.contains(5) && ticks.minor.contains(3))
+    let oneDecade = Ticks.decades(covering: 0.03, 0.08)
+    #expect(oneDecade.labels == ["10⁻²", "2×10⁻²", "5×10⁻²", "10⁻¹"])
+    #expect(Ticks.decades(covering: 1e-3, 1).labels == ["10⁻³", "10⁻²", "10⁻¹", "10⁰"], "three decades need no help")
 }
 
 @Test func logTicksWithinFixedLimits() {
