@@ -144,7 +144,7 @@ let lossFigure = Figure(Plot(title: "Poisson in \(dimension) dimensions: trainin
                              x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
                              y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
                              series: [.line("Adam", points: Array(curve.prefix(adamSteps))),
-                                      .line("L-BFGS", points: Array(curve[(adamSteps - 1)...]))]))
+                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(adamSteps - 1)...]), marker: .circle)]))
 let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
 let values = (predicted: predicted.doubles, error: (predicted - sliceTruth).doubles)
 let sliceFigure = Figure(title: "A slice of the \(dimension)-dimensional cube: x₀ and x₁ vary, the other \(dimension - 2) coordinates are ½", panels: [

@@ -140,7 +140,7 @@ print(String(format: "relative L2 error against sin(πx) sin(πy): %.2e (%d Adam
 let lossFigure = Figure(Plot(title: "PINN training loss", x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
                              y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
                              series: [.line("Adam", points: Array(curve.prefix(steps))),
-                                      .line("L-BFGS", points: Array(curve[(steps - 1)...]))]))
+                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(steps - 1)...]), marker: .circle)]))
 let lossPath = try writeSVG(lossFigure, named: "PINN-loss.svg")
 let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
 let values = (predicted: predicted.doubles, error: (predicted - truth).doubles)
