@@ -68,5 +68,6 @@ let package = Package(
                                                          .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionCheckTests", dependencies: ["FluxionCheck", "FluxionKernels", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FluxionNNTests", dependencies: ["FluxionNN", "Fluxion"]),
+        .testTarget(name: "NotebookSupportTests", dependencies: ["NotebookSupport"], path: "Tests/NotebookSupportTests"),
     ]
 )

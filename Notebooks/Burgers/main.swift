@@ -282,16 +282,29 @@ let finalError = ((predicted - exact).norm() / exact.norm()).item()
 print(String(format: "relative L2 error over the %d × %d grid: %.2e after %.1f s (%.1f min) of training on this machine (the paper: 6.7e-4, with 9 layers of 20 tanh units, N_u = 100, N_f = 10,000, L-BFGS)",
              gridT, gridX, finalError, trainingTime, trainingTime / 60))
 
-// Pictures as the paper draws them: t across, x up; every other x.
-let rows = { (values: NDArray) -> [[Double]] in
-    let grid = values.reshape([gridT, gridX]).mT.flip(dims: [0])        // [x (top: x = 1), t]
-    return stride(from: 0, to: gridX, by: 2).map { Array(grid[$0].doubles) }
+// Pictures as the paper draws them: u over (t, x), t across and x up, then u(x) at three times.
+let lossFigure = Figure(Plot(title: "Burgers PINN training loss", x: Axis("iteration (Adam steps, then L-BFGS evaluations)"),
+                             y: Axis("loss (data MSE + residual MSE)", scale: .log),
+                             series: [.line("Adam", points: adamCurve), .line("L-BFGS, best so far", points: lbfgsCurve)]))
+let lossPath = try writeSVG(lossFigure, named: "Burgers-loss.svg")
+let (tValues, xValues) = (ts.doubles, xs.doubles)
+let values = (predicted: predicted.doubles, error: (predicted - exact).doubles, exact: exact.doubles)
+let solutionFigure = Figure(title: "u_t + u·u_x = (0.01/π)·u_xx, u(0, x) = −sin(πx)", panels: [
+    Plot(title: "network solution", x: Axis("time t"), y: Axis("position x"),
+         heatMap: HeatMap(x: tValues, y: xValues, title: "u_θ(t, x)", colorMap: .diverging) { i, j in values.predicted[i * gridX + j] }),
+    Plot(title: "error against the Cole–Hopf solution", x: Axis("time t"), y: Axis("position x"),
+         heatMap: HeatMap(x: tValues, y: xValues, title: "u_θ − u", colorMap: .diverging) { i, j in values.error[i * gridX + j] }),
+], columns: 1, panelWidth: 720, panelHeight: 300)
+let solutionPath = try writeSVG(solutionFigure, named: "Burgers-solution.svg")
+let slicePanels = [25, 50, 75].map { ti in
+    Plot(title: String(format: "t = %.2f", tValues[ti]), x: Axis("position x"), y: Axis("u(t, x)", limits: -1.1...1.1),
+         series: [.line("Cole–Hopf", x: xValues, y: Array(values.exact[(ti * gridX)..<((ti + 1) * gridX)]), color: .black),
+                  .line("network", x: xValues, y: Array(values.predicted[(ti * gridX)..<((ti + 1) * gridX)]), dash: .dashed,
+                        color: Palette.color(1))])
 }
-let lossPath = try writeSVG(lineChart([("Adam", adamCurve), ("L-BFGS (best so far)", lbfgsCurve)],
-                                      title: "Burgers PINN training loss", logY: true), named: "Burgers-loss.svg")
-let solutionPath = try writeSVG(heatMap(rows(predicted), title: "u(t, x) predicted, t → across, x ↑", cell: 4), named: "Burgers-solution.svg")
-let errorPath = try writeSVG(heatMap(rows((predicted - exact).abs()), title: "|u predicted − u Cole–Hopf|", cell: 4), named: "Burgers-error.svg")
-print("pictures:", lossPath, solutionPath, errorPath)
+let slicesPath = try writeSVG(Figure(title: "u(t, x) at three times: the shock at x = 0", panels: slicePanels,
+                                     panelWidth: 380, panelHeight: 320, sharedLegend: true), named: "Burgers-slices.svg")
+print("pictures:", lossPath, solutionPath, slicesPath)
 
 check(best < adamCurve[0].1 / 10, "training reduces the loss tenfold")
 if !quickRun { check(finalError <= 1e-3, "relative L2 error 1e-3 or better") }

@@ -137,15 +137,32 @@ print("gradgradcheck of the critic as a function of weights and points:", second
 
 // — Pictures: the training curves and the critic over the plane —
 
-_ = try writeSVG(lineChart([("distance estimate", distanceCurve), ("penalty", penaltyCurve)],
-                           title: "WGAN-GP critic training"), named: "GradientPenalty-training.svg")
+let trainingFigure = Figure(title: "WGAN-GP critic training", panels: [
+    Plot(title: "distance estimate", x: Axis("training step"), y: Axis("E D(real) − E D(generated)"),
+         series: [.line("each batch", points: distanceCurve, color: .lightGray),
+                  .line("mean of the last 20", points: runningMean(distanceCurve, window: 20), color: Palette.color(0)),
+                  .line("W₁ ≈ 1.37", x: [1, Double(steps)], y: [1.37, 1.37], dash: .dashed, color: .black)]),
+    Plot(title: "gradient penalty", x: Axis("training step"), y: Axis("E (‖∇ₓD(x̂)‖ − 1)²", scale: .log),
+         series: [.line("each batch", points: penaltyCurve, color: .lightGray),
+                  .line("mean of the last 20", points: runningMean(penaltyCurve, window: 20), color: Palette.color(0))]),
+], panelWidth: 440)
+let trainingPath = try writeSVG(trainingFigure, named: "GradientPenalty-training.svg")
 let n = 41
 let axis = (0..<n).map { -3 + 6 * Double($0) / Double(n - 1) }
 let plane = Tensor(NDArray(shape: [n * n, 2], scalars: axis.flatMap { y in axis.flatMap { x in [x, y] } }, dtype: .float64))
 let field = noGrad { critic(plane) }.value.doubles
-let picture = try writeSVG(heatMap((0..<n).map { Array(field[($0 * n)..<(($0 + 1) * n)]) }, title: "critic D(x, y)"),
+let shown = 80   // of each kind of sample, enough to see the ring and the blob
+let realPoints = real.value.doubles, generatedPoints = generated.value.doubles
+let criticPlot = Plot(title: "critic after training, with samples", x: Axis("x₁"), y: Axis("x₂"),
+                      series: [.scatter("real (ring, r = 2)", x: (0..<shown).map { realPoints[2 * $0] },
+                                        y: (0..<shown).map { realPoints[2 * $0 + 1] }, marker: .circle, color: Palette.color(1)),
+                               .scatter("generated (blob)", x: (0..<shown).map { generatedPoints[2 * $0] },
+                                        y: (0..<shown).map { generatedPoints[2 * $0 + 1] }, marker: .triangle,
+                                        color: Palette.color(5))],
+                      heatMap: HeatMap(x: axis, y: axis, title: "critic D(x)") { i, j in field[j * n + i] }, equalAspect: true)
+let picture = try writeSVG(Figure(panels: [criticPlot], panelWidth: 520, panelHeight: 440, sharedLegend: true),
                            named: "GradientPenalty-critic.svg")
-print("pictures in", (picture as NSString).deletingLastPathComponent)
+print("pictures:", trainingPath, picture)
 
 check(penaltyReport.passed && secondOrderReport.passed, "gradcheck and gradgradcheck pass")
 check(penaltyCurve.suffix(10).map(\.1).reduce(0, +) < penaltyCurve.prefix(10).map(\.1).reduce(0, +), "training lowers the penalty")

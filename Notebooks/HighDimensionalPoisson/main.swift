@@ -140,14 +140,23 @@ for i in 0..<n {
 }
 let slicePoints = NDArray(shape: [n * n, dimension], scalars: slice, dtype: dtype)
 let predicted = network(parameters, slicePoints), sliceTruth = exact(slicePoints)
-let rows = { (values: NDArray) in (0..<n).map { i in Array(values.doubles[(i * n)..<((i + 1) * n)]) } }
-let paths = [
-    try writeSVG(lineChart([("loss", curve)], title: "Poisson in \(dimension) dimensions: training loss", logY: true),
-                 named: "HighDimensionalPoisson-loss.svg"),
-    try writeSVG(heatMap(rows(predicted), title: "u predicted, x₀–x₁ slice"), named: "HighDimensionalPoisson-solution.svg"),
-    try writeSVG(heatMap(rows((predicted - sliceTruth).abs()), title: "|u predicted − u*|, x₀–x₁ slice"),
-                 named: "HighDimensionalPoisson-error.svg"),
-]
+let lossFigure = Figure(Plot(title: "Poisson in \(dimension) dimensions: training loss",
+                             x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
+                             y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
+                             series: [.line("Adam", points: Array(curve.prefix(adamSteps))),
+                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(adamSteps - 1)...]), marker: .circle)]))
+let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
+let values = (predicted: predicted.doubles, error: (predicted - sliceTruth).doubles)
+let sliceFigure = Figure(title: "A slice of the \(dimension)-dimensional cube: x₀ and x₁ vary, the other \(dimension - 2) coordinates are ½", panels: [
+    Plot(title: "network solution", x: Axis("x₀"), y: Axis("x₁"),
+         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ(x)") { i, j in values.predicted[i * n + j] },
+         equalAspect: true),
+    Plot(title: "error against u*", x: Axis("x₀"), y: Axis("x₁"),
+         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ − u*", colorMap: .diverging) { i, j in values.error[i * n + j] },
+         equalAspect: true),
+], panelWidth: 450, panelHeight: 380)
+let paths = [try writeSVG(lossFigure, named: "HighDimensionalPoisson-loss.svg"),
+             try writeSVG(sliceFigure, named: "HighDimensionalPoisson-slice.svg")]
 print("pictures:", paths.joined(separator: " "))
 
 check(curve.last!.1 < curve.first!.1 / 10, "training reduces the loss tenfold")

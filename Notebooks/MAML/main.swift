@@ -124,19 +124,28 @@ print("  gradient steps   MAML      baseline")
 for (steps, m, b) in results { print(String(format: "  %2d               %-8.3f  %-8.3f", steps, m, b)) }
 print(String(format: "%.1f ms per meta-iteration (%d tasks, second order)", secondsPerIteration * 1000, tasksPerBatch))
 
-// Pictures: the meta-training curve, and three new tasks fitted from 10 points.
-_ = try writeSVG(lineChart([("meta-loss", curve)], title: "MAML meta-training loss", logY: true), named: "MAML-loss.svg")
+// Pictures: the meta-training curve, and three new tasks fitted from their K = 10 support points.
+let lossFigure = Figure(Plot(title: "MAML meta-training", x: Axis("meta-iteration"),
+                             y: Axis("meta-loss (query MSE after one step)", scale: .log),
+                             series: [.line("each meta-batch (\(tasksPerBatch) tasks)", points: curve, color: .lightGray),
+                                      .line("mean of the last 50", points: runningMean(curve, window: 50), color: Palette.color(0))]))
+let lossPath = try writeSVG(lossFigure, named: "MAML-loss.svg")
 let xs = NDArray.linspace(-5, 5, count: 101).reshape([-1, 1])
-for i in 0..<3 {
+let fitPanels = try (0..<3).map { i in
     let task = evaluation.mapLeaves { $0[i] }
     let truth = Tasks.curve(xs, task.amplitude, task.phase)
     let before = network(maml, xs), after = network(try adapted(maml, task, steps: 10), xs)
-    let points = { (y: NDArray) in zip(xs.doubles, y.doubles).map { ($0, $1) } }
-    let path = try writeSVG(lineChart([("true curve", points(truth)), ("MAML before", points(before)),
-                                       ("MAML after 10 steps", points(after))],
-                                      title: "task \(i): adapted from 10 points"), named: "MAML-fit-\(i).svg")
-    if i == 2 { print("pictures in", URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+    return Plot(title: String(format: "task %d: A = %.2f, φ = %.2f", i + 1, task.amplitude.item(), task.phase.item()),
+                x: Axis("input x", limits: -5...5), y: Axis("output y"),
+                series: [.line("true function", x: xs.doubles, y: truth.doubles, color: .black),
+                         .line("MAML, before adaptation", x: xs.doubles, y: before.doubles, dash: .dashed),
+                         .line("MAML, after 10 steps", x: xs.doubles, y: after.doubles),
+                         .scatter("support points (K = \(shots))", x: task.supportX.doubles, y: task.supportY.doubles,
+                                  marker: .circle)])
 }
+let fitPath = try writeSVG(Figure(title: "Few-shot sine regression: fits to new tasks from K = \(shots) points", panels: fitPanels,
+                                  panelWidth: 420, panelHeight: 340, sharedLegend: true), named: "MAML-fits.svg")
+print("pictures:", lossPath, fitPath)
 
 let (_, mamlOneStep, baselineOneStep) = results[1]
 check(results.allSatisfy { $0.1.isFinite && $0.2.isFinite }, "finite losses")

@@ -8,12 +8,16 @@ import Fluxion
 
 /// Adam (Kingma & Ba) with bias correction, over any tree of arrays.
 public struct FunctionalAdam<Parameters: ArrayTree> {
+    /// The step size; may be changed between steps (a schedule).
     public var learningRate: Double
+    /// The decay rates of the first and second moment estimates, and the term added to the
+    /// second moment's square root before dividing.
     public let beta1: Double, beta2: Double, epsilon: Double
     private var m: [NDArray]?
     private var v: [NDArray]?
     private var t = 0
 
+    /// Adam with PyTorch's defaults.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
         self.learningRate = learningRate
         self.beta1 = beta1

@@ -1,5 +1,5 @@
 // What the notebooks share: reading `--quick`, checking a printed result, printing graph
-// edges as PyTorch does, and timing. Kept small on purpose: each notebook reads top to bottom.
+// edges as PyTorch does, timing, and smoothing a noisy training curve for its picture. Kept small on purpose: each notebook reads top to bottom.
 
 import Dispatch
 import Foundation
@@ -40,4 +40,16 @@ public func medianTime(repetitions: Int = 5, _ body: () throws -> Void) rethrows
         times.append(now() - start)
     }
     return times.sorted()[times.count / 2]
+}
+
+/// `curve` with each y replaced by the mean of it and the `window − 1` before it (fewer at the
+/// start), to show the trend of a noisy training curve.
+public func runningMean(_ curve: [(Double, Double)], window: Int) -> [(Double, Double)] {
+    precondition(window >= 1, "a running mean needs a window of at least one point")
+    var sum = 0.0
+    return curve.indices.map { i in
+        sum += curve[i].1
+        if i >= window { sum -= curve[i - window].1 }
+        return (curve[i].0, sum / Double(min(i + 1, window)))
+    }
 }

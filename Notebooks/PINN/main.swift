@@ -137,11 +137,23 @@ let relativeError = ((predicted - truth).norm() / truth.norm()).item()
 print(String(format: "relative L2 error against sin(πx) sin(πy): %.2e (%d Adam steps, %d L-BFGS iterations, %.1f s)",
              relativeError, steps, lbfgs.iterations, now() - start))
 
-let lossPath = try writeSVG(lineChart([("loss", curve)], title: "PINN training loss", logY: true), named: "PINN-loss.svg")
-let rows = { (values: NDArray) in (0..<n).map { i in Array(values.doubles[(i * n)..<((i + 1) * n)]) } }
-let solutionPath = try writeSVG(heatMap(rows(predicted), title: "u predicted"), named: "PINN-solution.svg")
-let errorPath = try writeSVG(heatMap(rows((predicted - truth).abs()), title: "|u predicted − u exact|"), named: "PINN-error.svg")
-print("pictures:", lossPath, solutionPath, errorPath)
+let lossFigure = Figure(Plot(title: "PINN training loss", x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
+                             y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
+                             series: [.line("Adam", points: Array(curve.prefix(steps))),
+                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(steps - 1)...]), marker: .circle)]))
+let lossPath = try writeSVG(lossFigure, named: "PINN-loss.svg")
+let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
+let values = (predicted: predicted.doubles, error: (predicted - truth).doubles)
+let solutionFigure = Figure(title: "−Δu = 2π² sin(πx) sin(πy) on the unit square", panels: [
+    Plot(title: "network solution", x: Axis("x"), y: Axis("y"),
+         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ(x, y)") { i, j in values.predicted[i * n + j] },
+         equalAspect: true),
+    Plot(title: "error against sin(πx) sin(πy)", x: Axis("x"), y: Axis("y"),
+         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ − u", colorMap: .diverging) { i, j in values.error[i * n + j] },
+         equalAspect: true),
+], panelWidth: 450, panelHeight: 380)
+let solutionPath = try writeSVG(solutionFigure, named: "PINN-solution.svg")
+print("pictures:", lossPath, solutionPath)
 
 check(curve.last!.1 < curve.first!.1 / 10, "training reduces the loss tenfold")
 check(curve.last!.1 <= adamLoss, "L-BFGS does not end above where Adam left the loss")
