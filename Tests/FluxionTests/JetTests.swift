@@ -244,6 +244,21 @@ struct JetTests {
         }
     }
 
+    @Test("prod with a zero factor: (x₀ + v₀t)(v₁t)(x₂ + v₂t) has coefficients x₀v₁x₂, 2(v₀v₁x₂ + x₀v₁v₂), 6v₀v₁v₂")
+    func prodWithZero() throws {
+        let (x0, x2, v0, v1, v2) = (1.5, -0.8, 0.3, 2.0, -1.1)
+        let x = float64([x0, 0, x2], [3]), v = float64([v0, v1, v2], [3])
+        let s = try jet({ $0.prod() }, primal: x, series: [v, NDArray.zerosLike(v), NDArray.zerosLike(v), NDArray.zerosLike(v)]).series
+        let expected = [x0 * v1 * x2, 2 * (v0 * v1 * x2 + x0 * v1 * v2), 6 * v0 * v1 * v2, 0]
+        for k in 0..<4 { expectClose(s[k], [expected[k]], rtol: 1e-14, atol: 1e-15, label: "order \(k + 1)") }
+        // Over one axis of a matrix, against nested jvps.
+        var r = CaseRandom(seed: 52)
+        let m = r.array([3, 4], in: -1...1), w = r.array([3, 4], in: -1...1)
+        let rows = try jet({ (p: [NDArray]) in p[0].prod(dim: 1) }, primals: [m], series: [[w], [w], [NDArray.zerosLike(w)]]).series
+        let nested = try nestedDerivatives({ t in curve([m], [[w], [w], [NDArray.zerosLike(w)]], at: t)[0].prod(dim: 1) }, order: 3)
+        for k in 1...3 { expectClose(rows[k - 1], nested[k].doubles, rtol: 1e-11, atol: 1e-12, label: "rows, order \(k)") }
+    }
+
     @Test("atan2's series at the origin is zero, as its jvp rule")
     func atan2AtOrigin() throws {
         let zero = float64([0.0], [1]), v = float64([0.7], [1]), w = float64([-0.3], [1])

@@ -254,6 +254,29 @@ public struct Slogdet: Primitive {
         return [ct.unsqueeze(-1).unsqueeze(-1) * inverse(primals[0]).mT]
     }
 
+    /// log|det A|′ = tr(A⁻¹·A′). The inverse's series C comes from A·C = I order by order,
+    /// A₀·Cₖ = −Σᵢ C(k, i)·Aᵢ·Cₖ₋ᵢ (i = 1…k), and the log-determinant's coefficients are
+    /// Lₖ = qₖ₋₁ with qⱼ = Σᵢ C(j, i)·tr(Cᵢ·Aⱼ₋ᵢ₊₁), each trace tr(XY) = Σ X ⊙ Yᵀ. The sign
+    /// is piecewise constant.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let s = series[0] else { return [nil, nil] }
+        let a = [primals[0]] + s
+        let rank = primals[0].rank
+        var c: [NDArray?] = [inverse(primals[0])]
+        for k in stride(from: 1, to: s.count, by: 1) {
+            c.append(leibnizSum(k, a, c, from: 1, through: k) { matmul($0, $1) }.map { -bind(Solve(), primals[0], $0) })
+        }
+        let logAbs = (0..<s.count).map { j -> NDArray? in
+            var total: NDArray?
+            for i in 0...j {
+                guard let ci = c[i], let aj = a[j - i + 1] else { continue }
+                total = addTangents(total, scaled(binomial(j, i), (ci * aj.mT).sum(dims: [rank - 2, rank - 1])))
+            }
+            return total
+        }
+        return [nil, logAbs]
+    }
+
     public func batch(_ inputs: [NDArray], axes: [Int?], size: Int) -> (outputs: [NDArray], axes: [Int?]) {
         (bind(self, [inputs[0].moveAxis(from: axes[0]!, to: 0)]), [0, 0])
     }

@@ -118,6 +118,24 @@ public struct ReduceProd: AxesReduction {
         }
         return [unmerged(g, to: primals[0].shape)]
     }
+
+    /// Up the same tree with series: each pair's product by the Leibniz rule
+    /// (ab)ₖ = Σᵢ C(k, i)·aᵢ·bₖ₋ᵢ, so every coefficient is exact with zeros in a slice.
+    public func taylor(_ primals: [NDArray], outputs: [NDArray], series: [[NDArray?]?]) -> [[NDArray?]?] {
+        guard let s = series[0] else { return [nil] }
+        let x = merged(primals[0])
+        var m = x.shape[x.rank - 1]
+        guard m > 0 else { return [nil] }
+        var terms: [NDArray?] = [x] + s.map { $0.map(merged) }
+        while m > 1 {
+            if m % 2 == 1 { terms = terms.indices.map { k in terms[k]?.pad([(0, 1)], value: k == 0 ? 1 : 0) } }
+            let h = (m + 1) / 2
+            let a = terms.map { $0?.narrow(dim: -1, start: 0, length: h) }, b = terms.map { $0?.narrow(dim: -1, start: h, length: h) }
+            terms = terms.indices.map { k in leibnizSum(k, a, b, from: 0, through: k) }
+            m = h
+        }
+        return [terms.dropFirst().map { $0?.reshape(outputs[0].shape) }]
+    }
 }
 
 // MARK: - Extremes
