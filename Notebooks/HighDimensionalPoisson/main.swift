@@ -140,21 +140,12 @@ for i in 0..<n {
 }
 let slicePoints = NDArray(shape: [n * n, dimension], scalars: slice, dtype: dtype)
 let predicted = network(parameters, slicePoints), sliceTruth = exact(slicePoints)
-let lossFigure = Figure(Plot(title: "Poisson in \(dimension) dimensions: training loss",
-                             x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
-                             y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
-                             series: [.line("Adam", points: Array(curve.prefix(adamSteps))),
-                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(adamSteps - 1)...]), marker: .circle)]))
-let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
-let values = (predicted: predicted.doubles, error: (predicted - sliceTruth).doubles)
-let sliceFigure = Figure(title: "A slice of the \(dimension)-dimensional cube: x₀ and x₁ vary, the other \(dimension - 2) coordinates are ½", panels: [
-    Plot(title: "network solution", x: Axis("x₀"), y: Axis("x₁"),
-         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ(x)") { i, j in values.predicted[i * n + j] },
-         equalAspect: true),
-    Plot(title: "error against u*", x: Axis("x₀"), y: Axis("x₁"),
-         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ − u*", colorMap: .diverging) { i, j in values.error[i * n + j] },
-         equalAspect: true),
-], panelWidth: 450, panelHeight: 380)
+let lossFigure = adamThenLBFGSLossFigure(title: "Poisson in \(dimension) dimensions: training loss", curve: curve,
+                                         adamSteps: adamSteps, loss: "loss (residual MSE + 10 · boundary MSE)")
+let sliceFigure = solutionAndErrorFigure(
+    title: "A slice of the \(dimension)-dimensional cube: x₀ and x₁ vary, the other \(dimension - 2) coordinates are ½", axes: ("x₀", "x₁"),
+    coordinates: (0..<n).map { Double($0) / Double(n - 1) }, solution: predicted.doubles, solutionLabel: "u_θ(x)",
+    error: (predicted - sliceTruth).doubles, errorTitle: "error against u*", errorLabel: "u_θ − u*")
 let paths = [try writeSVG(lossFigure, named: "HighDimensionalPoisson-loss.svg"),
              try writeSVG(sliceFigure, named: "HighDimensionalPoisson-slice.svg")]
 print("pictures:", paths.joined(separator: " "))

@@ -137,21 +137,13 @@ let relativeError = ((predicted - truth).norm() / truth.norm()).item()
 print(String(format: "relative L2 error against sin(πx) sin(πy): %.2e (%d Adam steps, %d L-BFGS iterations, %.1f s)",
              relativeError, steps, lbfgs.iterations, now() - start))
 
-let lossFigure = Figure(Plot(title: "PINN training loss", x: Axis("iteration (Adam steps, then L-BFGS iterations)"),
-                             y: Axis("loss (residual MSE + 10 · boundary MSE)", scale: .log),
-                             series: [.line("Adam", points: Array(curve.prefix(steps))),
-                                      .line("L-BFGS, rounds of up to 50 iterations", points: Array(curve[(steps - 1)...]), marker: .circle)]))
+let lossFigure = adamThenLBFGSLossFigure(title: "PINN training loss", curve: curve, adamSteps: steps,
+                                         loss: "loss (residual MSE + 10 · boundary MSE)")
 let lossPath = try writeSVG(lossFigure, named: "PINN-loss.svg")
-let coordinates = (0..<n).map { Double($0) / Double(n - 1) }
-let values = (predicted: predicted.doubles, error: (predicted - truth).doubles)
-let solutionFigure = Figure(title: "−Δu = 2π² sin(πx) sin(πy) on the unit square", panels: [
-    Plot(title: "network solution", x: Axis("x"), y: Axis("y"),
-         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ(x, y)") { i, j in values.predicted[i * n + j] },
-         equalAspect: true),
-    Plot(title: "error against sin(πx) sin(πy)", x: Axis("x"), y: Axis("y"),
-         heatMap: HeatMap(x: coordinates, y: coordinates, title: "u_θ − u", colorMap: .diverging) { i, j in values.error[i * n + j] },
-         equalAspect: true),
-], panelWidth: 450, panelHeight: 380)
+let solutionFigure = solutionAndErrorFigure(title: "−Δu = 2π² sin(πx) sin(πy) on the unit square", axes: ("x", "y"),
+                                            coordinates: (0..<n).map { Double($0) / Double(n - 1) },
+                                            solution: predicted.doubles, solutionLabel: "u_θ(x, y)", error: (predicted - truth).doubles,
+                                            errorTitle: "error against sin(πx) sin(πy)", errorLabel: "u_θ − u")
 let solutionPath = try writeSVG(solutionFigure, named: "PINN-solution.svg")
 print("pictures:", lossPath, solutionPath)
 
