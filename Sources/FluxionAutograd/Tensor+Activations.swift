@@ -61,30 +61,30 @@ public func leakyRelu(_ x: Tensor, negativeSlope: Double = 0.01) -> Tensor {
 }
 
 /// The exponential linear unit: x for x > 0, α·(eˣ − 1) otherwise (`torch.nn.functional.elu`).
-public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor { x.unary("EluBackward0") { elu($0, alpha: alpha) } }
+public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor { x.unary("EluBackward0") { FluxionCore.elu($0, alpha: alpha) } }
 
 /// The scaled exponential linear unit λ·elu(x, α) (`torch.nn.functional.selu`).
-public func selu(_ x: Tensor) -> Tensor { x.unary("EluBackward0", selu) }
+public func selu(_ x: Tensor) -> Tensor { x.unary("EluBackward0", FluxionCore.selu) }
 
 /// max(0, x) + min(0, α·(e^{x/α} − 1)) (`torch.nn.functional.celu`).
-public func celu(_ x: Tensor, alpha: Double = 1) -> Tensor { x.unary("CeluBackward0") { celu($0, alpha: alpha) } }
+public func celu(_ x: Tensor, alpha: Double = 1) -> Tensor { x.unary("CeluBackward0") { FluxionCore.celu($0, alpha: alpha) } }
 
 /// x clamped to [`minValue`, `maxValue`], derivative 0 at the bounds (`torch.nn.functional.hardtanh`).
 public func hardtanh(_ x: Tensor, minValue: Double = -1, maxValue: Double = 1) -> Tensor {
-    x.unary("HardtanhBackward0") { hardtanh($0, minValue: minValue, maxValue: maxValue) }
+    x.unary("HardtanhBackward0") { FluxionCore.hardtanh($0, minValue: minValue, maxValue: maxValue) }
 }
 
 /// min(max(x, 0), 6), derivative 0 at 0 and 6 (`torch.nn.functional.relu6`).
-public func relu6(_ x: Tensor) -> Tensor { x.unary("HardtanhBackward0", relu6) }
+public func relu6(_ x: Tensor) -> Tensor { x.unary("HardtanhBackward0", FluxionCore.relu6) }
 
 /// relu6(x + 3) / 6 (`torch.nn.functional.hardsigmoid`).
-public func hardsigmoid(_ x: Tensor) -> Tensor { x.unary("HardsigmoidBackward0", hardsigmoid) }
+public func hardsigmoid(_ x: Tensor) -> Tensor { x.unary("HardsigmoidBackward0", FluxionCore.hardsigmoid) }
 
 /// x / (1 + |x|) (`torch.nn.functional.softsign`).
-public func softsign(_ x: Tensor) -> Tensor { x.unary("DivBackward0", softsign) }
+public func softsign(_ x: Tensor) -> Tensor { x.unary("DivBackward0", FluxionCore.softsign) }
 
 /// x·tanh(softplus(x)) (`torch.nn.functional.mish`).
-public func mish(_ x: Tensor) -> Tensor { x.unary("MishBackward0", mish) }
+public func mish(_ x: Tensor) -> Tensor { x.unary("MishBackward0", FluxionCore.mish) }
 
 extension Tensor {
     public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {

@@ -751,29 +751,29 @@ public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, li
     Tensor.binary("LogaddexpBackward0", a, b, file: file, line: line) { logaddexp($0, $1, file: file, line: line) }
 }
 /// Rounds toward zero (`torch.trunc`); derivative 0.
-public func trunc(_ x: Tensor) -> Tensor { x.unary("TruncBackward0", trunc) }
+public func trunc(_ x: Tensor) -> Tensor { x.unary("TruncBackward0", FluxionCore.trunc) }
 /// x − y·trunc(x / y), the remainder with the sign of x (`torch.fmod`).
-public func fmod(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("FmodBackward1", x, y, fmod) }
+public func fmod(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("FmodBackward1", x, y, FluxionCore.fmod) }
 /// `fmod` by a number.
-public func fmod(_ x: Tensor, _ y: Double) -> Tensor { x.unary("FmodBackward0") { fmod($0, y) } }
+public func fmod(_ x: Tensor, _ y: Double) -> Tensor { x.unary("FmodBackward0") { FluxionCore.fmod($0, y) } }
 /// x − y·floor(x / y), the remainder with the sign of y (`torch.remainder`).
-public func remainder(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("RemainderBackward1", x, y, remainder) }
+public func remainder(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("RemainderBackward1", x, y, FluxionCore.remainder) }
 /// `remainder` by a number.
-public func remainder(_ x: Tensor, _ y: Double) -> Tensor { x.unary("RemainderBackward0") { remainder($0, y) } }
+public func remainder(_ x: Tensor, _ y: Double) -> Tensor { x.unary("RemainderBackward0") { FluxionCore.remainder($0, y) } }
 /// x·log(y), 0 where x = 0 (`torch.xlogy`).
-public func xlogy(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("XlogyBackward0", x, y, xlogy) }
+public func xlogy(_ x: Tensor, _ y: Tensor) -> Tensor { Tensor.binary("XlogyBackward0", x, y, FluxionCore.xlogy) }
 /// log(x / (1 − x)), x first clamped to [eps, 1 − eps] when `eps` is given (`torch.logit`).
-public func logit(_ x: Tensor, eps: Double? = nil) -> Tensor { x.unary("LogitBackward0") { logit($0, eps: eps) } }
+public func logit(_ x: Tensor, eps: Double? = nil) -> Tensor { x.unary("LogitBackward0") { FluxionCore.logit($0, eps: eps) } }
 
 /// `x` divided by its p-norm along `dim`, at least `eps` (`torch.nn.functional.normalize`).
 public func normalize(_ x: Tensor, p: Double = 2, dim: Int = 1, eps: Double = 1e-12,
                       file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    x.unary("DivBackward0", file: file, line: line) { normalize($0, p: p, dim: dim, eps: eps, file: file, line: line) }
+    x.unary("DivBackward0", file: file, line: line) { FluxionCore.normalize($0, p: p, dim: dim, eps: eps, file: file, line: line) }
 }
 /// The cosine of the angle between `a` and `b` along `dim` (`torch.nn.functional.cosine_similarity`).
 public func cosineSimilarity(_ a: Tensor, _ b: Tensor, dim: Int = 1, eps: Double = 1e-8,
                              file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("SumBackward1", a, b, file: file, line: line) { cosineSimilarity($0, $1, dim: dim, eps: eps, file: file, line: line) }
+    Tensor.binary("SumBackward1", a, b, file: file, line: line) { FluxionCore.cosineSimilarity($0, $1, dim: dim, eps: eps, file: file, line: line) }
 }
 /// ‖a − b + eps‖ₚ along the last dimension (`torch.nn.functional.pairwise_distance`).
 public func pairwiseDistance(_ a: Tensor, _ b: Tensor, p: Double = 2, eps: Double = 1e-6, keepDim: Bool = false,
@@ -784,12 +784,12 @@ public func pairwiseDistance(_ a: Tensor, _ b: Tensor, p: Double = 2, eps: Doubl
 }
 /// ‖a − b‖ₚ over all elements (`torch.dist`).
 public func dist(_ a: Tensor, _ b: Tensor, p: Double = 2, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("DistBackward0", a, b, file: file, line: line) { dist($0, $1, p: p, file: file, line: line) }
+    Tensor.binary("DistBackward0", a, b, file: file, line: line) { FluxionCore.dist($0, $1, p: p, file: file, line: line) }
 }
 /// The p-norm distance between each row of `a` `[..., P, M]` and of `b` `[..., R, M]`:
 /// `[..., P, R]` (`torch.cdist`).
 public func cdist(_ a: Tensor, _ b: Tensor, p: Double = 2, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
-    Tensor.binary("CdistBackward0", a, b, file: file, line: line) { cdist($0, $1, p: p, file: file, line: line) }
+    Tensor.binary("CdistBackward0", a, b, file: file, line: line) { FluxionCore.cdist($0, $1, p: p, file: file, line: line) }
 }
 
 public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
