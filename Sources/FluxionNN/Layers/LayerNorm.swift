@@ -19,8 +19,12 @@ public final class LayerNorm: Module, @unchecked Sendable {
     @Parameter public var bias: Tensor?
 
     /// - Parameters:
+    ///   - normalizedShape: the trailing dimensions normalised over, and the shape of
+    ///     `weight` and `bias`.
+    ///   - eps: added to the variance before its square root.
     ///   - elementwiseAffine: learn `weight` and `bias`.
     ///   - bias: learn `bias` (when `elementwiseAffine`).
+    ///   - dtype: the parameters' dtype.
     public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true,
                 dtype: DType = .float32) {
         self.normalizedShape = normalizedShape

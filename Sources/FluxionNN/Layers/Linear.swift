@@ -16,7 +16,10 @@ public final class Linear: Module, @unchecked Sendable {
     @Parameter public var bias: Tensor?
 
     /// - Parameters:
+    ///   - inFeatures: the size of each input's last dimension.
+    ///   - outFeatures: the size of each output's last dimension.
     ///   - bias: whether to learn an additive bias.
+    ///   - dtype: the parameters' dtype.
     ///   - key: the random key for the initial values (default: the default stream).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32, key: RandomKey? = nil) {
         self.inFeatures = inFeatures
