@@ -61,9 +61,11 @@ public func leakyRelu(_ x: Tensor, negativeSlope: Double = 0.01) -> Tensor {
 }
 
 extension Tensor {
+    /// Softmax along `dim`: e^(xᵢ) / Σⱼ e^(xⱼ), computed stably (see the free function).
     public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.softmax(self, dim: dim, file: file, line: line)
     }
+    /// Log-softmax along `dim`: xᵢ − log Σⱼ e^(xⱼ), computed stably (see the free function).
     public func logSoftmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.logSoftmax(self, dim: dim, file: file, line: line)
     }
