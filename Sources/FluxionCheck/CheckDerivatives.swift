@@ -42,6 +42,7 @@ public struct DerivativeChecks: OptionSet, Sendable, Hashable {
     /// The Hessian four ways (from order 2).
     public static let hessians = DerivativeChecks(rawValue: 1 << 5)
 
+    /// Every comparison (the default).
     public static let all: DerivativeChecks = [.reverse, .forward, .adjoint, .jacobians, .vmap, .hessians]
 }
 

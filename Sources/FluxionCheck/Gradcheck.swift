@@ -33,6 +33,7 @@ public struct DifferentiationModes: OptionSet, Sendable, Hashable {
     public static let reverse = DifferentiationModes(rawValue: 1)
     /// Forward mode: `jvp` along every input element.
     public static let forward = DifferentiationModes(rawValue: 2)
+    /// Both modes (the default).
     public static let both: DifferentiationModes = [.reverse, .forward]
 }
 

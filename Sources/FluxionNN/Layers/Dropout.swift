@@ -12,6 +12,7 @@ import Synchronization
 
 /// Zeroes elements with probability `p` in training mode, scaling the rest by 1/(1 − p).
 public final class Dropout: Module, @unchecked Sendable {
+    /// The probability of zeroing an element in training mode.
     public let p: Double
     private let stream: Mutex<RandomKey?>
 

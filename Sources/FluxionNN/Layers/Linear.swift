@@ -10,9 +10,13 @@ import FluxionCore
 ///
 /// Both start U(−1/√inFeatures, 1/√inFeatures), as in PyTorch.
 public final class Linear: Module, @unchecked Sendable {
+    /// The size of each input's last dimension.
     public let inFeatures: Int
+    /// The size of each output's last dimension.
     public let outFeatures: Int
+    /// The weight, `[outFeatures, inFeatures]`.
     @Parameter public var weight: Tensor
+    /// The bias, `[outFeatures]` (nil when created with `bias: false`).
     @Parameter public var bias: Tensor?
 
     /// - Parameters:
