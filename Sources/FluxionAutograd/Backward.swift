@@ -26,6 +26,8 @@ extension Tensor {
     ///   - inputs: accumulate only into these tensors (leaves or not) instead of all leaves; the
     ///     pass stops at them (nothing beyond them runs, hooks included). Must not be empty,
     ///     and each must require grad.
+    ///   - file: the caller's file, named in error messages (default: the call site).
+    ///   - line: the caller's line, named in error messages (default: the call site).
     public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false,
                          inputs: [Tensor]? = nil, file: StaticString = #fileID, line: UInt = #line) throws {
         if let inputs {
@@ -46,11 +48,15 @@ extension Autograd {
     /// into `.grad` (`torch.autograd.grad`).
     ///
     /// - Parameters:
+    ///   - outputs: the tensors to differentiate.
+    ///   - inputs: the tensors to differentiate with respect to.
     ///   - gradOutputs: ∂L/∂output for each output (nil: ones, for one-element outputs).
     ///   - retainGraph: keep saved values for another pass (default: `createGraph`).
     ///   - createGraph: record the computation, so the gradients can be differentiated again
     ///     (Hessians, gradient penalties, MAML inner steps).
     ///   - allowUnused: give nil for inputs the outputs do not depend on instead of throwing.
+    ///   - file: the caller's file, named in error messages (default: the call site).
+    ///   - line: the caller's line, named in error messages (default: the call site).
     /// - Returns: one gradient per input, with the input's shape.
     ///
     /// The pass stops at `inputs` (which must not be empty, and must require grad): nothing

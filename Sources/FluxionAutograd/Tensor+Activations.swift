@@ -87,9 +87,11 @@ public func softsign(_ x: Tensor) -> Tensor { x.unary("DivBackward0", FluxionCor
 public func mish(_ x: Tensor) -> Tensor { x.unary("MishBackward0", FluxionCore.mish) }
 
 extension Tensor {
+    /// Softmax along `dim`: e^(xᵢ) / Σⱼ e^(xⱼ), computed stably (see the free function).
     public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.softmax(self, dim: dim, file: file, line: line)
     }
+    /// Log-softmax along `dim`: xᵢ − log Σⱼ e^(xⱼ), computed stably (see the free function).
     public func logSoftmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.logSoftmax(self, dim: dim, file: file, line: line)
     }

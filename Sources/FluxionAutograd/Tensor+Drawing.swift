@@ -41,7 +41,7 @@ extension Tensor {
     /// after `backward()` has freed its saved values.
     ///
     /// Render the DOT text with Graphviz (`dot -Tsvg graph.dot -o graph.svg`); paste the Mermaid
-    /// text into a ```` ```mermaid ```` block of a Markdown file, which GitHub and GitLab draw.
+    /// text into a `mermaid` code block of a Markdown file, which GitHub and GitLab draw.
     ///
     /// - Parameters:
     ///   - title: Drawn above the graph.

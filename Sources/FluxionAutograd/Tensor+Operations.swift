@@ -111,22 +111,39 @@ extension Tensor {
 // MARK: - Arithmetic
 
 extension Tensor {
+    /// Elementwise sum, with NumPy broadcasting; recorded as `AddBackward0`.
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(a, b, +) }
+    /// Elementwise difference, with NumPy broadcasting; recorded as `SubBackward0`.
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(a, b, -) }
+    /// Elementwise product, with NumPy broadcasting; recorded as `MulBackward0`.
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(a, b, *) }
+    /// Elementwise quotient, with NumPy broadcasting; recorded as `DivBackward0`.
     public static func / (a: Tensor, b: Tensor) -> Tensor { binary(a, b, /) }
+    /// `a` raised to the power `b`, elementwise with broadcasting (`PowBackward1`: both get
+    /// gradients, ∂/∂b = aᵇ·log a).
     public static func ** (a: Tensor, b: Tensor) -> Tensor { binary("PowBackward1", a, b, **) }
+    /// The negation of each element (`NegBackward0`).
     public static prefix func - (x: Tensor) -> Tensor { x.unary(-) }
 
+    /// `a + b` for each element of `a`; the number is an input without history.
     public static func + (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 + b } }
+    /// `a + b` for each element of `b`; the number is an input without history.
     public static func + (a: Double, b: Tensor) -> Tensor { b.withNumber { a + $0 } }
+    /// `a − b` for each element of `a`; the number is an input without history.
     public static func - (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 - b } }
+    /// `a − b` for each element of `b` (`RsubBackward1`); the number is an input without history.
     public static func - (a: Double, b: Tensor) -> Tensor { b.withNumber("RsubBackward1") { a - $0 } }
+    /// `a · b` for each element of `a`; the number is an input without history.
     public static func * (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 * b } }
+    /// `a · b` for each element of `b`; the number is an input without history.
     public static func * (a: Double, b: Tensor) -> Tensor { b.withNumber { a * $0 } }
+    /// `a / b` for each element of `a`; the number is an input without history.
     public static func / (a: Tensor, b: Double) -> Tensor { a.withNumber { $0 / b } }
+    /// `a / b` for each element of `b` (recorded as PyTorch does, `MulBackward0`); the number is an input without history.
     public static func / (a: Double, b: Tensor) -> Tensor { b.withNumber("MulBackward0") { a / $0 } }
+    /// Each element raised to the constant power `p` (`PowBackward0`, p a parameter of the node).
     public static func ** (x: Tensor, p: Double) -> Tensor { x.unary("PowBackward0") { $0 ** p } }
+    /// The number `a` raised to each element of `x` (`PowBackward2`): ∂/∂x = aˣ·log a.
     public static func ** (a: Double, x: Tensor) -> Tensor { x.withNumber("PowBackward2") { $0.scalarLike(a) ** $0 } }
 
     /// `x ** exponent` for a constant exponent.
@@ -143,45 +160,83 @@ extension Tensor {
 
 // MARK: - Elementwise functions
 
+/// |x|, elementwise; its derivative at 0 is 0, as in PyTorch.
 public func abs(_ x: Tensor) -> Tensor { x.unary(abs) }
+/// −1, 0 or 1 by the sign of each element; its derivative is zero.
 public func sign(_ x: Tensor) -> Tensor { x.unary(sign) }
+/// eˣ, elementwise.
 public func exp(_ x: Tensor) -> Tensor { x.unary(exp) }
+/// The natural logarithm, elementwise (−∞ at 0, NaN below).
 public func log(_ x: Tensor) -> Tensor { x.unary(log) }
+/// log(1 + x), elementwise, accurate for small x.
 public func log1p(_ x: Tensor) -> Tensor { x.unary(log1p) }
+/// eˣ − 1, elementwise, accurate for small x.
 public func expm1(_ x: Tensor) -> Tensor { x.unary(expm1) }
+/// √x, elementwise.
 public func sqrt(_ x: Tensor) -> Tensor { x.unary(sqrt) }
+/// 1/√x, elementwise.
 public func rsqrt(_ x: Tensor) -> Tensor { x.unary(rsqrt) }
+/// The sine, elementwise.
 public func sin(_ x: Tensor) -> Tensor { x.unary(sin) }
+/// The cosine, elementwise.
 public func cos(_ x: Tensor) -> Tensor { x.unary(cos) }
+/// The tangent, elementwise.
 public func tan(_ x: Tensor) -> Tensor { x.unary(tan) }
+/// The arcsine, elementwise (on [−1, 1]).
 public func asin(_ x: Tensor) -> Tensor { x.unary(asin) }
+/// The arccosine, elementwise (on [−1, 1]).
 public func acos(_ x: Tensor) -> Tensor { x.unary(acos) }
+/// The arctangent, elementwise.
 public func atan(_ x: Tensor) -> Tensor { x.unary(atan) }
+/// The hyperbolic sine, elementwise.
 public func sinh(_ x: Tensor) -> Tensor { x.unary(sinh) }
+/// The hyperbolic cosine, elementwise.
 public func cosh(_ x: Tensor) -> Tensor { x.unary(cosh) }
+/// The hyperbolic tangent, elementwise.
 public func tanh(_ x: Tensor) -> Tensor { x.unary(tanh) }
+/// 1/(1 + e⁻ˣ), elementwise, computed stably for large |x|.
 public func sigmoid(_ x: Tensor) -> Tensor { x.unary(sigmoid) }
+/// max(x, 0), elementwise; its derivative at 0 is 0, as in PyTorch.
 public func relu(_ x: Tensor) -> Tensor { x.unary(relu) }
+/// log(1 + eˣ), elementwise, computed stably; its derivative is sigmoid(x).
 public func softplus(_ x: Tensor) -> Tensor { x.unary(softplus) }
+/// The error function, elementwise: erf(x) = (2/√π)∫₀ˣ e^(−t²) dt.
 public func erf(_ x: Tensor) -> Tensor { x.unary(erf) }
+/// The largest integer ≤ x, elementwise; its derivative is zero.
 public func floor(_ x: Tensor) -> Tensor { x.unary(floor) }
+/// The smallest integer ≥ x, elementwise; its derivative is zero.
 public func ceil(_ x: Tensor) -> Tensor { x.unary(ceil) }
+/// x rounded to the nearest integer, ties to even (as PyTorch); its derivative is zero.
 public func round(_ x: Tensor) -> Tensor { x.unary(round) }
+/// Each element of `x` raised to the constant `exponent` (`PowBackward0`).
 public func pow(_ x: Tensor, _ exponent: Double) -> Tensor { x ** exponent }
+/// `x` raised to the power `y`, elementwise with broadcasting (`PowBackward1`).
 public func pow(_ x: Tensor, _ y: Tensor) -> Tensor { x ** y }
+/// The larger of `a` and `b`, elementwise with broadcasting; a tie splits the gradient equally.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary(a, b, maximum) }
+/// The smaller of `a` and `b`, elementwise with broadcasting; a tie splits the gradient equally.
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.binary(a, b, minimum) }
+/// The angle of the point (x, y), atan2(y, x) in (−π, π], elementwise with broadcasting.
 public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { Tensor.binary(y, x, atan2) }
 
 extension Tensor {
+    /// `abs(self)` (see the free function).
     public func abs() -> Tensor { FluxionAutograd.abs(self) }
+    /// `exp(self)` (see the free function).
     public func exp() -> Tensor { FluxionAutograd.exp(self) }
+    /// `log(self)` (see the free function).
     public func log() -> Tensor { FluxionAutograd.log(self) }
+    /// `sqrt(self)` (see the free function).
     public func sqrt() -> Tensor { FluxionAutograd.sqrt(self) }
+    /// `sin(self)` (see the free function).
     public func sin() -> Tensor { FluxionAutograd.sin(self) }
+    /// `cos(self)` (see the free function).
     public func cos() -> Tensor { FluxionAutograd.cos(self) }
+    /// `tanh(self)` (see the free function).
     public func tanh() -> Tensor { FluxionAutograd.tanh(self) }
+    /// `sigmoid(self)` (see the free function).
     public func sigmoid() -> Tensor { FluxionAutograd.sigmoid(self) }
+    /// `relu(self)` (see the free function).
     public func relu() -> Tensor { FluxionAutograd.relu(self) }
 
     /// Each element limited to [min, max] (either bound may be omitted); `torch.clamp` records
@@ -194,20 +249,35 @@ extension Tensor {
 // MARK: - Comparisons, masks and selection
 
 extension Tensor {
+    /// A bool mask, true where `a` is less than `b` (broadcast); it carries no history.
     public static func .< (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .< b.value) }
+    /// A bool mask, true where `a` is less than or equal to `b` (broadcast); it carries no history.
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .<= b.value) }
+    /// A bool mask, true where `a` is greater than `b` (broadcast); it carries no history.
     public static func .> (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .> b.value) }
+    /// A bool mask, true where `a` is greater than or equal to `b` (broadcast); it carries no history.
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .>= b.value) }
+    /// A bool mask, true where `a` is equal to `b` (broadcast); it carries no history.
     public static func .== (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .== b.value) }
+    /// A bool mask, true where `a` is not equal to `b` (broadcast); it carries no history.
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .!= b.value) }
+    /// A bool mask, true where `a` is less than the number `b`; it carries no history.
     public static func .< (a: Tensor, b: Double) -> Tensor { Tensor(a.value .< b) }
+    /// A bool mask, true where `a` is less than or equal to the number `b`; it carries no history.
     public static func .<= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .<= b) }
+    /// A bool mask, true where `a` is greater than the number `b`; it carries no history.
     public static func .> (a: Tensor, b: Double) -> Tensor { Tensor(a.value .> b) }
+    /// A bool mask, true where `a` is greater than or equal to the number `b`; it carries no history.
     public static func .>= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .>= b) }
+    /// A bool mask, true where `a` is equal to the number `b`; it carries no history.
     public static func .== (a: Tensor, b: Double) -> Tensor { Tensor(a.value .== b) }
+    /// A bool mask, true where `a` is not equal to the number `b`; it carries no history.
     public static func .!= (a: Tensor, b: Double) -> Tensor { Tensor(a.value .!= b) }
+    /// The elementwise logical and of two bool masks.
     public static func .& (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .& b.value) }
+    /// The elementwise logical or of two bool masks.
     public static func .| (a: Tensor, b: Tensor) -> Tensor { Tensor(a.value .| b.value) }
+    /// The elementwise logical not of a bool mask.
     public static prefix func .! (x: Tensor) -> Tensor { Tensor(.!x.value) }
 
     /// `a` where `condition` is true, else `b` (`torch.where`).
@@ -226,24 +296,34 @@ extension Tensor {
 // MARK: - Reductions
 
 extension Tensor {
+    /// The sum over `dims` (nil: all), removing them unless `keepDim` (`SumBackward0` for all,
+    /// `SumBackward1` otherwise). Sums accumulate in float64.
     public func sum(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dims == nil ? "SumBackward0" : "SumBackward1", file: file, line: line) { $0.sum(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The sum over dimension `dim` (nil: all elements, a 0-d result), keeping it as size 1 when
+    /// `keepDim`.
     public func sum(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         sum(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
+    /// The mean over `dims` (nil: all), removing them unless `keepDim`.
     public func mean(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dims == nil ? "MeanBackward0" : "MeanBackward1", file: file, line: line) { $0.mean(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The mean over dimension `dim` (nil: all elements), keeping it as size 1 when `keepDim`.
     public func mean(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         mean(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
+    /// The product over dimension `dim` (nil: all elements); its gradient is right with zeros in
+    /// the input.
     public func prod(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dim == nil ? "ProdBackward0" : "ProdBackward1", file: file, line: line) { $0.prod(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
+    /// The largest element over `dims` (nil: all; `torch.amax`); ties share the gradient equally.
     public func max(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dims == nil ? "MaxBackward1" : "AmaxBackward0", file: file, line: line) { $0.max(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The largest element over `dim` (nil: all), as the values of `torch.max(dim=)`.
     public func max(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dim == nil ? "MaxBackward1" : "MaxBackward0", file: file, line: line) { $0.max(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
@@ -255,43 +335,58 @@ extension Tensor {
     public func amin(dims: [Int]? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("AminBackward0", file: file, line: line) { $0.amin(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The smallest element over `dims` (nil: all; `torch.amin`); ties share the gradient equally.
     public func min(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dims == nil ? "MinBackward1" : "AminBackward0", file: file, line: line) { $0.min(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The smallest element over `dim` (nil: all), as the values of `torch.min(dim=)`.
     public func min(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(dim == nil ? "MinBackward1" : "MinBackward0", file: file, line: line) { $0.min(dim: dim, keepDim: keepDim, file: file, line: line) }
     }
+    /// The int64 position of the largest element over `dim` (nil: of the flattened tensor); no
+    /// history.
     public func argmax(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor(value.argmax(dim: dim, keepDim: keepDim, file: file, line: line))
     }
+    /// The int64 position of the smallest element over `dim` (nil: of the flattened tensor); no
+    /// history.
     public func argmin(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor(value.argmin(dim: dim, keepDim: keepDim, file: file, line: line))
     }
+    /// The running sum along `dim`: element i is the sum of elements 0…i.
     public func cumsum(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("CumsumBackward0", file: file, line: line) { $0.cumsum(dim: dim, file: file, line: line) }
     }
+    /// log Σ exp(x) over `dims` (nil: all), computed stably by subtracting the maximum.
     public func logSumExp(dims: [Int]?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("LogsumexpBackward0", file: file, line: line) { $0.logSumExp(dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// log Σ exp(x) over `dim` (nil: all), computed stably by subtracting the maximum.
     public func logSumExp(dim: Int? = nil, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         logSumExp(dims: dim.map { [$0] }, keepDim: keepDim, file: file, line: line)
     }
+    /// The variance over `dims` (nil: all): Σ(x − mean)² / (n − correction); `correction: 1` is
+    /// the unbiased estimate, PyTorch's default.
     public func variance(dims: [Int]?, correction: Int = 1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("VarBackward0", file: file, line: line) { $0.variance(dims: dims, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
+    /// The variance over `dim` (nil: all): Σ(x − mean)² / (n − correction) (`torch.var`).
     public func `var`(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                       file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("VarBackward0", file: file, line: line) { $0.var(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
+    /// The standard deviation over `dim` (nil: all): the square root of `var`.
     public func std(dim: Int? = nil, correction: Int = 1, keepDim: Bool = false,
                     file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("StdBackward0", file: file, line: line) { $0.std(dim: dim, correction: correction, keepDim: keepDim, file: file, line: line) }
     }
+    /// The p-norm over `dims` (nil: all): (Σ|x|ᵖ)^(1/p); p = 2 by default, ∞ for the largest |x|.
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false,
                      file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dims: dims, keepDim: keepDim, file: file, line: line) }
     }
+    /// The p-norm over dimension `dim`: (Σ|x|ᵖ)^(1/p).
     public func norm(p: Double = 2, dim: Int?, keepDim: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("NormBackward1", file: file, line: line) { $0.norm(p: p, dim: dim, keepDim: keepDim, file: file, line: line) }
     }
@@ -501,21 +596,29 @@ extension Tensor {
         }
     }
 
+    /// The elements at `index` along `dim` (`torch.gather`): out[i][j] = self[index[i][j]][j] for
+    /// dim 0; `index` is int64, of the output's shape.
     public func gather(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("GatherBackward0", file: file, line: line) { $0.gather(dim: dim, index: index.value, file: file, line: line) }
     }
+    /// The slices at the int64 positions `index` along `dim` (`torch.index_select`).
     public func indexSelect(dim: Int, index: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("IndexSelectBackward0", file: file, line: line) { $0.indexSelect(dim: dim, index: index.value, file: file, line: line) }
     }
+    /// This tensor with `source`'s elements added at the positions `index` gives along `dim`
+    /// (`torch.scatter_add`); repeated positions add up.
     public func scatterAdd(dim: Int, index: Tensor, source: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor.binary("ScatterAddBackward0", self, source, file: file, line: line) { $0.scatterAdd(dim: dim, index: index.value, source: $1, file: file, line: line) }
     }
 }
 
+/// The tensors joined along the existing dimension `dim` (`torch.cat`); the other dimensions
+/// must agree.
 public func concat(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.record("CatBackward0", tensors, file: file, line: line) { concat($0, dim: dim, file: file, line: line) }
 }
 
+/// The tensors, of one shape, stacked along a new dimension `dim`.
 public func stack(_ tensors: [Tensor], dim: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.record("StackBackward0", tensors, file: file, line: line) { stack($0, dim: dim, file: file, line: line) }
 }
@@ -538,9 +641,11 @@ public func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor, file: StaticString =
     Tensor.record("AddmmBackward0", [bias, a, b], file: file, line: line) { $0[0] + matmul($0[1], $0[2], file: file, line: line) }
 }
 
+/// The outer product of vectors: out[i, j] = a[i]·b[j], shape [n, m].
 public func outer(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("OuterBackward0", a, b, file: file, line: line) { outer($0, $1, file: file, line: line) }
 }
+/// The inner product Σᵢ aᵢbᵢ of two vectors, a 0-d tensor.
 public func dot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("DotBackward0", a, b, file: file, line: line) { dot($0, $1, file: file, line: line) }
 }
@@ -554,26 +659,34 @@ public func einsum(_ equation: String, _ operands: Tensor..., file: StaticString
 public func einsum(_ equation: String, _ operands: [Tensor], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.record(nil, operands, file: file, line: line) { einsum(equation, $0, file: file, line: line) }
 }
+/// X solving A·X = B (LU with partial pivoting, LAPACK); batched over leading dimensions.
+/// A singular A gives NaN, as in JAX.
 public func solve(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LinalgSolveExBackward0", a, b, file: file, line: line) { solve($0, $1, file: file, line: line) }
 }
+/// The lower-triangular L with A = L·Lᵀ of a symmetric positive-definite A (LAPACK);
+/// differentiated as a function of A's symmetric part; NaN if A is not positive definite.
 public func cholesky(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     a.unary("LinalgCholeskyExBackward0", file: file, line: line) { cholesky($0, file: file, line: line) }
 }
+/// X solving A·X = B for triangular A (lower unless `upper`; Aᵀ·X = B when `transpose`).
 public func triangularSolve(_ a: Tensor, _ b: Tensor, upper: Bool = false, transpose: Bool = false,
                             file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LinalgSolveTriangularBackward0", a, b, file: file, line: line) {
         triangularSolve($0, $1, upper: upper, transpose: transpose, file: file, line: line)
     }
 }
+/// A⁻¹ (by LU, LAPACK); NaN for a singular matrix.
 public func inverse(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     a.unary("LinalgInvExBackward0", file: file, line: line) { inverse($0, file: file, line: line) }
 }
+/// The determinant, by LU; its gradient det(A)·A⁻ᵀ.
 public func det(_ a: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     a.unary("LinalgDetBackward0", file: file, line: line) { det($0, file: file, line: line) }
 }
 
 extension Tensor {
+    /// `matmul(self, other)`: the matrix product, batched and broadcast over leading dimensions.
     public func matmul(_ other: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         FluxionAutograd.matmul(self, other, file: file, line: line)
     }
@@ -582,20 +695,28 @@ extension Tensor {
 // MARK: - Rearranging, sorting and selection
 
 extension Tensor {
+    /// The elements in reverse order along each of `dims`.
     public func flip(dims: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("FlipBackward0", file: file, line: line) { $0.flip(dims: dims, file: file, line: line) }
     }
+    /// The columns (dimension 1) in reverse order.
     public func fliplr(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.fliplr(file: file, line: line) } }
+    /// The rows (dimension 0) in reverse order.
     public func flipud(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("FlipBackward0", file: file, line: line) { $0.flipud(file: file, line: line) } }
+    /// The elements shifted cyclically by `shifts[i]` along `dims[i]` (no dims: the flattened
+    /// tensor).
     public func roll(shifts: [Int], dims: [Int] = [], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("RollBackward0", file: file, line: line) { $0.roll(shifts: shifts, dims: dims, file: file, line: line) }
     }
+    /// The elements shifted cyclically by `shift` along `dim` (nil: the flattened tensor).
     public func roll(_ shift: Int, dim: Int? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("RollBackward0", file: file, line: line) { $0.roll(shift, dim: dim, file: file, line: line) }
     }
+    /// The lower triangle: elements above diagonal `diagonal` (0: the main one) set to zero.
     public func tril(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("TrilBackward0", file: file, line: line) { $0.tril(diagonal: diagonal, file: file, line: line) }
     }
+    /// The upper triangle: elements below diagonal `diagonal` (0: the main one) set to zero.
     public func triu(diagonal: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("TriuBackward0", file: file, line: line) { $0.triu(diagonal: diagonal, file: file, line: line) }
     }
@@ -623,13 +744,20 @@ extension Tensor {
     public func diag(offset: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary(rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy", file: file, line: line) { $0.diag(offset: offset, file: file, line: line) }
     }
+    /// Matrices whose diagonal `offset`, in dimensions `dim1` and `dim2`, holds the last dimension
+    /// of this tensor; zeros elsewhere.
     public func diagEmbed(offset: Int = 0, dim1: Int = -2, dim2: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("DiagEmbedBackward0", file: file, line: line) { $0.diagEmbed(offset: offset, dim1: dim1, dim2: dim2, file: file, line: line) }
     }
+    /// The sum of the main diagonal of a matrix, a 0-d tensor.
     public func trace(file: StaticString = #fileID, line: UInt = #line) -> Tensor { unary("TraceBackward0", file: file, line: line) { $0.trace(file: file, line: line) } }
+    /// The tensor repeated `repeats[i]` times along each dimension (`torch.Tensor.repeat`); more
+    /// repeats than dimensions add leading dimensions.
     public func `repeat`(_ repeats: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("RepeatBackward0", file: file, line: line) { $0.repeat(repeats, file: file, line: line) }
     }
+    /// The tensor repeated `reps[i]` times along each dimension (`torch.tile`; fewer reps than
+    /// dimensions repeat the trailing ones).
     public func tile(_ reps: [Int], file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("RepeatBackward0", file: file, line: line) { $0.tile(reps, file: file, line: line) }
     }
@@ -662,10 +790,14 @@ extension Tensor {
         }
         return (values, Tensor(indices!))
     }
+    /// The int64 positions that sort along `dim` (ascending unless `descending`; `stable` keeps
+    /// equal elements in order); no history.
     public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false,
                         file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor(value.argsort(dim: dim, descending: descending, stable: stable, file: file, line: line))
     }
+    /// The `k` largest (or smallest) elements along `dim` and their int64 positions; the values
+    /// carry the gradient.
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true,
                      file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
@@ -693,6 +825,8 @@ extension Tensor {
         }
         return (values, Tensor(indices!))
     }
+    /// The `k`-th smallest element along `dim` (k counts from 1, as in PyTorch) and its int64
+    /// position.
     public func kthvalue(_ k: Int, dim: Int = -1, keepDim: Bool = false,
                          file: StaticString = #fileID, line: UInt = #line) -> (values: Tensor, indices: Tensor) {
         var indices: NDArray?
@@ -704,9 +838,13 @@ extension Tensor {
         return (values, Tensor(indices!))
     }
 
+    /// The tensor with `fill` where the bool `mask` (broadcast) is true; filled elements get no
+    /// gradient.
     public func maskedFill(_ mask: Tensor, value fill: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("MaskedFillBackward0", file: file, line: line) { $0.maskedFill(mask.value, value: fill, file: file, line: line) }
     }
+    /// The tensor with `fill` (a 0-d tensor, which gets the gradient of the filled places) where
+    /// the bool `mask` is true.
     public func maskedFill(_ mask: Tensor, value fill: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor.binary("MaskedFillBackward1", self, fill, file: file, line: line) { $0.maskedFill(mask.value, value: $1, file: file, line: line) }
     }
@@ -718,26 +856,36 @@ extension Tensor {
             return v[0].clamp(min: lo, max: hi, file: file, line: line)
         }
     }
+    /// Each element at least `min` (`torch.clamp_min`); no derivative flows at the bound.
     public func clampMin(_ min: Double) -> Tensor { unary("ClampMinBackward0") { $0.clampMin(min) } }
+    /// Each element at least `min`, elementwise with broadcasting; at a tie the gradient is shared.
     public func clampMin(_ min: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor.binary("ClampMinBackward1", self, min, file: file, line: line) { $0.clampMin($1, file: file, line: line) }
     }
+    /// Each element at most `max` (`torch.clamp_max`); no derivative flows at the bound.
     public func clampMax(_ max: Double) -> Tensor { unary("ClampMaxBackward0") { $0.clampMax(max) } }
+    /// Each element at most `max`, elementwise with broadcasting; at a tie the gradient is shared.
     public func clampMax(_ max: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         Tensor.binary("ClampMaxBackward1", self, max, file: file, line: line) { $0.clampMax($1, file: file, line: line) }
     }
     /// `torch.clip`, the alias of `clamp`, records clamp's nodes.
     public func clip(min: Double? = nil, max: Double? = nil) -> Tensor { clamp(min: min, max: max) }
+    /// `torch.clip` with tensor bounds: `clamp(min:max:)`.
     public func clip(min: Tensor? = nil, max: Tensor? = nil, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         clamp(min: min, max: max, file: file, line: line)
     }
+    /// A bool mask, true where an element is NaN.
     public func isNaN() -> Tensor { Tensor(value.isNaN()) }
+    /// A bool mask, true where an element is +∞ or −∞.
     public func isInf() -> Tensor { Tensor(value.isInf()) }
+    /// A bool mask, true where an element is neither NaN nor infinite.
     public func isFinite() -> Tensor { Tensor(value.isFinite()) }
 
+    /// The running product along `dim`: element i is the product of elements 0…i.
     public func cumprod(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("CumprodBackward0", file: file, line: line) { $0.cumprod(dim: dim, file: file, line: line) }
     }
+    /// log of the running sum of exp along `dim`, computed stably.
     public func logcumsumexp(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
         unary("LogcumsumexpBackward0", file: file, line: line) { $0.logcumsumexp(dim: dim, file: file, line: line) }
     }
@@ -747,6 +895,7 @@ extension Tensor {
     }
 }
 
+/// log(eᵃ + eᵇ), elementwise with broadcasting, computed stably.
 public func logaddexp(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LogaddexpBackward0", a, b, file: file, line: line) { logaddexp($0, $1, file: file, line: line) }
 }
@@ -792,12 +941,16 @@ public func cdist(_ a: Tensor, _ b: Tensor, p: Double = 2, file: StaticString = 
     Tensor.binary("CdistBackward0", a, b, file: file, line: line) { FluxionCore.cdist($0, $1, p: p, file: file, line: line) }
 }
 
+/// √(a² + b²), elementwise with broadcasting, without overflow for large a or b.
 public func hypot(_ a: Tensor, _ b: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("HypotBackward0", a, b, file: file, line: line) { hypot($0, $1, file: file, line: line) }
 }
+/// start + weight·(end − start), elementwise with broadcasting.
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Double, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.binary("LerpBackward0", start, end, file: file, line: line) { lerp($0, $1, weight: weight, file: file, line: line) }
 }
+/// start + weight·(end − start) with a tensor weight, elementwise with broadcasting; the
+/// weight gets a gradient too.
 public func lerp(_ start: Tensor, _ end: Tensor, weight: Tensor, file: StaticString = #fileID, line: UInt = #line) -> Tensor {
     Tensor.record("LerpBackward1", [start, end, weight], file: file, line: line) { lerp($0[0], $0[1], weight: $0[2], file: file, line: line) }
 }

@@ -426,9 +426,13 @@ private func warnNonLeafGrad() {
 // MARK: - Reading values out
 
 extension Tensor {
+    /// The value's shape.
     public var shape: [Int] { value.shape }
+    /// The value's element type.
     public var dtype: DType { value.dtype }
+    /// The number of dimensions.
     public var rank: Int { value.rank }
+    /// The number of elements (the product of the shape; 1 for a 0-d tensor).
     public var count: Int { value.count }
 
     /// The single element, as `Double` (allowed on tensors that require grad, as PyTorch's

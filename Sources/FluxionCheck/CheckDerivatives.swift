@@ -42,6 +42,7 @@ public struct DerivativeChecks: OptionSet, Sendable, Hashable {
     /// The Hessian four ways (from order 2).
     public static let hessians = DerivativeChecks(rawValue: 1 << 5)
 
+    /// Every comparison (the default).
     public static let all: DerivativeChecks = [.reverse, .forward, .adjoint, .jacobians, .vmap, .hessians]
 }
 
@@ -58,12 +59,16 @@ public struct DerivativeChecks: OptionSet, Sendable, Hashable {
 ///   - x: the point: an array or any tree of arrays; floating-point leaves are differentiated.
 ///   - order: the highest order of derivatives checked (1, 2 or 3; each order costs about as
 ///     much as the one before times the number of input elements).
-///   - eps, atol, rtol: the step and tolerances; nil takes the defaults for the precision
-///     the function computes in (`CheckTolerance.derived(for:)`).
+///   - eps: the central-difference step; nil takes the default for the precision the
+///     function computes in (`CheckTolerance.derived(for:)`).
+///   - atol: the absolute tolerance; nil takes that precision's default.
+///   - rtol: the relative tolerance; nil takes that precision's default.
 ///   - precision: the precision the function computes in, when it differs from its outputs'
 ///     dtype (a float64 function that rounds through float32 inside); nil: from the outputs.
 ///   - checks: which comparisons to make (all by default).
 ///   - seed: fixes the random directions and the examples of the `vmap` checks.
+///   - file: the caller's file, named in error messages (default: the call site).
+///   - line: the caller's line, named in error messages (default: the call site).
 /// - Returns: the report, which also lists non-differentiable points met.
 @discardableResult
 public func checkDerivatives<T: ArrayTree, R: ArrayTree>(

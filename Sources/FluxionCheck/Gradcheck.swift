@@ -33,6 +33,7 @@ public struct DifferentiationModes: OptionSet, Sendable, Hashable {
     public static let reverse = DifferentiationModes(rawValue: 1)
     /// Forward mode: `jvp` along every input element.
     public static let forward = DifferentiationModes(rawValue: 2)
+    /// Both modes (the default).
     public static let both: DifferentiationModes = [.reverse, .forward]
 }
 
@@ -58,11 +59,15 @@ public struct DifferentiationModes: OptionSet, Sendable, Hashable {
 /// - Parameters:
 ///   - f: the function; it must not sample random numbers or depend on anything but its input.
 ///   - inputs: the point to check at: an array or any tree of arrays.
-///   - eps, atol, rtol: the step and tolerances; nil takes `CheckTolerance.derived(for:)` the
-///     precision the function computes in (float64: 1e-6, 1e-5, 1e-3, as PyTorch).
+///   - eps: the central-difference step; nil takes `CheckTolerance.derived(for:)` the
+///     precision the function computes in (float64: 1e-6, as PyTorch).
+///   - atol: the absolute tolerance; nil takes that precision's default (float64: 1e-5).
+///   - rtol: the relative tolerance; nil takes that precision's default (float64: 1e-3).
 ///   - precision: the precision the function computes in, when it differs from its outputs'
 ///     dtype (a float64 function that rounds through float32 inside); nil: from the outputs.
 ///   - modes: reverse mode, forward mode or both (the default).
+///   - file: the caller's file, named in error messages (default: the call site).
+///   - line: the caller's line, named in error messages (default: the call site).
 /// - Returns: the report, which also lists non-differentiable points met.
 /// - Throws: `GradcheckFailure` when an entry disagrees; what `f` throws at `inputs`.
 @discardableResult

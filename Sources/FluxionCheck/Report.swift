@@ -18,6 +18,7 @@ public struct ArrayPosition: Sendable, Hashable, CustomStringConvertible {
     /// The element's multi-index within the leaf (empty for a 0-d leaf).
     public let element: [Int]
 
+    /// The element at multi-index `element` of the `leaf`-th differentiable leaf.
     public init(leaf: Int, element: [Int]) {
         self.leaf = leaf
         self.element = element
@@ -50,6 +51,8 @@ public struct Mismatch: Sendable, CustomStringConvertible {
     /// differences; "jacfwd" and "jacrev", "vmap" and "loop", … between two computations.
     public let analyticLabel: String, expectedLabel: String
 
+    /// An entry outside its tolerance; the labels name the input and output positions and the
+    /// two values compared when the defaults (positions, "analytic", "numeric") do not fit.
     public init(input: ArrayPosition?, output: ArrayPosition?, analytic: Double, expected: Double, allowed: Double,
                 note: String? = nil, inputLabel: String? = nil, outputLabel: String? = nil,
                 analyticLabel: String = "analytic", expectedLabel: String = "numeric") {
@@ -96,6 +99,7 @@ public struct Mismatch: Sendable, CustomStringConvertible {
 /// A finite-difference stencil that met a point where the function is not differentiable
 /// (relu or abs at 0, a tie of max, a jump), reported instead of a failure.
 public struct Kink: Sendable, CustomStringConvertible {
+    /// What was met at a kink.
     public enum Kind: Sendable, Hashable {
         /// The point itself is non-differentiable: the one-sided derivatives differ at every
         /// step tried. The analytic value lies between them (a subgradient, as PyTorch's
@@ -109,10 +113,13 @@ public struct Kink: Sendable, CustomStringConvertible {
         case jump(size: Double)
     }
 
+    /// The comparison that met it ("reverse mode", "forward mode", …).
     public let check: String
     /// Where, as in `Mismatch`.
     public let place: String
+    /// What kind of non-differentiable point it is.
     public let kind: Kind
+    /// The derivative under test at that entry.
     public let analytic: Double
     /// The central difference at the check's step, spoiled by the kink.
     public let numeric: Double
@@ -146,6 +153,7 @@ public struct CheckOutcome: Sendable, CustomStringConvertible {
     /// A failure that is not about values: a thrown error, different shapes.
     public let problem: String?
 
+    /// The outcome of one comparison; the mismatches are kept worst first.
     public init(name: String, tolerance: String, compared: Int, mismatches: [Mismatch], kinks: [Kink] = [],
                 largest: Mismatch? = nil, problem: String? = nil) {
         self.name = name
@@ -162,6 +170,7 @@ public struct CheckOutcome: Sendable, CustomStringConvertible {
         CheckOutcome(name: name, tolerance: "", compared: 0, mismatches: [], problem: problem)
     }
 
+    /// Whether every entry was within the tolerance and nothing else went wrong.
     public var passed: Bool { mismatches.isEmpty && problem == nil }
 
     /// How many offenders a description lists.
@@ -199,12 +208,16 @@ public struct GradcheckReport: Sendable, CustomStringConvertible {
     public let check: String
     /// The precision the function was evaluated in (float64 unless it only computes in float32).
     public let precision: DType
+    /// The step and tolerances used.
     public let tolerance: CheckTolerance
+    /// Each comparison made, in the order made.
     public let outcomes: [CheckOutcome]
     /// Where the check was called.
     public let file: String
+    /// The line the check was called from.
     public let line: UInt
 
+    /// Whether every comparison passed.
     public var passed: Bool { outcomes.allSatisfy(\.passed) }
     /// The comparisons that failed.
     public var failures: [CheckOutcome] { outcomes.filter { !$0.passed } }
@@ -222,6 +235,7 @@ public struct GradcheckReport: Sendable, CustomStringConvertible {
 
 /// The error a failed derivative check throws; its description is the full report.
 public struct GradcheckFailure: Error, CustomStringConvertible {
+    /// Everything the failed check compared, failures first.
     public let report: GradcheckReport
 
     public var description: String { report.description }

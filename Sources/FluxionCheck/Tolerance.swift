@@ -32,6 +32,7 @@ public struct CheckTolerance: Sendable, Hashable, CustomStringConvertible {
     /// against reverse, batched against looped), scaled by the largest magnitude compared.
     public var consistency: Double
 
+    /// A step and tolerances given explicitly (see `derived(for:)` for the defaults).
     public init(eps: Double, atol: Double, rtol: Double, consistency: Double) {
         self.eps = eps
         self.atol = atol

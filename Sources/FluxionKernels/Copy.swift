@@ -2,6 +2,8 @@
 // strided → contiguous copies, writes into a region, fill, concatenation, constant padding,
 // gather / scatter-add along a dimension and index-select / index-add.
 
+/// Kernels that move elements without arithmetic on them: contiguous copies, writes into a
+/// region, fills, concatenation, padding, gathers and scatter-adds.
 public enum Copy {
     /// A contiguous copy of `x`.
     public static func contiguous(_ x: StridedArray) -> StridedArray {
@@ -23,6 +25,7 @@ public enum Copy {
         }
     }
 
+    /// A new contiguous block of `shape` with every element `value`.
     @inlinable
     public static func full<T: Element>(_ value: T, _ shape: [Int]) -> StridedArray {
         let n = Shape.count(shape)

@@ -4,6 +4,7 @@
 ///
 /// `float32` and `float64` are differentiable; `int64` and `bool` hold indices and masks.
 public enum DType: UInt8, Sendable, CustomStringConvertible, CaseIterable {
+    /// The four element types: bool and int64 for masks and indices, float32 and float64 for values.
     case bool, int64, float32, float64
 
     /// Bytes per element.
@@ -15,6 +16,7 @@ public enum DType: UInt8, Sendable, CustomStringConvertible, CaseIterable {
         }
     }
 
+    /// Whether the dtype is float32 or float64 (the differentiable ones).
     @inlinable public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
     /// The dtype both operands of a binary operation are converted to: the later of the two in
@@ -39,9 +41,11 @@ public enum DType: UInt8, Sendable, CustomStringConvertible, CaseIterable {
 
 /// A Swift type that can be an array element.
 public protocol Element: Sendable {
+    /// The dtype of arrays of this element type.
     static var dtype: DType { get }
     /// The element nearest `double` (integers truncate toward zero and saturate; NaN gives 0).
     init(converting double: Double)
+    /// The element as a `Double` (exact for every float32 and for int64 up to 2⁵³).
     var doubleValue: Double { get }
 }
 

@@ -2,6 +2,8 @@
 // selection, dispatched by dtype to the element kernels (ElementKernels.swift). Inputs may be
 // any strided views; outputs are contiguous. Large contiguous loops split across cores.
 
+/// Elementwise kernels: unary and binary maps with broadcasting by strides, comparisons and
+/// selection, dispatched by dtype. Inputs may be any strided views; outputs are contiguous.
 public enum Elementwise {
     // MARK: - Unary
 

@@ -6,6 +6,8 @@
 
 import CBLAS
 
+/// Matrix products through `cblas_sgemm`/`cblas_dgemm`, transposed views passed as flags and
+/// batches folded into one call where the layout allows.
 public enum GEMM {
     /// How BLAS reads one operand.
     @usableFromInline

@@ -10,11 +10,18 @@ import CBLAS
 
 /// The float types LAPACK speaks, with their s/d routines behind one name.
 public protocol LAPACKScalar: FloatingElement {
+    /// Cholesky factorization in place (`?potrf`, lower); returns LAPACK's info (> 0: not positive
+    /// definite).
     static func potrf(_ n: Int32, _ a: UnsafeMutablePointer<Self>) -> Int32
+    /// LU factorization in place with partial pivoting (`?getrf`); returns LAPACK's info.
     static func getrf(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ pivots: UnsafeMutablePointer<Int32>) -> Int32
+    /// Solves with an LU factorization (`?getrs`) for `k` right-hand sides in `b`, in place.
     static func getrs(_ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>, _ pivots: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Self>) -> Int32
+    /// The inverse from an LU factorization, in place (`?getri`).
     static func getri(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ pivots: UnsafeMutablePointer<Int32>) -> Int32
+    /// Eigenvalues into `w` (ascending) and eigenvectors into `a` of a symmetric matrix (`?syevd`).
     static func syevd(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ w: UnsafeMutablePointer<Self>) -> Int32
+    /// Solves a triangular system for `k` right-hand sides in place (`cblas_?trsm`).
     static func trsm(_ n: Int32, _ k: Int32, lower: Bool, transpose: Bool, unit: Bool, _ a: UnsafeMutablePointer<Self>, _ b: UnsafeMutablePointer<Self>)
 }
 
@@ -50,6 +57,8 @@ extension Double: LAPACKScalar {
     }
 }
 
+/// Dense linear algebra through LAPACKE, batched over leading dimensions; failures give NaN
+/// (as in JAX) rather than stopping, because these kernels run under transforms.
 public enum LinearAlgebra {
     /// Calls `body` with the float type of `dtype`.
     @inlinable

@@ -7,6 +7,8 @@
 
 import Dispatch
 
+/// The loop machinery every elementwise kernel shares: strided iteration reduced to rows, and
+/// large loops split across cores.
 public enum Loops {
     /// Calls `body(outOffset, aOffset, bOffset, n, strideA, strideB)` once per row of an
     /// iteration over `shape`, where the output is contiguous and inputs a and b are read with
@@ -85,6 +87,7 @@ public enum Loops {
         }
     }
 
+    /// The number of cores loops split across: the active processors, at most 8.
     public static let cores: Int = Swift.max(1, Swift.min(System.activeProcessors, 8))
 }
 

@@ -8,6 +8,7 @@
 
 import RealModule
 
+/// The Threefry-2x32 block cipher (20 rounds), as JAX uses: counter-based random bits.
 public enum Threefry {
     /// Threefry-2x32 of the counter (c0, c1) under key (k0, k1).
     @inlinable
@@ -51,6 +52,8 @@ public enum Threefry {
     }
 }
 
+/// Random arrays from Threefry bits: uniform floats, normals (Box–Muller), integers, Bernoulli
+/// masks and key splitting.
 public enum RandomKernels {
     /// Uniform values in [low, high) of `dtype` (float32 or float64).
     public static func uniform(key: (UInt32, UInt32), shape: [Int], dtype: DType, low: Double, high: Double) -> StridedArray {

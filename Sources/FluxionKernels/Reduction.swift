@@ -12,8 +12,12 @@
 
 import RealModule
 
+/// Reductions over any set of dimensions, arg-reductions along one, and cumulative sums;
+/// floating sums through `Summation`.
 public enum Reduction {
-    public enum Kind: Sendable { case sum, prod, max, min }
+    /// The reduction: sum, product (accumulated in float64 for float32), maximum or minimum
+    /// (propagating NaN).
+    public enum Kind: Sendable { /** Sum, product (float32 accumulated in float64), maximum, minimum (NaN propagating). */ case sum, prod, max, min }
 
     /// `x` reduced over the dimensions where `reduced[d]` is true; the result keeps those
     /// dimensions with size 1. Integer and bool sums and products must be given as int64.

@@ -6,6 +6,8 @@
 // The comparison breaks ties by position, which makes it a strict total order: the result does
 // not depend on whether the sort underneath is stable.
 
+/// The permutation that sorts each slice along a dimension, as PyTorch orders: NaN largest, and
+/// equal elements in their original order.
 public enum Sorting {
     /// The int64 positions along `dim` that sort each slice of `x` along `dim`: `x` gathered
     /// at them along `dim` is sorted. Same shape as `x`; the result is laid out with `dim`

@@ -6,8 +6,11 @@ import Synchronization
 
 /// The header of a `Storage` block.
 public struct StorageHeader: Sendable {
+    /// The element type of the block.
     public let dtype: DType
+    /// The number of elements in the block.
     public let count: Int
+    /// A header for `count` elements of `dtype`.
     @inlinable public init(dtype: DType, count: Int) {
         self.dtype = dtype
         self.count = count
@@ -100,9 +103,12 @@ public final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// The shared empty block of `dtype`.
     @inlinable public static func placeholder(_ dtype: DType) -> Storage { placeholders[Int(dtype.rawValue)] }
 
+    /// The element type of the block.
     @inlinable public var dtype: DType { withUnsafeMutablePointerToHeader { $0.pointee.dtype } }
+    /// The number of elements in the block.
     @inlinable public var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
 
+    /// The start of the elements, untyped.
     @inlinable public var raw: UnsafeMutableRawPointer {
         withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
     }

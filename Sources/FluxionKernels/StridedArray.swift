@@ -6,11 +6,17 @@
 
 /// A strided view of a `Storage` block.
 public struct StridedArray: @unchecked Sendable {
+    /// The block the elements live in (shared between views).
     public let storage: Storage
+    /// The size of each dimension.
     public let shape: [Int]
+    /// The step, in elements, between neighbours along each dimension (0: broadcast); never negative.
     public let strides: [Int]
+    /// The position of element [0, …, 0] in the storage.
     public let offset: Int
 
+    /// A view of `storage` with the given shape, strides and offset (not checked against the
+    /// storage's size).
     @inlinable
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
         self.storage = storage
@@ -25,8 +31,11 @@ public struct StridedArray: @unchecked Sendable {
         self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0)
     }
 
+    /// The storage's element type.
     @inlinable public var dtype: DType { storage.dtype }
+    /// The number of elements: the product of the shape.
     @inlinable public var count: Int { Shape.count(shape) }
+    /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
 
     /// Row-major contiguous (size-1 dimensions may have any stride).
@@ -88,6 +97,7 @@ public enum Shape {
         fatalError("Fluxion: an array of shape \(shape) would have more elements than can be addressed (at most \(maxCount)). Fix: use smaller sizes")
     }
 
+    /// The row-major strides of `shape` (the last dimension's is 1).
     @inlinable public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         if shape.isEmpty { return [] }
         var strides = [Int](repeating: 1, count: shape.count)
@@ -99,6 +109,7 @@ public enum Shape {
         return strides
     }
 
+    /// Whether the strides are the row-major ones of `shape` (size-1 dimensions may have any stride).
     @inlinable public static func isContiguous(shape: [Int], strides: [Int]) -> Bool {
         var expected = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {

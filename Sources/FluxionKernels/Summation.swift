@@ -19,6 +19,9 @@
 
 import Dispatch
 
+/// Accurate floating-point sums in float64, pairwise over blocks with compensated accumulators,
+/// in an order that depends on the shapes only: identical in every build and on any number of
+/// cores.
 public enum Summation {
     /// Elements per block summed in eight lanes before blocks combine pairwise.
     @usableFromInline static let block = 1024

@@ -119,5 +119,6 @@ public enum VectorMaps {
 
 /// The four arithmetic operations, which `VectorMaps` runs on the widest vectors.
 public enum Arithmetic: Sendable {
+    /// a + b, a − b, a·b, a / b.
     case add, sub, mul, div
 }

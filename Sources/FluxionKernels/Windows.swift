@@ -9,11 +9,16 @@
 
 /// The geometry of a 2-D sliding window: size, step, zero padding and dilation per dimension.
 public struct WindowGeometry: Sendable, Hashable {
+    /// The window's height and width.
     public let kernel: (Int, Int)
+    /// The step between windows, vertically and horizontally.
     public let stride: (Int, Int)
+    /// Zeros added on each side, vertically and horizontally.
     public let padding: (Int, Int)
+    /// The spacing between window elements (1: contiguous).
     public let dilation: (Int, Int)
 
+    /// A window geometry; by default stride 1, no padding, no dilation.
     public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
         self.kernel = kernel
         self.stride = stride
@@ -44,6 +49,8 @@ public struct WindowGeometry: Sendable, Hashable {
     }
 }
 
+/// Sliding windows over the last two dimensions: im2col as one strided copy, and its adjoint
+/// col2im.
 public enum Windows {
     /// `[..., H, W]` → `[..., kh, kw, Ho, Wo]`: element `[..., i, j, r, c]` is the input at row
     /// `r·sh + i·dh − ph`, column `c·sw + j·dw − pw` (zero outside the image).

@@ -22,9 +22,12 @@ import Fluxion
 /// `namedParameters()` gives) in place of its own, on this thread only.
 ///
 /// - Parameters:
+///   - module: the module to run; its own parameters are left untouched.
 ///   - parameters: substitutes by name; tensors, possibly holding values of a running
 ///     transform (grad, vmap, …), each of its parameter's shape.
+///   - input: the module's input.
 ///   - strict: require every parameter to be given.
+/// - Returns: the module's output.
 /// - Throws: `ModuleError` for an unknown name, a shape mismatch, or (strict) a missing name.
 public func functionalCall(_ module: Module, parameters: [String: Tensor], _ input: Tensor, strict: Bool = false) throws -> Tensor {
     let table = try substitutionTable(module, parameters, strict: strict)

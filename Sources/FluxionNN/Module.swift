@@ -52,6 +52,7 @@ open class Module: CustomStringConvertible, @unchecked Sendable {
     var forwardHooks: [(id: Int, body: ForwardHook)] = []
     var backwardHooks: [(id: Int, body: BackwardHook)] = []
 
+    /// A module with no parameters or children; subclasses declare theirs as stored properties.
     public init() {}
 
     /// The computation, from an input tensor to an output tensor. Subclasses override it;

@@ -52,11 +52,13 @@ extension Optional: ParameterValue where Wrapped == Tensor {
 public final class Parameter<Value: ParameterValue>: AnyParameter, @unchecked Sendable {
     private var stored: Value
 
+    /// Wraps `wrappedValue`; a floating-point leaf tensor is made to require grad.
     public init(wrappedValue: Value) {
         stored = wrappedValue
         Self.makeLearnable(wrappedValue)
     }
 
+    /// The parameter's tensor — inside `functionalCall` on this thread, the substituted one.
     public var wrappedValue: Value {
         get {
             if FunctionalScope.running.load(ordering: .relaxed) > 0, let t = FunctionalScope.substitute(for: self) {

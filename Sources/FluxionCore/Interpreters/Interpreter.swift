@@ -54,7 +54,9 @@ public class Interpreter: @unchecked Sendable {
 
 /// A value inside a transform: its shape and dtype, and whatever its interpreter carries.
 public class Tracer: @unchecked Sendable {
+    /// The shape of the value the tracer stands for.
     public let shape: [Int]
+    /// The dtype of the value the tracer stands for.
     public let dtype: DType
     let interpreter: Interpreter
 

@@ -139,13 +139,19 @@ public func mish(_ x: NDArray) -> NDArray {
 }
 
 extension NDArray {
+    /// x·Φ(x), Φ the standard normal distribution function; with `approximate`, PyTorch's tanh form.
     public func gelu(approximate: Bool = false) -> NDArray { FluxionCore.gelu(self, approximate: approximate) }
+    /// x·σ(x) (the swish).
     public func silu() -> NDArray { FluxionCore.silu(self) }
+    /// log σ(x) = −softplus(−x), computed without overflow.
     public func logSigmoid() -> NDArray { FluxionCore.logSigmoid(self) }
+    /// max(x, 0) + `negativeSlope`·min(x, 0).
     public func leakyRelu(negativeSlope: Double = 0.01) -> NDArray { FluxionCore.leakyRelu(self, negativeSlope: negativeSlope) }
+    /// Softmax along `dim`: e^(xᵢ) / Σⱼ e^(xⱼ), computed stably (see the free function).
     public func softmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         FluxionCore.softmax(self, dim: dim, file: file, line: line)
     }
+    /// Log-softmax along `dim`: xᵢ − log Σⱼ e^(xⱼ), computed stably (see the free function).
     public func logSoftmax(dim: Int, file: StaticString = #fileID, line: UInt = #line) -> NDArray {
         FluxionCore.logSoftmax(self, dim: dim, file: file, line: line)
     }

@@ -90,9 +90,13 @@ extension NDArray {
 /// An element of a nested array literal: a number, a boolean, or a list of elements.
 public indirect enum NDArrayLiteral: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, Sendable {
+    /// A floating-point number (makes the array float32 unless a dtype is given).
     case float(Double)
+    /// An integer (an all-integer literal makes an int64 array).
     case int(Int64)
+    /// A boolean (an all-boolean literal makes a bool array).
     case bool(Bool)
+    /// A nested list: one more dimension; the lists of one level must have one length.
     case list([NDArrayLiteral])
 
     public init(floatLiteral value: Double) { self = .float(value) }

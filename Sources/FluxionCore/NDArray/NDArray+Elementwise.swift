@@ -63,33 +63,55 @@ func elementwise(_ p: some BinaryPrimitive, _ a: NDArray, _ b: NDArray, floating
 // MARK: - Arithmetic operators
 
 extension NDArray {
+    /// Elementwise sum, with NumPy broadcasting and dtype promotion.
     public static func + (a: NDArray, b: NDArray) -> NDArray { elementwise(Add(), a, b) }
+    /// Elementwise difference, with NumPy broadcasting and dtype promotion.
     public static func - (a: NDArray, b: NDArray) -> NDArray { elementwise(Sub(), a, b) }
+    /// Elementwise product, with NumPy broadcasting and dtype promotion.
     public static func * (a: NDArray, b: NDArray) -> NDArray { elementwise(Mul(), a, b) }
     /// True division: integer operands give float32.
     public static func / (a: NDArray, b: NDArray) -> NDArray { elementwise(Div(), a, b, floating: true) }
     /// Elementwise power with a broadcast exponent array.
     public static func ** (a: NDArray, b: NDArray) -> NDArray { elementwise(Pow(), a, b) }
+    /// The negation of each element.
     public static prefix func - (x: NDArray) -> NDArray { bind(Neg(), x) }
 
+    /// `a + b` for each element of `a`, the number taking the array's dtype.
     public static func + (a: NDArray, b: Double) -> NDArray { a + a.scalarLike(b) }
+    /// `a + b` for each element of `b`, the number taking the array's dtype.
     public static func + (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) + b }
+    /// `a − b` for each element of `a`, the number taking the array's dtype.
     public static func - (a: NDArray, b: Double) -> NDArray { a - a.scalarLike(b) }
+    /// `a − b` for each element of `b`, the number taking the array's dtype.
     public static func - (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) - b }
+    /// `a · b` for each element of `a`, the number taking the array's dtype.
     public static func * (a: NDArray, b: Double) -> NDArray { a * a.scalarLike(b) }
+    /// `a · b` for each element of `b`, the number taking the array's dtype.
     public static func * (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) * b }
+    /// `a / b` for each element of `a`, the number taking the array's dtype (an integer array stays integer, except
+    /// for division, which gives float32).
     public static func / (a: NDArray, b: Double) -> NDArray { a / a.scalarLike(b) }
+    /// `a / b` for each element of `b`, the number taking the array's dtype (an integer array stays integer, except
+    /// for division, which gives float32).
     public static func / (a: Double, b: NDArray) -> NDArray { b.scalarLike(a) / b }
     /// `x ** p` for a constant exponent (integer arrays stay integer for p = 0, 1, 2, …).
     public static func ** (x: NDArray, p: Double) -> NDArray { FluxionCore.pow(x, p) }
 
+    /// Rebinds `a` to `a + b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func += (a: inout NDArray, b: NDArray) { a = a + b }
+    /// Rebinds `a` to `a − b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func -= (a: inout NDArray, b: NDArray) { a = a - b }
+    /// Rebinds `a` to `a · b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func *= (a: inout NDArray, b: NDArray) { a = a * b }
+    /// Rebinds `a` to `a / b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func /= (a: inout NDArray, b: NDArray) { a = a / b }
+    /// Rebinds `a` to `a + b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func += (a: inout NDArray, b: Double) { a = a + b }
+    /// Rebinds `a` to `a − b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func -= (a: inout NDArray, b: Double) { a = a - b }
+    /// Rebinds `a` to `a · b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func *= (a: inout NDArray, b: Double) { a = a * b }
+    /// Rebinds `a` to `a / b`: a new value, so copies of the old one (and recorded graphs) keep it.
     public static func /= (a: inout NDArray, b: Double) { a = a / b }
 }
 
@@ -104,22 +126,39 @@ func unary(_ p: some UnaryElementwise, _ x: NDArray) -> NDArray {
     return bind(p, x.to(.float32))
 }
 
+/// |x|; its derivative at 0 is 0, as in PyTorch. Elementwise.
 public func abs(_ x: NDArray) -> NDArray { unary(Abs(), x) }
+/// −1, 0 or 1 by the sign of x (0 for ±0, NaN for NaN); its derivative is zero. Elementwise.
 public func sign(_ x: NDArray) -> NDArray { unary(Sign(), x) }
+/// eˣ. Elementwise; integer arrays become float32.
 public func exp(_ x: NDArray) -> NDArray { unary(Exp(), x) }
+/// The natural logarithm (−∞ at 0, NaN below 0). Elementwise; integer arrays become float32.
 public func log(_ x: NDArray) -> NDArray { unary(Log(), x) }
+/// log(1 + x), accurate for small x. Elementwise; integer arrays become float32.
 public func log1p(_ x: NDArray) -> NDArray { unary(Log1p(), x) }
+/// eˣ − 1, accurate for small x. Elementwise; integer arrays become float32.
 public func expm1(_ x: NDArray) -> NDArray { unary(Expm1(), x) }
+/// √x; the derivative 1/(2√x) is applied with a strong zero, so a zero cotangent gives zero at x = 0. Elementwise; integer arrays become float32.
 public func sqrt(_ x: NDArray) -> NDArray { unary(Sqrt(), x) }
+/// 1/√x. Elementwise; integer arrays become float32.
 public func rsqrt(_ x: NDArray) -> NDArray { unary(Rsqrt(), x) }
+/// The sine. Elementwise; integer arrays become float32.
 public func sin(_ x: NDArray) -> NDArray { unary(Sin(), x) }
+/// The cosine. Elementwise; integer arrays become float32.
 public func cos(_ x: NDArray) -> NDArray { unary(Cos(), x) }
+/// The tangent. Elementwise; integer arrays become float32.
 public func tan(_ x: NDArray) -> NDArray { unary(Tan(), x) }
+/// The arcsine, on [−1, 1]. Elementwise; integer arrays become float32.
 public func asin(_ x: NDArray) -> NDArray { unary(Asin(), x) }
+/// The arccosine, on [−1, 1]. Elementwise; integer arrays become float32.
 public func acos(_ x: NDArray) -> NDArray { unary(Acos(), x) }
+/// The arctangent. Elementwise; integer arrays become float32.
 public func atan(_ x: NDArray) -> NDArray { unary(Atan(), x) }
+/// The hyperbolic sine. Elementwise; integer arrays become float32.
 public func sinh(_ x: NDArray) -> NDArray { unary(Sinh(), x) }
+/// The hyperbolic cosine. Elementwise; integer arrays become float32.
 public func cosh(_ x: NDArray) -> NDArray { unary(Cosh(), x) }
+/// The hyperbolic tangent; its derivative is 1 − tanh²(x). Elementwise; integer arrays become float32.
 public func tanh(_ x: NDArray) -> NDArray { unary(Tanh(), x) }
 /// 1 / (1 + e^−x), evaluated without overflow for any x.
 public func sigmoid(_ x: NDArray) -> NDArray { unary(Sigmoid(), x) }
@@ -130,8 +169,11 @@ public func relu(_ x: NDArray) -> NDArray { unary(Relu(), x) }
 public func reluSlope(_ x: NDArray) -> NDArray { unary(ReluSlope(), x) }
 /// log(1 + eˣ), evaluated as max(x, 0) + log1p(e^−|x|).
 public func softplus(_ x: NDArray) -> NDArray { unary(Softplus(), x) }
+/// The error function, erf(x) = (2/√π)∫₀ˣ e^(−t²) dt; its derivative is (2/√π)e^(−x²). Elementwise.
 public func erf(_ x: NDArray) -> NDArray { unary(Erf(), x) }
+/// The largest integer ≤ x; its derivative is zero. Elementwise.
 public func floor(_ x: NDArray) -> NDArray { unary(Floor(), x) }
+/// The smallest integer ≥ x; its derivative is zero. Elementwise.
 public func ceil(_ x: NDArray) -> NDArray { unary(Ceil(), x) }
 /// Rounds half to even, as PyTorch.
 public func round(_ x: NDArray) -> NDArray { unary(Round(), x) }
@@ -212,49 +254,93 @@ public func atan2(_ y: NDArray, _ x: NDArray) -> NDArray { elementwise(Atan2(), 
 /// Every elementwise function has both spellings, as PyTorch's (`torch.exp(x)` and `x.exp()`):
 /// the free function and this method.
 extension NDArray {
+    /// `abs(self)`, elementwise (see the free function).
     public func abs() -> NDArray { FluxionCore.abs(self) }
+    /// `sign(self)`, elementwise (see the free function).
     public func sign() -> NDArray { FluxionCore.sign(self) }
+    /// `exp(self)`, elementwise (see the free function).
     public func exp() -> NDArray { FluxionCore.exp(self) }
+    /// `log(self)`, elementwise (see the free function).
     public func log() -> NDArray { FluxionCore.log(self) }
+    /// `log1p(self)`, elementwise (see the free function).
     public func log1p() -> NDArray { FluxionCore.log1p(self) }
+    /// `expm1(self)`, elementwise (see the free function).
     public func expm1() -> NDArray { FluxionCore.expm1(self) }
+    /// `sqrt(self)`, elementwise (see the free function).
     public func sqrt() -> NDArray { FluxionCore.sqrt(self) }
+    /// `rsqrt(self)`, elementwise (see the free function).
     public func rsqrt() -> NDArray { FluxionCore.rsqrt(self) }
+    /// `sin(self)`, elementwise (see the free function).
     public func sin() -> NDArray { FluxionCore.sin(self) }
+    /// `cos(self)`, elementwise (see the free function).
     public func cos() -> NDArray { FluxionCore.cos(self) }
+    /// `tan(self)`, elementwise (see the free function).
     public func tan() -> NDArray { FluxionCore.tan(self) }
+    /// `asin(self)`, elementwise (see the free function).
     public func asin() -> NDArray { FluxionCore.asin(self) }
+    /// `acos(self)`, elementwise (see the free function).
     public func acos() -> NDArray { FluxionCore.acos(self) }
+    /// `atan(self)`, elementwise (see the free function).
     public func atan() -> NDArray { FluxionCore.atan(self) }
+    /// `sinh(self)`, elementwise (see the free function).
     public func sinh() -> NDArray { FluxionCore.sinh(self) }
+    /// `cosh(self)`, elementwise (see the free function).
     public func cosh() -> NDArray { FluxionCore.cosh(self) }
+    /// `tanh(self)`, elementwise (see the free function).
     public func tanh() -> NDArray { FluxionCore.tanh(self) }
+    /// `sigmoid(self)`, elementwise (see the free function).
     public func sigmoid() -> NDArray { FluxionCore.sigmoid(self) }
+    /// `relu(self)`, elementwise (see the free function).
     public func relu() -> NDArray { FluxionCore.relu(self) }
+    /// `softplus(self)`, elementwise (see the free function).
     public func softplus() -> NDArray { FluxionCore.softplus(self) }
+    /// `erf(self)`, elementwise (see the free function).
     public func erf() -> NDArray { FluxionCore.erf(self) }
+    /// `floor(self)`, elementwise (see the free function).
     public func floor() -> NDArray { FluxionCore.floor(self) }
+    /// `ceil(self)`, elementwise (see the free function).
     public func ceil() -> NDArray { FluxionCore.ceil(self) }
+    /// `round(self)`, elementwise (see the free function).
     public func round() -> NDArray { FluxionCore.round(self) }
+    /// Each element raised to the constant `exponent` (`self ** exponent`).
     public func pow(_ exponent: Double) -> NDArray { FluxionCore.pow(self, exponent) }
+    /// Each element raised to the power `exponent`, broadcast (`self ** exponent`).
     public func pow(_ exponent: NDArray) -> NDArray { FluxionCore.pow(self, exponent) }
 }
 
 // MARK: - Comparisons and masks
 
 extension NDArray {
+    /// A bool mask, true where `a` is less than `b` (broadcast, after dtype promotion); NaN compares
+    /// false, except with `.!=`. Its derivative is zero.
     public static func .< (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .lt), a, b) }
+    /// A bool mask, true where `a` is less than or equal to `b` (broadcast, after dtype promotion); NaN compares
+    /// false, except with `.!=`. Its derivative is zero.
     public static func .<= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .le), a, b) }
+    /// A bool mask, true where `a` is greater than `b` (broadcast, after dtype promotion); NaN compares
+    /// false, except with `.!=`. Its derivative is zero.
     public static func .> (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .gt), a, b) }
+    /// A bool mask, true where `a` is greater than or equal to `b` (broadcast, after dtype promotion); NaN compares
+    /// false, except with `.!=`. Its derivative is zero.
     public static func .>= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .ge), a, b) }
+    /// A bool mask, true where `a` is equal to `b` (broadcast, after dtype promotion); NaN compares
+    /// false, except with `.!=`. Its derivative is zero.
     public static func .== (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .eq), a, b) }
+    /// A bool mask, true where `a` is not equal to `b` (broadcast, after dtype promotion); NaN compares
+    /// true to everything. Its derivative is zero.
     public static func .!= (a: NDArray, b: NDArray) -> NDArray { elementwise(Compare(comparison: .ne), a, b) }
 
+    /// A bool mask, true where `a` is less than the number `b`.
     public static func .< (a: NDArray, b: Double) -> NDArray { a .< a.scalarLike(b) }
+    /// A bool mask, true where `a` is less than or equal to the number `b`.
     public static func .<= (a: NDArray, b: Double) -> NDArray { a .<= a.scalarLike(b) }
+    /// A bool mask, true where `a` is greater than the number `b`.
     public static func .> (a: NDArray, b: Double) -> NDArray { a .> a.scalarLike(b) }
+    /// A bool mask, true where `a` is greater than or equal to the number `b`.
     public static func .>= (a: NDArray, b: Double) -> NDArray { a .>= a.scalarLike(b) }
+    /// A bool mask, true where `a` is equal to the number `b`.
     public static func .== (a: NDArray, b: Double) -> NDArray { a .== a.scalarLike(b) }
+    /// A bool mask, true where `a` is not equal to the number `b`.
     public static func .!= (a: NDArray, b: Double) -> NDArray { a .!= a.scalarLike(b) }
 
     /// Logical and of masks (any dtype: nonzero is true).

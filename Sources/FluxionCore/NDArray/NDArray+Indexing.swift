@@ -45,6 +45,7 @@ public struct IndexItem: Sendable {
 
 /// Something usable in an array subscript.
 public protocol ArrayIndex {
+    /// What this value selects along one dimension.
     var indexItem: IndexItem { get }
 }
 

@@ -9,6 +9,7 @@ import Synchronization
 
 /// A key for counter-based random numbers (Threefry-2x32). The same key gives the same values.
 public struct RandomKey: Sendable, Hashable, CustomStringConvertible {
+    /// The key's two 32-bit words, the Threefry key.
     public let words: (UInt32, UInt32)
 
     /// A key from a seed.

@@ -20,6 +20,7 @@ import FluxionKernels
 /// evaluation and batch rule. The derivative rules come from `BinaryWithPartials`, from
 /// `PiecewiseConstant`, or from the primitive itself.
 public protocol BinaryElementwise: BinaryPrimitive {
+    /// The kernel function the primitive evaluates.
     var function: BinaryFunction { get }
 }
 
@@ -75,6 +76,8 @@ extension BinaryWithPartials {
 
 // MARK: - Arithmetic
 
+/// a + b, broadcast. Linear: its tangent is the sum of the tangents, and its cotangent goes to
+/// each operand summed down to that operand's shape (unbroadcast).
 public struct Add: BinaryElementwise, LinearPrimitive {
     public var function: BinaryFunction { .add }
     public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
@@ -86,6 +89,7 @@ public struct Add: BinaryElementwise, LinearPrimitive {
     }
 }
 
+/// a − b, broadcast. Linear: tangent t_a − t_b; cotangents ct and −ct, each unbroadcast.
 public struct Sub: BinaryElementwise, LinearPrimitive {
     public var function: BinaryFunction { .sub }
     public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] {
@@ -97,6 +101,11 @@ public struct Sub: BinaryElementwise, LinearPrimitive {
     }
 }
 
+/// a · b, broadcast. Bilinear, with partials (b, a):
+/// ```
+/// d(a·b) = b·da + a·db
+/// ```
+/// so its second-order term is 2·Σᵢ f(aᵢ, bᵢ) and its Taylor rule the Leibniz product rule.
 public struct Mul: BinaryWithPartials, Bilinear {
     public var function: BinaryFunction { .mul }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
@@ -111,6 +120,11 @@ public struct MulStrongZero: BinaryWithPartials, Bilinear {
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) { (b, a) }
 }
 
+/// a / b, broadcast, with partials
+/// ```
+/// ∂/∂a = 1/b,   ∂/∂b = −a/b² = −y/b
+/// ```
+/// applied with strong zeros (b may be 0); states its own second-order and Taylor rules.
 public struct Div: BinaryWithPartials {
     public var function: BinaryFunction { .div }
     public var partialsMayBeInfinite: Bool { true }
@@ -143,6 +157,11 @@ public struct Div: BinaryWithPartials {
     }
 }
 
+/// aᵇ, broadcast, with partials
+/// ```
+/// ∂/∂a = b·aᵇ⁻¹,   ∂/∂b = aᵇ·log a
+/// ```
+/// ∂/∂b taken as 0 where a = 0 and b ≥ 0 (its limit as a → 0⁺), without a NaN in either branch.
 public struct Pow: BinaryWithPartials {
     public var function: BinaryFunction { .pow }
     public var partialsMayBeInfinite: Bool { true }
@@ -185,6 +204,8 @@ private func extremeShares(_ a: NDArray, _ b: NDArray, _ out: NDArray, larger: B
     return ((.!aLoses).to(out.dtype) - tie, (.!bLoses).to(out.dtype) - tie)
 }
 
+/// The larger of a and b, broadcast. Piecewise linear: the selected operand takes the derivative,
+/// each takes half at a tie, and both take it where one is NaN (PyTorch's rule).
 public struct Maximum: BinaryWithPartials, PiecewiseLinear {
     public var function: BinaryFunction { .maximum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
@@ -192,6 +213,7 @@ public struct Maximum: BinaryWithPartials, PiecewiseLinear {
     }
 }
 
+/// The smaller of a and b, broadcast; derivatives shared as `Maximum`'s.
 public struct Minimum: BinaryWithPartials, PiecewiseLinear {
     public var function: BinaryFunction { .minimum }
     public func partials(_ a: NDArray, _ b: NDArray, _ out: NDArray) -> (NDArray, NDArray) {
@@ -240,10 +262,12 @@ public struct Atan2: BinaryWithPartials {
 
 // MARK: - Logic
 
+/// The logical and of two bool arrays; no derivative.
 public struct LogicalAnd: BinaryElementwise, PiecewiseConstant {
     public var function: BinaryFunction { .logicalAnd }
 }
 
+/// The logical or of two bool arrays; no derivative.
 public struct LogicalOr: BinaryElementwise, PiecewiseConstant {
     public var function: BinaryFunction { .logicalOr }
 }
@@ -252,6 +276,7 @@ public struct LogicalOr: BinaryElementwise, PiecewiseConstant {
 
 /// An elementwise comparison producing a bool mask.
 public struct Compare: BinaryPrimitive, PiecewiseConstant {
+    /// The comparison made, elementwise.
     public let comparison: Comparison
     public var name: String { "\(comparison)" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
@@ -314,12 +339,16 @@ public struct Select: PiecewiseLinear {
 ///
 /// A NaN x stays NaN and takes the derivative, as PyTorch's array-bound rule has it.
 public struct Clamp: PiecewiseLinear {
+    /// Whether a lower bound is among the inputs (after x).
     public let hasLower: Bool
+    /// Whether an upper bound is among the inputs (after the lower one, if any).
     public let hasUpper: Bool
     /// Whether the bounds were numbers (PyTorch's scalar rule: no derivative at a tie).
     public let numberBounds: Bool
     public var name: String { "clamp" }
 
+    /// The clamp of x to the bounds present; `numberBounds` selects PyTorch's rule for number
+    /// bounds (no derivative at a tie) rather than the one for array bounds.
     public init(hasLower: Bool, hasUpper: Bool, numberBounds: Bool) {
         self.hasLower = hasLower
         self.hasUpper = hasUpper

@@ -14,6 +14,7 @@ func batchedPair(_ inputs: [NDArray], _ axes: [Int?], _ size: Int) -> (NDArray, 
 
 /// `out[i][j] = x[index[i][j]][j]` along `dim` (as `torch.gather`); inputs (x, index).
 public struct Gather: BinaryPrimitive, LinearPrimitive {
+    /// The dimension gathered along.
     public let dim: Int
     public var name: String { "gather" }
     public func evaluate(_ x: StridedArray, _ index: StridedArray) -> StridedArray {
@@ -33,7 +34,9 @@ public struct Gather: BinaryPrimitive, LinearPrimitive {
 
 /// Zeros of `shape` with `out[index[i][j]][j] += source[i][j]` along `dim`; inputs (index, source).
 public struct ScatterAdd: BinaryPrimitive, LinearPrimitive {
+    /// The dimension scattered along.
     public let dim: Int
+    /// The output's shape.
     public let shape: [Int]
     public var name: String { "scatterAdd" }
     public func evaluate(_ index: StridedArray, _ source: StridedArray) -> StridedArray {
@@ -52,6 +55,7 @@ public struct ScatterAdd: BinaryPrimitive, LinearPrimitive {
 
 /// The slices of x along `dim` at the positions of a 1-D int64 index; inputs (x, indices).
 public struct IndexSelect: BinaryPrimitive, LinearPrimitive {
+    /// The dimension selected along.
     public let dim: Int
     public var name: String { "indexSelect" }
     public func evaluate(_ x: StridedArray, _ indices: StridedArray) -> StridedArray {
@@ -81,7 +85,9 @@ public struct IndexSelect: BinaryPrimitive, LinearPrimitive {
 /// Zeros of `shape` with slice `indices[j]` along `dim` increased by slice j of source;
 /// inputs (indices, source).
 public struct IndexAdd: BinaryPrimitive, LinearPrimitive {
+    /// The dimension added along.
     public let dim: Int
+    /// The output's shape.
     public let shape: [Int]
     public var name: String { "indexAdd" }
     public func evaluate(_ indices: StridedArray, _ source: StridedArray) -> StridedArray {

@@ -138,8 +138,11 @@ public struct Cholesky: UnaryPrimitive {
 
 /// X with op(A)·X = B for triangular A; inputs (A, B).
 public struct TriangularSolve: BinaryPrimitive {
+    /// Whether A is lower triangular (else upper).
     public let lower: Bool
+    /// Whether to solve Aᵀ·X = B rather than A·X = B.
     public let transposeA: Bool
+    /// Whether A's diagonal is taken as ones (and not read).
     public let unitDiagonal: Bool
     public var name: String { "triangularSolve" }
     public func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray {

@@ -106,9 +106,12 @@ extension Primitive {
 
 /// The shape and dtype of an array without its elements: what staging knows of a value.
 public struct ArrayType: Hashable, Sendable, CustomStringConvertible {
+    /// The array's shape.
     public let shape: [Int]
+    /// The array's element type.
     public let dtype: DType
 
+    /// The type of an array of `shape` and `dtype`.
     public init(shape: [Int], dtype: DType) {
         self.shape = shape
         self.dtype = dtype
@@ -142,6 +145,7 @@ func broadcastShape(_ types: some Collection<ArrayType>) -> [Int] {
 /// A primitive of one input and one output, evaluated on the elements directly (`bind`'s
 /// one-input form skips the lists).
 public protocol UnaryPrimitive: Primitive {
+    /// The primitive on concrete elements: the kernel call.
     func evaluate(_ x: StridedArray) -> StridedArray
 }
 
@@ -151,6 +155,7 @@ extension UnaryPrimitive {
 
 /// A primitive of two inputs and one output, evaluated on the elements directly.
 public protocol BinaryPrimitive: Primitive {
+    /// The primitive on concrete elements: the kernel call.
     func evaluate(_ a: StridedArray, _ b: StridedArray) -> StridedArray
 }
 

@@ -28,8 +28,11 @@ extension RandomPrimitive {
 /// Uniform samples in [low, high).
 public struct RandomUniform: RandomPrimitive {
     public let shape: [Int]
+    /// The samples' dtype (floating).
     public let dtype: DType
+    /// The lower bound, included.
     public let low: Double
+    /// The upper bound, excluded.
     public let high: Double
     public var name: String { "uniform" }
     public func evaluate(_ keys: StridedArray) -> StridedArray {
@@ -44,6 +47,7 @@ public struct RandomUniform: RandomPrimitive {
 /// Standard normal samples.
 public struct RandomNormal: RandomPrimitive {
     public let shape: [Int]
+    /// The samples' dtype (floating).
     public let dtype: DType
     public var name: String { "normal" }
     public func evaluate(_ keys: StridedArray) -> StridedArray {
@@ -55,6 +59,7 @@ public struct RandomNormal: RandomPrimitive {
 
 /// `count` new keys from each key: `[..., 2]` → `[..., count, 2]` (`jax.random.split`).
 public struct RandomSplit: UnaryPrimitive, PiecewiseConstant {
+    /// The number of keys made from each key.
     public let count: Int
     public var name: String { "splitKeys" }
     public func evaluate(_ keys: StridedArray) -> StridedArray { RandomKernels.split(keys: keys, count: count) }

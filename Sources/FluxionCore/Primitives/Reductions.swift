@@ -13,8 +13,11 @@ import FluxionKernels
 
 /// A reduction over `axes` of one input.
 public protocol AxesReduction: UnaryPrimitive {
+    /// The dimensions reduced (non-negative, ascending); they are removed from the output.
     var axes: [Int] { get }
+    /// The kernel's reduction.
     var kind: Reduction.Kind { get }
+    /// The reduction over `axes`.
     init(axes: [Int])
 }
 
@@ -45,6 +48,8 @@ extension AxesReduction {
 
 // MARK: - Sum
 
+/// The sum over `axes`, accumulated in float64 (`Summation`). Linear: its cotangent is the
+/// output's cotangent broadcast back over the reduced axes.
 public struct ReduceSum: AxesReduction, LinearPrimitive {
     public let axes: [Int]
     public init(axes: [Int]) { self.axes = axes }
@@ -56,6 +61,8 @@ public struct ReduceSum: AxesReduction, LinearPrimitive {
 
 // MARK: - Product
 
+/// The product over `axes`; its derivative, the product of the other elements, is right when
+/// some elements are zero.
 public struct ReduceProd: AxesReduction {
     public let axes: [Int]
     public init(axes: [Int]) { self.axes = axes }
@@ -159,12 +166,14 @@ extension ExtremeReduction {
     }
 }
 
+/// The largest element over `axes`; NaN propagates, and tied maxima share the derivative equally.
 public struct ReduceMax: ExtremeReduction {
     public let axes: [Int]
     public init(axes: [Int]) { self.axes = axes }
     public var kind: Reduction.Kind { .max }
 }
 
+/// The smallest element over `axes`; NaN propagates, and tied minima share the derivative equally.
 public struct ReduceMin: ExtremeReduction {
     public let axes: [Int]
     public init(axes: [Int]) { self.axes = axes }
@@ -175,7 +184,9 @@ public struct ReduceMin: ExtremeReduction {
 
 /// The int64 index of the largest (or smallest) element along `axis`, which is removed.
 public struct ArgExtreme: UnaryPrimitive, PiecewiseConstant {
+    /// The dimension searched; it is removed from the output.
     public let axis: Int
+    /// Whether to find the largest (argmax) rather than the smallest (argmin).
     public let largest: Bool
     public var name: String { largest ? "argmax" : "argmin" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -193,6 +204,7 @@ public struct ArgExtreme: UnaryPrimitive, PiecewiseConstant {
 
 /// Running sums along `axis`.
 public struct CumSum: UnaryPrimitive, LinearPrimitive {
+    /// The dimension summed along.
     public let axis: Int
     public var name: String { "cumsum" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Reduction.cumsum(x, dim: axis) }

@@ -11,6 +11,7 @@ import FluxionKernels
 /// The same elements in row-major order with another shape of equal count: a view whenever
 /// the layout allows one (always for contiguous input), a copy otherwise.
 public struct Reshape: UnaryPrimitive, LinearPrimitive {
+    /// The new shape (its element count equals the input's).
     public let shape: [Int]
     public var name: String { "reshape" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -31,6 +32,7 @@ public struct Reshape: UnaryPrimitive, LinearPrimitive {
 
 /// The array read as the larger, broadcast-compatible `shape` (stride 0 where it repeats).
 public struct BroadcastTo: UnaryPrimitive, LinearPrimitive {
+    /// The shape broadcast to.
     public let shape: [Int]
     public var name: String { "broadcast" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Elementwise.broadcast(x, to: shape) }
@@ -49,6 +51,7 @@ public struct BroadcastTo: UnaryPrimitive, LinearPrimitive {
 
 /// Dimensions reordered: output dimension i is input dimension `permutation[i]`.
 public struct Transpose: UnaryPrimitive, LinearPrimitive {
+    /// For each output dimension, the input dimension it is.
     public let permutation: [Int]
     public var name: String { "permute" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -68,8 +71,11 @@ public struct Transpose: UnaryPrimitive, LinearPrimitive {
 
 /// A regular sub-grid: along dimension d, `counts[d]` elements from `starts[d]` every `steps[d]`.
 public struct Slice: UnaryPrimitive, LinearPrimitive {
+    /// The first element taken along each dimension.
     public let starts: [Int]
+    /// How many elements are taken along each dimension.
     public let counts: [Int]
+    /// The step between taken elements along each dimension (positive).
     public let steps: [Int]
     public var name: String { "slice" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -94,6 +100,7 @@ public struct Slice: UnaryPrimitive, LinearPrimitive {
 /// The first input with the region `slice` replaced by the second input (of the region's
 /// shape): the functional form of `y[region] = value`.
 public struct UpdateSlice: BinaryPrimitive, LinearPrimitive {
+    /// The region replaced.
     public let slice: Slice
     public var name: String { "update" }
     public func evaluate(_ x: StridedArray, _ value: StridedArray) -> StridedArray {
@@ -118,8 +125,11 @@ public struct UpdateSlice: BinaryPrimitive, LinearPrimitive {
 
 /// `value` added around each dimension: `before[d]` elements ahead, `after[d]` behind.
 public struct Pad: UnaryPrimitive, PiecewiseLinear {
+    /// How many `value`s go before each dimension's elements.
     public let before: [Int]
+    /// How many `value`s go after each dimension's elements.
     public let after: [Int]
+    /// The padding value.
     public let value: Double
     public var name: String { "pad" }
     public func evaluate(_ x: StridedArray) -> StridedArray {
@@ -141,6 +151,7 @@ public struct Pad: UnaryPrimitive, PiecewiseLinear {
 
 /// The inputs joined along `axis`.
 public struct Concat: Primitive, LinearPrimitive {
+    /// The dimension joined along.
     public let axis: Int
     public var name: String { "concat" }
     public func evaluate(_ inputs: [NDArray]) -> [NDArray] {
@@ -162,6 +173,7 @@ public struct Concat: Primitive, LinearPrimitive {
 /// The elements in reverse order along each of `axes` (`torch.flip`). A copy, since strides
 /// are never negative; a permutation of the elements, so it is its own transpose.
 public struct Flip: UnaryPrimitive, LinearPrimitive {
+    /// The dimensions reversed.
     public let axes: [Int]
     public var name: String { "flip" }
     public func evaluate(_ x: StridedArray) -> StridedArray {

@@ -13,7 +13,9 @@ import FluxionKernels
 /// The int64 positions along `axis` that sort each slice along `axis` (`torch.argsort` with
 /// `stable=True`); the output has the input's shape.
 public struct Argsort: UnaryPrimitive, PiecewiseConstant {
+    /// The dimension sorted along.
     public let axis: Int
+    /// Whether to sort from largest to smallest.
     public let descending: Bool
     public var name: String { "argsort" }
     public func evaluate(_ x: StridedArray) -> StridedArray {

@@ -30,6 +30,7 @@ import FluxionKernels
 /// elementwise function ignores the batch axis). The derivative rules come from
 /// `UnaryWithDerivative`, from `PiecewiseConstant`, or from the primitive itself.
 public protocol UnaryElementwise: UnaryPrimitive {
+    /// The kernel function the primitive evaluates.
     var function: UnaryFunction { get }
 }
 
@@ -151,12 +152,15 @@ private func arcsineTaylor(_ primals: [NDArray], outputs: [NDArray], series: [[N
 
 // MARK: - Sign and magnitude
 
+/// −x. Linear: tangent −t, cotangent −ct.
 public struct Neg: UnaryElementwise, LinearPrimitive {
     public var function: UnaryFunction { .neg }
     public func jvp(_ primals: [NDArray], outputs: [NDArray], tangents: [NDArray?]) -> [NDArray?] { [tangents[0].map { -$0 }] }
     public func vjp(_ primals: [NDArray], outputs: [NDArray], cotangents: [NDArray?], needs: [Bool]) -> [NDArray?] { [cotangents[0].map { -$0 }] }
 }
 
+/// |x|, with derivative sign(x) (0 at 0, as PyTorch); its Taylor rule passes each coefficient
+/// through that slope.
 public struct Abs: UnaryWithDerivative {
     public var function: UnaryFunction { .abs }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sign(x) }
@@ -166,12 +170,14 @@ public struct Abs: UnaryWithDerivative {
     }
 }
 
+/// sign(x): −1, 0 or 1 (0 for NaN). Piecewise constant: zero derivative.
 public struct Sign: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .sign }
 }
 
 // MARK: - Exponentials and logarithms
 
+/// eˣ, with derivative y and second derivative y.
 public struct Exp: UnaryWithDerivative {
     public var function: UnaryFunction { .exp }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y }
@@ -182,6 +188,7 @@ public struct Exp: UnaryWithDerivative {
     }
 }
 
+/// log x, with derivative 1/x (applied with a strong zero, as it is infinite at 0).
 public struct Log: UnaryWithDerivative {
     public var function: UnaryFunction { .log }
     public var derivativeMayBeInfinite: Bool { true }
@@ -195,6 +202,7 @@ public struct Log: UnaryWithDerivative {
     }
 }
 
+/// log(1 + x), with derivative 1/(1 + x).
 public struct Log1p: UnaryWithDerivative {
     public var function: UnaryFunction { .log1p }
     public var derivativeMayBeInfinite: Bool { true }
@@ -208,6 +216,7 @@ public struct Log1p: UnaryWithDerivative {
     }
 }
 
+/// eˣ − 1, with derivative y + 1.
 public struct Expm1: UnaryWithDerivative {
     public var function: UnaryFunction { .expm1 }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y + 1 }
@@ -219,6 +228,7 @@ public struct Expm1: UnaryWithDerivative {
 
 // MARK: - Powers
 
+/// √x, with derivative 1/(2√x) = 0.5/y (infinite at 0, applied with a strong zero).
 public struct Sqrt: UnaryWithDerivative {
     public var function: UnaryFunction { .sqrt }
     public var derivativeMayBeInfinite: Bool { true }
@@ -232,6 +242,7 @@ public struct Sqrt: UnaryWithDerivative {
     }
 }
 
+/// 1/√x, with derivative −½·x^(−3/2) (infinite at 0, applied with a strong zero).
 public struct Rsqrt: UnaryWithDerivative {
     public var function: UnaryFunction { .rsqrt }
     public var derivativeMayBeInfinite: Bool { true }
@@ -245,6 +256,7 @@ public struct Rsqrt: UnaryWithDerivative {
 
 /// `x ** exponent` for a constant exponent.
 public struct PowScalar: UnaryWithDerivative {
+    /// The constant exponent p of x ↦ xᵖ.
     public let exponent: Double
     public var function: UnaryFunction { .pow(exponent) }
     public var derivativeMayBeInfinite: Bool { exponent < 1 }
@@ -298,6 +310,7 @@ private func integerPowerSeries(_ x: [NDArray?], _ n: Int) -> [NDArray?] {
 
 // MARK: - Trigonometric and hyperbolic
 
+/// sin x, with derivative cos x and second derivative −sin x.
 public struct Sin: UnaryWithDerivative {
     public var function: UnaryFunction { .sin }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { cos(x) }
@@ -309,6 +322,7 @@ public struct Sin: UnaryWithDerivative {
     }
 }
 
+/// cos x, with derivative −sin x and second derivative −cos x.
 public struct Cos: UnaryWithDerivative {
     public var function: UnaryFunction { .cos }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { -sin(x) }
@@ -320,6 +334,7 @@ public struct Cos: UnaryWithDerivative {
     }
 }
 
+/// tan x, with derivative 1 + tan² x.
 public struct Tan: UnaryWithDerivative {
     public var function: UnaryFunction { .tan }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 + y * y }
@@ -331,6 +346,7 @@ public struct Tan: UnaryWithDerivative {
     }
 }
 
+/// arcsin x, with derivative 1/√(1 − x²) (infinite at ±1).
 public struct Asin: UnaryWithDerivative {
     public var function: UnaryFunction { .asin }
     public var derivativeMayBeInfinite: Bool { true }
@@ -341,6 +357,7 @@ public struct Asin: UnaryWithDerivative {
     }
 }
 
+/// arccos x, with derivative −1/√(1 − x²) (infinite at ±1).
 public struct Acos: UnaryWithDerivative {
     public var function: UnaryFunction { .acos }
     public var derivativeMayBeInfinite: Bool { true }
@@ -351,6 +368,7 @@ public struct Acos: UnaryWithDerivative {
     }
 }
 
+/// arctan x, with derivative 1/(1 + x²).
 public struct Atan: UnaryWithDerivative {
     public var function: UnaryFunction { .atan }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 / (1 + x * x) }
@@ -365,6 +383,7 @@ public struct Atan: UnaryWithDerivative {
     }
 }
 
+/// sinh x, with derivative cosh x.
 public struct Sinh: UnaryWithDerivative {
     public var function: UnaryFunction { .sinh }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { cosh(x) }
@@ -375,6 +394,7 @@ public struct Sinh: UnaryWithDerivative {
     }
 }
 
+/// cosh x, with derivative sinh x.
 public struct Cosh: UnaryWithDerivative {
     public var function: UnaryFunction { .cosh }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sinh(x) }
@@ -385,6 +405,7 @@ public struct Cosh: UnaryWithDerivative {
     }
 }
 
+/// tanh x, with derivative 1 − y² and second derivative −2y(1 − y²), in terms of y = tanh x.
 public struct Tanh: UnaryWithDerivative {
     public var function: UnaryFunction { .tanh }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { 1 - y * y }
@@ -399,6 +420,7 @@ public struct Tanh: UnaryWithDerivative {
 
 // MARK: - Activations and special functions
 
+/// σ(x) = 1/(1 + e⁻ˣ), with derivative y(1 − y) and second derivative y(1 − y)(1 − 2y).
 public struct Sigmoid: UnaryWithDerivative {
     public var function: UnaryFunction { .sigmoid }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { y * (1 - y) }
@@ -426,6 +448,7 @@ public struct ReluSlope: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .reluSlope }
 }
 
+/// log(1 + eˣ) (computed as max(x, 0) + log1p(e^−|x|)), with derivative σ(x).
 public struct Softplus: UnaryWithDerivative {
     public var function: UnaryFunction { .softplus }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { sigmoid(x) }
@@ -438,6 +461,7 @@ public struct Softplus: UnaryWithDerivative {
     }
 }
 
+/// erf x, with derivative (2/√π)·e^(−x²).
 public struct Erf: UnaryWithDerivative {
     public var function: UnaryFunction { .erf }
     public func derivative(_ x: NDArray, _ y: NDArray) -> NDArray { (2 / Double.pi.squareRoot()) * exp(-(x * x)) }
@@ -458,20 +482,24 @@ public struct Erf: UnaryWithDerivative {
 
 // MARK: - Rounding (piecewise constant)
 
+/// ⌊x⌋. Piecewise constant: zero derivative.
 public struct Floor: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .floor }
 }
 
+/// ⌈x⌉. Piecewise constant: zero derivative.
 public struct Ceil: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .ceil }
 }
 
+/// x rounded to the nearest integer, ties to even. Piecewise constant: zero derivative.
 public struct Round: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .round }
 }
 
 // MARK: - Logic
 
+/// The logical not of a bool array; no derivative.
 public struct LogicalNot: UnaryElementwise, PiecewiseConstant {
     public var function: UnaryFunction { .logicalNot }
 }
@@ -481,6 +509,7 @@ public struct LogicalNot: UnaryElementwise, PiecewiseConstant {
 /// The elements converted to another dtype. Between floating dtypes the derivative passes
 /// through (converted); to or from integers it is zero.
 public struct Convert: UnaryPrimitive, PiecewiseLinear {
+    /// The dtype converted to.
     public let dtype: DType
     public var name: String { "convert" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Conversion.convert(x, to: dtype) }

@@ -12,6 +12,7 @@ import FluxionKernels
 /// `[..., H, W]` → `[..., kh, kw, Ho, Wo]`: every window of the zero-padded image, element
 /// `[..., i, j, r, c]` read at row `r·sh + i·dh − ph`, column `c·sw + j·dw − pw`.
 public struct Im2Col: UnaryPrimitive, LinearPrimitive {
+    /// The windows' size, step, padding and dilation.
     public let geometry: WindowGeometry
     public var name: String { "im2col" }
     public func evaluate(_ x: StridedArray) -> StridedArray { Windows.im2col(x, geometry) }
@@ -28,6 +29,7 @@ public struct Im2Col: UnaryPrimitive, LinearPrimitive {
 /// `[..., kh, kw, Ho, Wo]` → `shape` = `[..., H, W]`: the adjoint of `Im2Col`, each column
 /// element added to the image position its window read it from (padding dropped).
 public struct Col2Im: UnaryPrimitive, LinearPrimitive {
+    /// The windows' size, step, padding and dilation.
     public let geometry: WindowGeometry
     /// The image shape `[..., H, W]`.
     public let shape: [Int]

@@ -24,14 +24,19 @@ import Synchronization
 public final class Program: CustomStringConvertible, @unchecked Sendable {
     /// An operand of an equation: a variable, or one of the program's constants.
     public enum Atom: Hashable, Sendable {
+        /// The variable with this number (an input or an equation's output).
         case variable(Int)
+        /// The program's constant at this index (`constants`).
         case constant(Int)
     }
 
     /// One primitive application: `outputs = primitive(inputs)`.
     public struct Equation: @unchecked Sendable {
+        /// The primitive applied.
         public let primitive: any Primitive
+        /// Its operands.
         public let inputs: [Atom]
+        /// The numbers of the variables it defines.
         public let outputs: [Int]
     }
 

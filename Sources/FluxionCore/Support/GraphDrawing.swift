@@ -19,15 +19,21 @@ public struct GraphDrawing: Sendable {
 
     /// A node: its unique id, the text drawn in it, and how it is drawn.
     public struct Node: Sendable {
+        /// The node's identifier, unique within the drawing.
         public let id: String
+        /// The text drawn in the node.
         public let label: String
+        /// How the node is drawn.
         public let shape: Shape
     }
 
     /// An edge from one node's id to another's, with an optional label.
     public struct Edge: Sendable {
+        /// The id of the node the edge leaves.
         public let from: String
+        /// The id of the node the edge enters.
         public let to: String
+        /// The text drawn on the edge, if any.
         public let label: String?
     }
 

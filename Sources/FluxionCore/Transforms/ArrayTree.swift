@@ -84,6 +84,8 @@ public struct ArrayProperty<Root> {
 /// }
 /// ```
 public protocol ArrayStruct: ArrayTree {
+    /// The array-valued stored properties the transforms differentiate, batch and rebuild, in a
+    /// fixed order; other properties travel unchanged.
     static var arrayProperties: [ArrayProperty<Self>] { get }
 }
 

@@ -7,8 +7,11 @@ import FluxionKernels
 
 /// Where a transform was requested, for error messages.
 public struct CallSite: Sendable {
+    /// The file of the call (`#fileID`).
     public let file: String
+    /// The line of the call.
     public let line: UInt
+    /// The call site at `file`:`line`.
     public init(file: StaticString, line: UInt) {
         self.file = "\(file)"
         self.line = line

@@ -26,6 +26,8 @@ import FluxionKernels
 ///   - f: the function, of one array.
 ///   - primal: x₀ (floating point).
 ///   - series: x₁ … x_K, each of `primal`'s shape (converted to its dtype); K ≥ 0, any order.
+///   - file: the caller's file, named in error messages (default: the call site).
+///   - line: the caller's line, named in error messages (default: the call site).
 /// - Returns: f(x₀) and y₁ … y_K, each of f(x₀)'s shape (zeros where f does not depend on x).
 /// - Throws: `TransformError.tangentShapeMismatch` when a coefficient's shape differs from the
 ///   primal's, `.nonDifferentiableInput` for an integer primal, and what `f` throws.

@@ -12,10 +12,15 @@ import Synchronization
 
 /// Zeroes elements with probability `p` in training mode, scaling the rest by 1/(1 − p).
 public final class Dropout: Module, @unchecked Sendable {
+    /// The probability of zeroing an element in training mode.
     public let p: Double
     private let stream: Mutex<RandomKey?>
 
-    /// - Parameter key: the layer's own key stream (default: the process-wide stream).
+    /// - Parameters:
+    ///   - p: the probability of zeroing an element, in 0...1.
+    ///   - key: the layer's own key stream (default: the process-wide stream).
+    ///   - file: the caller's file, named in error messages (default: the call site).
+    ///   - line: the caller's line, named in error messages (default: the call site).
     public init(p: Double = 0.5, key: RandomKey? = nil, file: StaticString = #fileID, line: UInt = #line) {
         if !(0...1).contains(p) {
             fail("Dropout", "p = \(p) is not a probability", fix: "pass the probability of zeroing an element, in 0...1", file: file, line: line)

@@ -8,10 +8,15 @@ import FluxionCore
 /// Rows of a learned `[numEmbeddings, embeddingDim]` table, looked up by int64 indices of
 /// any shape: output shape = index shape + [embeddingDim]. The table starts N(0, 1).
 public final class Embedding: Module, @unchecked Sendable {
+    /// The number of rows of the table: indices run over 0..<numEmbeddings.
     public let numEmbeddings: Int
+    /// The length of each row.
     public let embeddingDim: Int
+    /// The table, `[numEmbeddings, embeddingDim]`.
     @Parameter public var weight: Tensor
 
+    /// A table of `numEmbeddings` rows of length `embeddingDim`, drawn from N(0, 1) with `key`
+    /// (default: the default stream), of `dtype`.
     public init(_ numEmbeddings: Int, _ embeddingDim: Int, dtype: DType = .float32, key: RandomKey? = nil) {
         self.numEmbeddings = numEmbeddings
         self.embeddingDim = embeddingDim

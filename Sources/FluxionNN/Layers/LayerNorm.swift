@@ -13,14 +13,22 @@ import FluxionCore
 /// Normalises over the trailing `normalizedShape` dimensions, with a learned elementwise
 /// scale (starting at 1) and shift (starting at 0).
 public final class LayerNorm: Module, @unchecked Sendable {
+    /// The trailing dimensions normalised over.
     public let normalizedShape: [Int]
+    /// Added to the variance before its square root.
     public let eps: Double
+    /// The learned scale, of `normalizedShape` (nil without `elementwiseAffine`).
     @Parameter public var weight: Tensor?
+    /// The learned shift, of `normalizedShape` (nil without it).
     @Parameter public var bias: Tensor?
 
     /// - Parameters:
+    ///   - normalizedShape: the trailing dimensions normalised over, and the shape of
+    ///     `weight` and `bias`.
+    ///   - eps: added to the variance before its square root.
     ///   - elementwiseAffine: learn `weight` and `bias`.
     ///   - bias: learn `bias` (when `elementwiseAffine`).
+    ///   - dtype: the parameters' dtype.
     public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true,
                 dtype: DType = .float32) {
         self.normalizedShape = normalizedShape
@@ -29,6 +37,7 @@ public final class LayerNorm: Module, @unchecked Sendable {
         self.bias = elementwiseAffine && bias ? Tensor.zeros(normalizedShape, dtype: dtype) : nil
     }
 
+    /// Normalises over the last dimension, of size `normalizedShape` (see the array form).
     public convenience init(_ normalizedShape: Int, eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true,
                             dtype: DType = .float32) {
         self.init([normalizedShape], eps: eps, elementwiseAffine: elementwiseAffine, bias: bias, dtype: dtype)

@@ -10,13 +10,20 @@ import FluxionCore
 ///
 /// Both start U(−1/√inFeatures, 1/√inFeatures), as in PyTorch.
 public final class Linear: Module, @unchecked Sendable {
+    /// The size of each input's last dimension.
     public let inFeatures: Int
+    /// The size of each output's last dimension.
     public let outFeatures: Int
+    /// The weight, `[outFeatures, inFeatures]`.
     @Parameter public var weight: Tensor
+    /// The bias, `[outFeatures]` (nil when created with `bias: false`).
     @Parameter public var bias: Tensor?
 
     /// - Parameters:
+    ///   - inFeatures: the size of each input's last dimension.
+    ///   - outFeatures: the size of each output's last dimension.
     ///   - bias: whether to learn an additive bias.
+    ///   - dtype: the parameters' dtype.
     ///   - key: the random key for the initial values (default: the default stream).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32, key: RandomKey? = nil) {
         self.inFeatures = inFeatures

@@ -6,11 +6,16 @@ import Fluxion
 /// The largest element of each `kernelSize` window of `[N, C, H, W]` images; the stride defaults
 /// to the kernel size, as in PyTorch.
 public final class MaxPool2d: Module, @unchecked Sendable {
+    /// The windows' height and width.
     public let kernelSize: (Int, Int)
+    /// The step between windows (default: the kernel size).
     public let stride: (Int, Int)
+    /// Padding on each side, which never wins the maximum (−∞, as in PyTorch).
     public let padding: (Int, Int)
+    /// The spacing between window elements.
     public let dilation: (Int, Int)
 
+    /// Max pooling over `kernelSize` windows; `stride` defaults to `kernelSize`.
     public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -36,10 +41,14 @@ public final class MaxPool2d: Module, @unchecked Sendable {
 /// The mean of each `kernelSize` window of `[N, C, H, W]` images (padding counted as zeros);
 /// the stride defaults to the kernel size, as in PyTorch.
 public final class AvgPool2d: Module, @unchecked Sendable {
+    /// The windows' height and width.
     public let kernelSize: (Int, Int)
+    /// The step between windows (default: the kernel size).
     public let stride: (Int, Int)
+    /// Zeros added on each side, counted in each window's mean.
     public let padding: (Int, Int)
 
+    /// Average pooling over `kernelSize` windows; `stride` defaults to `kernelSize`.
     public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize

@@ -11,12 +11,15 @@ import Fluxion
 /// model.namedParameters()[0].name // "0.weight"
 /// ```
 public final class Sequential: Module, @unchecked Sendable {
+    /// The layers, applied in order.
     public private(set) var layers: [Module]
 
+    /// The layers, applied in order; their parameters are named by position (`0.weight`).
     public init(_ layers: [Module]) {
         self.layers = layers
     }
 
+    /// The layers, applied in order; their parameters are named by position (`0.weight`).
     public convenience init(_ layers: Module...) {
         self.init(layers)
     }
@@ -29,8 +32,10 @@ public final class Sequential: Module, @unchecked Sendable {
         layers.enumerated().map { ("\($0.offset)", $0.element) }
     }
 
+    /// The layer at `index`.
     public subscript(index: Int) -> Module { layers[index] }
 
+    /// The number of layers.
     public var count: Int { layers.count }
 
     /// Adds `module` at the end.

@@ -16,17 +16,25 @@ import Foundation
 public class Adam: Optimizer {
     public let parameters: [Tensor]
     public var lr: Double
+    /// (β₁, β₂): the decay rates of the first and second moment estimates.
     public let betas: (Double, Double)
+    /// ε, added to √v̂ in the denominator.
     public let eps: Double
+    /// λ: L2 weight decay added to the gradient (Adam), or decoupled θ·(1 − η·λ) (AdamW).
     public let weightDecay: Double
+    /// Whether to divide by the running maximum of v̂ (AMSGrad).
     public let amsgrad: Bool
     let decoupled: Bool
     /// Per parameter: its step count and first and second moment estimates.
     public private(set) var steps: [Int]
+    /// Per parameter, m: the running mean of its gradients (nil before its first step).
     public private(set) var firstMoments: [NDArray?]
+    /// Per parameter, v: the running mean of its squared gradients (nil before its first step).
     public private(set) var secondMoments: [NDArray?]
     private var maxSecondMoments: [NDArray?]
 
+    /// Adam over `parameters`, with PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+    /// no weight decay.
     public convenience init(_ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
                             weightDecay: Double = 0, amsgrad: Bool = false) {
         self.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false)

@@ -19,12 +19,19 @@ public protocol LRScheduler: AnyObject {
 
 /// Multiplies the learning rate by `gamma` every `stepSize` epochs (`StepLR`).
 public final class StepLR: LRScheduler {
+    /// The optimizer whose `lr` the schedule sets.
     public let optimizer: Optimizer
+    /// The number of epochs between decays.
     public let stepSize: Int
+    /// γ: the factor applied every `stepSize` epochs.
     public let gamma: Double
+    /// η₀: the optimizer's learning rate when the schedule was made.
     public let baseLR: Double
+    /// The number of `step()` calls so far.
     public private(set) var epoch = 0
 
+    /// A schedule η_t = η₀·γ^⌊t / stepSize⌋ from the optimizer's current rate; stops for a
+    /// `stepSize` below 1.
     public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1, file: StaticString = #fileID, line: UInt = #line) {
         guard stepSize > 0 else {
             fail("StepLR", "stepSize is \(stepSize), but the rate decays every stepSize epochs", fix: "pass a stepSize of at least 1", file: file, line: line)
@@ -47,12 +54,19 @@ public final class StepLR: LRScheduler {
 /// `tMax` epochs (`CosineAnnealingLR`, its closed form; past `tMax` it rises again as the
 /// cosine does).
 public final class CosineAnnealingLR: LRScheduler {
+    /// The optimizer whose `lr` the schedule sets.
     public let optimizer: Optimizer
+    /// T_max: the epochs from η₀ down to `etaMin`.
     public let tMax: Int
+    /// η_min: the rate at epoch `tMax`.
     public let etaMin: Double
+    /// η₀: the optimizer's learning rate when the schedule was made.
     public let baseLR: Double
+    /// The number of `step()` calls so far.
     public private(set) var epoch = 0
 
+    /// A schedule η_t = η_min + (η₀ − η_min)·(1 + cos(π·t / T_max)) / 2 from the optimizer's
+    /// current rate; stops for a `tMax` below 1.
     public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0, file: StaticString = #fileID, line: UInt = #line) {
         guard tMax > 0 else {
             fail("CosineAnnealingLR", "tMax is \(tMax), but the cosine spans tMax epochs", fix: "pass a tMax of at least 1", file: file, line: line)

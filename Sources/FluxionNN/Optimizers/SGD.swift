@@ -16,13 +16,19 @@ import FluxionCore
 public final class SGD: Optimizer {
     public let parameters: [Tensor]
     public var lr: Double
+    /// μ: the momentum (0: plain gradient descent).
     public let momentum: Double
+    /// τ: the dampening of the gradient added to the velocity.
     public let dampening: Double
+    /// λ: L2 weight decay added to the gradient.
     public let weightDecay: Double
+    /// Whether to step along g + μ·v (Nesterov) rather than v.
     public let nesterov: Bool
     /// The velocity of each parameter (nil before its first step with momentum).
     public private(set) var momentumBuffers: [NDArray?]
 
+    /// SGD over `parameters` at rate `lr`; Nesterov momentum needs a positive momentum and zero
+    /// dampening, and stops otherwise.
     public init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
                 nesterov: Bool = false, file: StaticString = #fileID, line: UInt = #line) {
         if nesterov && !(momentum > 0 && dampening == 0) {

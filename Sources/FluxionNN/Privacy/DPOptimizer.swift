@@ -74,6 +74,8 @@ public final class DPOptimizer: Optimizer {
     ///   - sampleRate: q in (0, 1], the batch's expected fraction of the dataset.
     ///   - datasetSize: N; the expected batch size is q·N.
     ///   - key: the key the noise of every step is split from.
+    ///   - file: the caller's file, named in error messages (default: the call site).
+    ///   - line: the caller's line, named in error messages (default: the call site).
     public init(_ optimizer: any Optimizer, noiseMultiplier: Double, maxGradNorm: Double, sampleRate: Double, datasetSize: Int,
                 key: RandomKey, file: StaticString = #fileID, line: UInt = #line) {
         guard noiseMultiplier >= 0, maxGradNorm > 0, sampleRate > 0, sampleRate <= 1, datasetSize > 0 else {

@@ -81,6 +81,8 @@ public struct ClippedGradientSum {
 ///   - target: the targets `[B, ...]`, passed to `loss` as they are.
 ///   - loss: the per-example losses `[B]` (`crossEntropy(o, t, reduction: .none)`).
 ///   - chunkSize: examples per `vmap(grad)` chunk for parameters without a rule.
+///   - file: the caller's file, named in error messages (default: the call site).
+///   - line: the caller's line, named in error messages (default: the call site).
 /// - Returns: `[B]`, in the parameters' dtype, without history.
 /// - Throws: errors from `loss`, from the model, or `TransformError` from the fallback.
 public func perSampleGradientNorms(_ model: Module, parameters: [String: Tensor]? = nil, _ input: Tensor, _ target: Tensor,
