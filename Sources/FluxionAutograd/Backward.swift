@@ -145,7 +145,7 @@ struct BackwardPass {
         // Without inputs every operation runs: each leads to a leaf.
         let running = inputs == nil ? nodes.filter { !$0.accumulatesGrad }
                                     : nodesThatRun(nodes, toward: Set(leaves.map { ObjectIdentifier($0.node) }))
-        for node in running where node.freed && node.savesValues {
+        for node in running where node.freed {
             throw AutogradError.graphFreed(node: node.name, file: file, line: line)
         }
 
@@ -156,7 +156,6 @@ struct BackwardPass {
         }
         if !retainGraph {
             for node in running {
-                node.freed = true
                 for entry in node.tapeEntries { entry.release() }
             }
         }

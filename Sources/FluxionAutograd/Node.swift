@@ -46,8 +46,10 @@ public final class Node: CustomStringConvertible, @unchecked Sendable {
     var hooks: [(id: Int, body: (Tensor) -> Tensor?)] = []
     /// Whether `variable` keeps the gradient it receives (`retainGrad()` on a non-leaf).
     var retainsGrad = false
-    /// Set by a backward pass that did not retain the graph.
-    var freed = false
+    /// Whether a backward pass that did not retain the graph has released values this
+    /// node's operation saved. Read from the tape entries, not kept here: a node made for an
+    /// entry recorded by `createGraph` may be made again by a later pass.
+    var freed: Bool { tapeEntries.contains { $0.released } }
     /// Where the operation was called, captured under `detectAnomaly` (boxed: most nodes have
     /// none, and an empty reference costs less to store than an optional `Backtrace`): the
     /// caller's file and line when the operation was given them, else the call stack.

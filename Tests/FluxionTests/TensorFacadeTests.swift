@@ -305,6 +305,20 @@ struct TensorErrorTests {
         }
     }
 
+    @Test("a second pass through a gradient's graph (made by createGraph) after a pass freed it")
+    func freedRecordedGraph() throws {
+        let w = try Tensor([1.0, -2.0], dtype: .float64, requiresGrad: true)
+        let d1 = try #require(try Autograd.grad(outputs: (w ** 3).sum(), inputs: [w], createGraph: true)[0])
+        let second = try #require(try Autograd.grad(outputs: d1.sum(), inputs: [w])[0])
+        expectClose(second.value, [6, -12])
+        #expect(throws: AutogradError.self) { try Autograd.grad(outputs: d1.sum(), inputs: [w]) }
+        // With retainGraph the recorded graph stays usable, as the forward graph does.
+        let w2 = try Tensor([1.0, -2.0], dtype: .float64, requiresGrad: true)
+        let e1 = try #require(try Autograd.grad(outputs: (w2 ** 3).sum(), inputs: [w2], createGraph: true)[0])
+        _ = try Autograd.grad(outputs: e1.sum(), inputs: [w2], retainGraph: true)
+        expectClose(try #require(try Autograd.grad(outputs: e1.sum(), inputs: [w2])[0]).value, [6, -12])
+    }
+
     @Test("Autograd.grad with an unused input or one that does not require grad")
     func gradInputs() throws {
         let a = try Tensor(2.0, requiresGrad: true), b = try Tensor(1.0, requiresGrad: true)

@@ -225,7 +225,7 @@ package final class TapeEntry {
         } ?? false
     }
     /// Set by `release()` once the values are gone.
-    private var released = false
+    package private(set) var released = false
 
     /// Drops the recorded values, after which the node must not be swept again.
     package func release() {
