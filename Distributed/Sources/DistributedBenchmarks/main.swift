@@ -21,6 +21,7 @@
 // values do not change the timings).
 
 import CMPI
+import Foundation
 import Fluxion
 import FluxionDistributed
 import FluxionNN
@@ -70,6 +71,26 @@ func timeInterleaved(_ bodies: [() throws -> Void], repetitions: Int = reps) thr
 }
 
 func milliseconds(_ t: Double) -> String { String(format: "%.3f ms", t * 1e3) }
+
+/// The value after `flag` on the command line, as a number.
+func number(_ flag: String) -> Double? { arguments.firstIndex(of: flag).flatMap { Double(arguments[$0 + 1]) } }
+
+/// The α–β model's latency and inverse bandwidth (seconds, seconds per byte): fitted below, or
+/// given with `--alpha MICROSECONDS --beta NANOSECONDS_PER_BYTE` to project another network.
+var alpha: Double? = number("--alpha").map { $0 * 1e-6 }
+var beta: Double? = number("--beta").map { $0 * 1e-9 }
+
+/// What one data-parallel step of a workload computes and communicates, for the projections.
+struct Workload {
+    let name: String
+    /// The global batch (examples, points).
+    let batch: Int
+    /// Compute per example on one rank, in seconds (measured with batch/size examples per rank).
+    let perExample: Double
+    /// Bytes reduced per step (one fused buffer).
+    let bytes: Int
+}
+var workloads: [Workload] = []
 
 say("FluxionDistributed benchmarks: \(world.size) rank\(world.size == 1 ? "" : "s"), \(reps) repetitions, OPENBLAS_NUM_THREADS=\(String(cString: getenv("OPENBLAS_NUM_THREADS") ?? strdup("unset")))")
 
@@ -142,9 +163,11 @@ if selected("allreduce") {
         let meanT = large.map(\.t).reduce(0, +) / Double(large.count)
         let b = large.map { ($0.bytes - meanBytes) * ($0.t - meanT) }.reduce(0, +) / large.map { ($0.bytes - meanBytes) * ($0.bytes - meanBytes) }.reduce(0, +)
         let p = Double(world.size)
-        let alpha = a / (2 * (p - 1)), beta = b * p / (2 * (p - 1))
+        let fittedAlpha = a / (2 * (p - 1)), fittedBeta = b * p / (2 * (p - 1))
         say(String(format: "fit: t ≈ %.2f µs + bytes × %.4f ns   →   α = %.2f µs, β = %.4f ns/byte (%.2f GB/s per link)",
-                   a * 1e6, b * 1e9, alpha * 1e6, beta * 1e9, 1 / beta / 1e9))
+                   a * 1e6, b * 1e9, fittedAlpha * 1e6, fittedBeta * 1e9, 1 / fittedBeta / 1e9))
+        alpha = alpha ?? fittedAlpha
+        beta = beta ?? fittedBeta
     }
 }
 
@@ -182,18 +205,22 @@ if selected("W2") {
     try world.broadcastParameters(model)
     let optimizer = SGD(model.parameters(), lr: 0.01)
     let x = Tensor(try world.shard(mnistLike[0..<128])), y = Tensor(try world.shard(labels[0..<128]))
-    var compute = 0.0
-    let step = try time {
-        let start = MPI_Wtime()
+    let compute = try time {
         optimizer.zeroGrad()
         try crossEntropy(model(x), y).backward()
-        compute = MPI_Wtime() - start
+        optimizer.step()
+    }
+    let step = try time {
+        optimizer.zeroGrad()
+        try crossEntropy(model(x), y).backward()
         try world.averageGradients(model)
         optimizer.step()
     }
+    let reduction = try time { try world.averageGradients(model) }
     let bytes = model.parameterCount * 4
-    say(String(format: "W2-step  %@ per step (last step's compute on rank 0: %@), %d bytes of gradient reduced per step",
-               milliseconds(step), milliseconds(compute), bytes))
+    say(String(format: "W2-step  %@ per step of %d examples per rank (without the reduction %@; averageGradients alone %@), %d bytes of gradient reduced per step",
+               milliseconds(step), x.shape[0], milliseconds(compute), milliseconds(reduction), bytes))
+    workloads.append(Workload(name: "W2 (MLP step, B = 128)", batch: 128, perExample: compute / Double(x.shape[0]), bytes: bytes))
 }
 
 if selected("W3") {
@@ -214,6 +241,8 @@ if selected("W3") {
     let parameters = p.leaves.reduce(0) { $0 + $1.count }
     say(String(format: "W3-step  %@ per step of %d examples per rank: per-sample gradients %@, allReduce of the %d-float batch gradient %@",
                milliseconds(step), x.shape[0], milliseconds(computeTime), parameters, milliseconds(reduceTime)))
+    workloads.append(Workload(name: "W3 (per-sample grads, B = 1024)", batch: 1024, perExample: computeTime / Double(x.shape[0]),
+                              bytes: parameters * 4))
 }
 
 /// The 2-64-64-1 tanh network of W5.
@@ -243,9 +272,44 @@ if selected("W5") {
         return (r * r).mean()
     }
     var value = 0.0
+    let local = try world.shard([points, source])
+    let compute = try time { blackHole(try valueAndGrad(loss)(net, local)) }
     let step = try time { value = try world.shardedValueAndGrad(loss, at: net, batch: [points, source]).value }
     let parameters = net.leaves.reduce(0) { $0 + $1.count }
-    say(String(format: "W5-step  %@ per value and gradient (loss %.6f), %d bytes reduced per step", milliseconds(step), value, parameters * 8 + 16))
+    say(String(format: "W5-step  %@ per value and gradient of %d points per rank (loss %.6f; without the reduction %@), %d bytes reduced per step",
+               milliseconds(step), local[0].shape[0], value, milliseconds(compute), parameters * 8 + 16))
+    workloads.append(Workload(name: "W5 (PINN, 1024 points)", batch: 1024, perExample: compute / Double(local[0].shape[0]),
+                              bytes: parameters * 8 + 16))
+}
+
+// MARK: - Projections
+
+/// One allreduce of `bytes` on `p` ranks in the α–β model: the cheaper of the ring
+/// (2(p−1)α + 2(p−1)/p·n·β) and recursive doubling (⌈log₂ p⌉·(α + n·β)), which MPI libraries
+/// switch between by message size; plus the 32-byte agreement check (⌈log₂ p⌉·α).
+func allreduceTime(bytes: Int, ranks p: Int, alpha: Double, beta: Double) -> Double {
+    guard p > 1 else { return 0 }
+    let n = Double(bytes), q = Double(p), steps = (log2(q)).rounded(.up)
+    let ring = 2 * (q - 1) * alpha + 2 * (q - 1) / q * n * beta
+    let doubling = steps * (alpha + n * beta)
+    return Swift.min(ring, doubling) + steps * alpha
+}
+
+if let alpha, let beta, !workloads.isEmpty {
+    say(String(format: "\n## Projections (α = %.2f µs, β = %.4f ns/byte): time per step at a fixed global batch (strong scaling)", alpha * 1e6, beta * 1e9))
+    say("workload                           p   per rank   compute     allreduce   step        speed-up   efficiency")
+    for w in workloads {
+        let one = w.perExample * Double(w.batch)
+        for p in [1, 2, 8, 64, 512] {
+            let perRank = Double(w.batch) / Double(p)
+            let compute = w.perExample * perRank.rounded(.up)  // the largest shard
+            let comm = allreduceTime(bytes: w.bytes, ranks: p, alpha: alpha, beta: beta)
+            let step = compute + comm
+            let note = perRank < 1 ? "  (fewer examples than ranks: ranks idle)" : ""
+            say(String(format: "%-32@ %4d %9.2f %9.3f ms %9.3f ms %9.3f ms %9.1f× %9.0f%%%@", w.name as NSString, p, perRank, compute * 1e3, comm * 1e3,
+                       step * 1e3, one / step, 100 * one / step / Double(p), note))
+        }
+    }
 }
 
 @inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
