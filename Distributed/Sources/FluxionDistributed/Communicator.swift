@@ -2,8 +2,8 @@
 //
 // MPI is initialised once per process, on first use of `Communicator.world`, with
 // `MPI_Init_thread(MPI_THREAD_SERIALIZED)`: calls may come from any thread (Swift tasks move
-// between threads) but never two at once, which every communicator's lock guarantees for its
-// own calls. `MPI_Finalize` runs at process exit with status 0 (an `on_exit` handler) or earlier
+// between threads) but never two at once, which one process-wide lock around every call
+// guarantees. `MPI_Finalize` runs at process exit with status 0 (an `on_exit` handler) or earlier
 // through `Communicator.finalize()`; after it no communicator can be used, and calls throw. A
 // process that exits with another status calls `MPI_Abort` instead, which ends every rank:
 // finalising would wait for ranks that may be waiting for this one.
@@ -41,13 +41,15 @@ public final class Communicator: @unchecked Sendable {
     public let size: Int
     /// Whether the handle was made here and must be freed (every communicator but the world).
     private let owned: Bool
-    /// Serialises this communicator's MPI calls (MPI_THREAD_SERIALIZED).
-    let lock = NSLock()
+    /// Serialises the process's MPI calls, on every communicator (MPI_THREAD_SERIALIZED).
+    static let lock = NSLock()
 
     init(handle: MPI_Comm, owned: Bool) throws {
         self.handle = handle
         self.owned = owned
         var r: Int32 = 0, s: Int32 = 0
+        Communicator.lock.lock()
+        defer { Communicator.lock.unlock() }
         try check(MPI_Comm_set_errhandler(handle, cmpi_errors_return()), "Communicator", fix: "check that Open MPI is installed and working")
         try check(MPI_Comm_rank(handle, &r), "Communicator.rank")
         try check(MPI_Comm_size(handle, &s), "Communicator.size")
@@ -58,7 +60,9 @@ public final class Communicator: @unchecked Sendable {
     deinit {
         if owned, !MPIEnvironment.isFinalized {
             var h: MPI_Comm? = handle
+            Communicator.lock.lock()
             _ = MPI_Comm_free(&h)
+            Communicator.lock.unlock()
         }
     }
 
@@ -122,16 +126,16 @@ public final class Communicator: @unchecked Sendable {
         try MPIEnvironment.finalize()
     }
 
-    /// Runs `body` (one MPI call) under the communicator's lock and turns a failing return code
+    /// Runs `body` (one MPI call) under the process-wide lock and turns a failing return code
     /// into a thrown error naming `operation`.
     func call(_ operation: String, fix: String = "check that every rank calls the same collectives in the same order with the same shapes",
               _ body: () -> Int32) throws {
         guard !MPIEnvironment.isFinalized else {
             throw DistributedError(operation: operation, problem: "MPI has been finalized", fix: "make every collective call before Communicator.finalize()")
         }
-        lock.lock()
+        Communicator.lock.lock()
         let code = body()
-        lock.unlock()
+        Communicator.lock.unlock()
         try check(code, operation, fix: fix)
     }
 }

@@ -68,7 +68,7 @@ final class MPIRunTests: XCTestCase {
     func runChecksAndExpectSuccess(ranks: Int, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let results = FileManager.default.temporaryDirectory.appendingPathComponent("fluxion-distributed-\(ProcessInfo.processInfo.processIdentifier)-\(ranks).txt")
         defer { try? FileManager.default.removeItem(at: results) }
-        let run = try MPIRun(ranks: ranks, arguments: ["--output", results.path], timeout: 600).run()
+        let run = try MPIRun(ranks: ranks, arguments: ["--output", results.path], timeout: 300).run()
         XCTAssertFalse(run.timedOut, "the checks on \(ranks) ranks did not finish in time:\n\(run.output)", file: file, line: line)
         XCTAssertEqual(run.status, 0, "the checks failed on \(ranks) ranks:\n\(run.output)", file: file, line: line)
         XCTAssertTrue(run.output.contains("all checks passed on \(ranks) rank"), "no success line:\n\(run.output)", file: file, line: line)
