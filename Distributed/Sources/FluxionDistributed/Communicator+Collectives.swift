@@ -33,6 +33,7 @@ public enum ReductionOperation: Sendable, CustomStringConvertible {
     /// The largest value over ranks.
     case max
 
+    /// The operation's name: `sum`, `mean` or `max`.
     public var description: String {
         switch self {
         case .sum: "sum"

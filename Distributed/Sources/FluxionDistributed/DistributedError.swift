@@ -23,6 +23,7 @@ public struct DistributedError: Error, CustomStringConvertible, Equatable {
         self.mpiCode = mpiCode
     }
 
+    /// `FluxionDistributed: operation: problem (MPI error code). Fix: fix`.
     public var description: String {
         "FluxionDistributed: \(operation): \(problem)\(mpiCode.map { " (MPI error \($0))" } ?? ""). Fix: \(fix)"
     }
