@@ -16,7 +16,9 @@
 //   OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root -np 2 .build/release/DistributedBenchmarks
 //   mpirun --allow-run-as-root -np 1 .build/release/DistributedBenchmarks --only W2,W3,W5
 //
-// Options: `--only allreduce,W2,W3,W5`, `--reps N` (default 20), `--quick` (3 repetitions).
+// Options: `--only allreduce,W2,W3,W5`, `--reps N` (default 20), `--quick` (3 repetitions),
+// `--raw-first` (the raw call first in each repetition of the allreduce comparison),
+// `--alpha µs --beta ns/byte` (project with these instead of the fitted figures).
 // Inputs are drawn from fixed keys (the benchmark package's streams give the same shapes; the
 // values do not change the timings).
 

@@ -347,6 +347,25 @@ check("DP-SGD: clipping per example on each rank, noise once") {
     results.append(("dp-norms", norms.value.doubles))
 }
 
+check("the README's example (an MLP trained on sharded batches)") {
+    // The README's block, line for line (a test checks it), over two batches of the data above.
+    let batches = (0..<2).map { i in
+        (NDArray.normal([6, 784], key: RandomKey(seed: 60 + UInt64(i))), NDArray(shape: [6], scalars: (0..<6).map { ($0 + i) % 10 }))
+    }
+    let world = try Communicator.world                 // MPI_Init_thread on first use; finalised at exit
+    let model = Sequential(Linear(784, 256), ReLU(), Linear(256, 10))
+    try world.broadcastParameters(model)               // every rank starts from rank 0's values
+    let optimizer = SGD(model.parameters(), lr: 0.01)
+    for (x, y) in batches {                            // the same global batches on every rank
+        let (xs, ys) = (Tensor(try world.shard(x)), Tensor(try world.shard(y)))
+        optimizer.zeroGrad()
+        try crossEntropy(model(xs), ys).backward()
+        try world.averageGradients(model, localCount: xs.shape[0])   // one MPI call for all gradients
+        optimizer.step()
+    }
+    try world.checkIdentical(model.parameters().map(\.value), "the README model's parameters")
+}
+
 // MARK: - Results
 
 if r == 0, let i = CommandLine.arguments.firstIndex(of: "--output"), i + 1 < CommandLine.arguments.count {

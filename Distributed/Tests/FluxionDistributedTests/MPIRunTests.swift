@@ -192,3 +192,24 @@ struct RunError: Error, CustomStringConvertible {
     let description: String
     init(_ problem: String, fix: String) { description = "\(problem). Fix: \(fix)" }
 }
+
+/// The README's Swift blocks cannot drift from the code: each (its imports aside) appears line
+/// for line in the checks, which compile and run it.
+final class ReadmeTests: XCTestCase {
+    func testEveryReadmeBlockIsInTheChecks() throws {
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: package.appendingPathComponent("README.md"), encoding: .utf8)
+        let checks = try String(contentsOf: package.appendingPathComponent("Sources/DistributedChecks/main.swift"), encoding: .utf8)
+        func codeLines(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("import ") }
+        }
+        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        XCTAssertFalse(blocks.isEmpty, "README.md has no Swift block")
+        let file = codeLines(checks)
+        for block in blocks {
+            let lines = codeLines(block)
+            let found = file.count >= lines.count && (0...(file.count - lines.count)).contains { Array(file[$0..<($0 + lines.count)]) == lines }
+            XCTAssertTrue(found, "this README block is not in DistributedChecks/main.swift line for line:\n\(block)")
+        }
+    }
+}
