@@ -102,10 +102,9 @@ if selected("allreduce") {
     say("\n## allReduce (float32, sum) against a raw MPI_Allreduce of the same buffer")
     for n in [1 << 20, 1 << 24] {
         let x = NDArray.normal([n], key: RandomKey(seed: 1))
-        let send = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        // The raw call sends from the array's own storage, as `allReduce` does, into one fixed block.
         let receive = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
-        defer { send.deallocate(); receive.deallocate() }
-        x.withUnsafeBufferPointer(as: Float.self) { _ = send.initialize(from: $0) }
+        defer { receive.deallocate() }
         receive.initialize(repeating: 0)
         // The same number of elements as a tree of six leaves (the MLP's proportions).
         let fractions = [0.745, 0.001, 0.243, 0.001, 0.0095]
@@ -114,24 +113,45 @@ if selected("allreduce") {
         let tree = sizes.enumerated().map { NDArray.normal([$0.element], key: RandomKey(seed: UInt64(10 + $0.offset))) }
         var sink = 0.0
         let rawFirst = arguments.contains("--raw-first")
-        let order = rawFirst ? [0, 1, 2] : [1, 2, 0]
+        let order = rawFirst ? [0, 1, 2, 3, 4] : [1, 2, 0, 3, 4]
         let bodies: [() throws -> Void] = [
             {
-                let code = MPI_Allreduce(send.baseAddress, receive.baseAddress, Int32(n), cmpi_float(), cmpi_op_sum(), cmpi_comm_world())
+                let code = x.withUnsafeBufferPointer(as: Float.self) {
+                    MPI_Allreduce($0.baseAddress, receive.baseAddress, Int32(n), cmpi_float(), cmpi_op_sum(), cmpi_comm_world())
+                }
                 guard code == MPI_SUCCESS else { throw DistributedError(operation: "MPI_Allreduce", problem: "code \(code)", fix: "") }
             },
             { sink += Double(try world.allReduce(x, .sum).count) },
             { sink += Double(try world.allReduce(tree, .sum).count) },
+            {
+                let out = NDArray(shape: [n], unsafeUninitializedElementsOf: Float.self) { out in
+                    _ = x.withUnsafeBufferPointer(as: Float.self) {
+                        MPI_Allreduce($0.baseAddress, out.baseAddress, Int32(n), cmpi_float(), cmpi_op_sum(), cmpi_comm_world())
+                    }
+                }
+                sink += Double(out.count)
+            },
+            {
+                var signature: [Int64] = [1, 2, -1, -2]
+                _ = MPI_Allreduce(cmpi_in_place(), &signature, 4, cmpi_int64(), cmpi_op_max(), cmpi_comm_world())
+                _ = x.withUnsafeBufferPointer(as: Float.self) {
+                    MPI_Allreduce($0.baseAddress, receive.baseAddress, Int32(n), cmpi_float(), cmpi_op_sum(), cmpi_comm_world())
+                }
+            },
         ]
         // Measured in turn within each repetition; the order is an option because the first
         // call after the previous repetition's runs on colder buffers.
         let measured = try timeInterleaved(order.map { bodies[$0] })
-        var times = [Double](repeating: 0, count: 3)
+        var times = [Double](repeating: 0, count: 5)
         for (position, k) in order.enumerated() { times[k] = measured[position] }
         let label = n == 1 << 20 ? "1M" : "16M"
         say(String(format: "allreduce-%@  raw MPI_Allreduce %@   allReduce(NDArray) %@ (%.3f×)   allReduce(tree of 6) %@ (%.3f×)   %.2f GB/s algorithm bandwidth",
                    label, milliseconds(times[0]), milliseconds(times[1]), times[1] / times[0], milliseconds(times[2]), times[2] / times[0],
                    Double(4 * n) / times[0] / 1e9))
+        // Where a difference comes from: the raw call into a fresh block (the library's result
+        // buffer), and the raw call after a 32-byte collective (the library's agreement check).
+        say(String(format: "allreduce-%@  raw into a fresh block %@, raw after a 32-byte MAX collective %@", label,
+                   milliseconds(times[3]), milliseconds(times[4])))
         blackHole(sink)
     }
 
