@@ -378,4 +378,25 @@ if r == 0, let i = CommandLine.arguments.firstIndex(of: "--output"), i + 1 < Com
     fclose(file)
 }
 try world.barrier()
+
+// Finalising early: every later use throws, and the exit handler does nothing more.
+do {
+    try Communicator.finalize()
+    try Communicator.finalize()
+} catch {
+    print("rank \(r): finalize threw \(error)")
+    exit(1)
+}
+for (what, use) in [("Communicator.world", { _ = try Communicator.world }), ("barrier", { try world.barrier() }),
+                    ("allReduce", { _ = try world.allReduce(1.0) })] as [(String, () throws -> Void)] {
+    do {
+        try use()
+        print("rank \(r): \(what) after finalize did not throw")
+        exit(1)
+    } catch let error as DistributedError where error.description.contains("finalized") {
+    } catch {
+        print("rank \(r): \(what) after finalize threw \(error)")
+        exit(1)
+    }
+}
 if r == 0 { print("all checks passed on \(p) rank\(p == 1 ? "" : "s")") }
