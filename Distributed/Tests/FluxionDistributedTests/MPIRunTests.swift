@@ -122,6 +122,9 @@ struct MPIRun {
         // the cores allowed, root allowed, one BLAS thread per rank (the ranks share the cores).
         environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        // Open MPI's own point-to-point layer over the transports chosen above, never UCX, which
+        // probes devices a container may not have.
+        environment["OMPI_MCA_pml"] = "ob1"
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         environment["OPENBLAS_NUM_THREADS"] = "1"
