@@ -19,8 +19,9 @@
 //
 // DP-SGD: clipping is per example, so each rank clips its own examples' gradients and the
 // clipped sums add up across ranks (Σᵢ cᵢ·gᵢ splits over any partition of the batch). The noise
-// must be added once to the global sum, not once per rank (which would multiply its variance by
-// the number of ranks and break the privacy accounting in the other direction of utility).
+// must be added once to the global sum, not once per rank: independent draws on p ranks would
+// sum to p times the variance the accountant assumes, so the model would train on noisier
+// gradients than the one-process run for the same reported ε.
 // `DPOptimizer` draws it from its own key, so optimizers built with the same key on every rank
 // add the same draw to the same global sum: every rank takes the identical private step, with
 // no extra communication. `Communicator.checkIdentical` verifies it.
