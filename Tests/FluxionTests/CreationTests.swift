@@ -226,4 +226,25 @@ import Fluxion
         #expect(x[1, 0].item() == 3)
         #expect(x.sum().item() == 10)
     }
+
+    @Test func uninitializedElementsAreWrittenOnceAndKept() throws {
+        let x = NDArray(shape: [2, 3], unsafeUninitializedElementsOf: Double.self) { buffer in
+            #expect(buffer.count == 6)
+            for i in buffer.indices { buffer[i] = Double(i) * 0.5 }
+        }
+        #expect(x.shape == [2, 3])
+        #expect(x.dtype == .float64)
+        #expect(x.isContiguous)
+        #expect(x.doubles == [0, 0.5, 1, 1.5, 2, 2.5])
+        #expect((x * 2).doubles == [0, 1, 2, 3, 4, 5])
+
+        let f = NDArray(shape: [], unsafeUninitializedElementsOf: Float.self) { $0[0] = 3 }
+        #expect(f.dtype == .float32 && f.item() == 3)
+
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            _ = try NDArray(shape: [4], unsafeUninitializedElementsOf: Float.self) { _ in throw Refused() }
+        }
+    }
+
 }

@@ -116,6 +116,25 @@ extension NDArray {
         let c = Conversion.convert(elements, to: T.dtype).contiguous()
         return try withExtendedLifetime(c) { try body(UnsafeBufferPointer(start: c.pointer(T.self), count: c.count)) }
     }
+
+    /// A new array of `shape` whose elements `initializer` writes, in row-major order, into a
+    /// fresh buffer of `T` (as `Array(unsafeUninitializedCapacity:initializingWith:)`): for
+    /// receiving data from C libraries without an extra copy. The dtype is `T`'s.
+    ///
+    /// `initializer` must write every element and must not keep the buffer; once it returns the
+    /// elements are never written again.
+    ///
+    /// - Throws: what `initializer` throws (the buffer is then dropped).
+    public init<T: Element>(shape: [Int], unsafeUninitializedElementsOf _: T.Type,
+                            initializingWith initializer: (UnsafeMutableBufferPointer<T>) throws -> Void,
+                            file: StaticString = #fileID, line: UInt = #line) rethrows {
+        checkShape(shape, "NDArray(shape:unsafeUninitializedElementsOf:initializingWith:)", file: file, line: line)
+        let storage = Storage.allocate(T.dtype, count: Shape.count(shape))
+        try withExtendedLifetime(storage) {
+            try initializer(UnsafeMutableBufferPointer(start: storage.pointer(T.self), count: Shape.count(shape)))
+        }
+        self.init(StridedArray(contiguous: storage, shape: shape))
+    }
 }
 
 

@@ -62,6 +62,15 @@ public struct ClippedGradientSum {
     public let factors: Tensor
     /// The per-example losses Lᵢ, `[B]`, without history.
     public let losses: Tensor
+
+    /// A clipped sum from its parts (a data-parallel sum of the ranks' sums, with their
+    /// per-example norms, factors and losses joined): each member as documented above.
+    public init(gradients: [String: Tensor], norms: Tensor, factors: Tensor, losses: Tensor) {
+        self.gradients = gradients
+        self.norms = norms
+        self.factors = factors
+        self.losses = losses
+    }
 }
 
 /// The norm of each example's gradient over all of `model`'s parameters, without forming the
