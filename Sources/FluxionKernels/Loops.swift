@@ -87,8 +87,10 @@ public enum Loops {
         }
     }
 
-    /// The number of cores loops split across: the active processors, at most 8.
-    public static let cores: Int = Swift.max(1, Swift.min(System.activeProcessors, 8))
+    /// The number of cores loops split across: `FLUXION_NUM_THREADS` when set to a positive
+    /// number, else the processors this process may run on (its CPU affinity, as `taskset` or
+    /// `mpirun`'s core binding set it), at most 8.
+    public static let cores: Int = Swift.max(1, System.requestedThreads ?? Swift.min(System.activeProcessors, 8))
 }
 
 /// Hands a value to code that runs on another thread where the caller guarantees the access is
@@ -101,12 +103,25 @@ struct UncheckedBox<T>: @unchecked Sendable {
 
 @usableFromInline
 enum System {
+    /// The processors this process may run on: its affinity mask's size, or every online
+    /// processor where the mask cannot be read.
     @usableFromInline static var activeProcessors: Int {
         #if canImport(Glibc)
+        var set = cpu_set_t()
+        if sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 {
+            let count = withUnsafeBytes(of: &set) { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
+            if count > 0 { return count }
+        }
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #else
         return 1
         #endif
+    }
+
+    /// `FLUXION_NUM_THREADS`, when it is a positive number.
+    static var requestedThreads: Int? {
+        guard let text = getenv("FLUXION_NUM_THREADS"), let n = Int(String(cString: text)), n > 0 else { return nil }
+        return n
     }
 }
 
