@@ -734,7 +734,14 @@ struct PyTorchJacobianTests {
         for chunk in [0, -2] {
             #expect(throws: TransformError.self, "chunk size \(chunk)") { try jacrev({ (x: NDArray) in sin(x) }, chunkSize: chunk)(x) }
             #expect(throws: TransformError.self, "chunk size \(chunk)") { try jacfwd({ (x: NDArray) in sin(x) }, chunkSize: chunk)(x) }
+            #expect(throws: TransformError.self, "chunk size \(chunk)") { try vmap({ (x: NDArray) in sin(x) }, chunkSize: chunk)(x) }
         }
+        let error = #expect(throws: TransformError.self) { try jacrev({ (x: NDArray) in sin(x) }, chunkSize: 0)(x) }
+        guard case .invalidChunkSize(let transform, let chunk, _, _)? = error else {
+            Issue.record("expected invalidChunkSize, got \(String(describing: error))")
+            return
+        }
+        #expect(transform == "jacrev" && chunk == 0)
     }
 
     // test_chunk_jacrev_composition
