@@ -441,6 +441,10 @@ struct JAXVmapTests {
             Issue.record("expected escapedTracer, got \(String(describing: error))")
             return
         }
+        #expect(throws: TransformError.self) { try vjp({ (x: NDArray) in x }, at: saved.value!) }
+        #expect(throws: TransformError.self) { try jvp({ (x: NDArray) in x }, at: saved.value!, tangents: scalar(1)) }
+        #expect(throws: TransformError.self) { try jacrev { (x: NDArray) in x }(saved.value!) }
+        #expect(throws: TransformError.self) { try jacfwd { (x: NDArray) in x }(saved.value!) }
     }
 
     // test_escaped_tracers_cant_lift: a value saved by an inner grad, used by the outer one

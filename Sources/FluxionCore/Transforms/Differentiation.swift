@@ -55,6 +55,13 @@ struct Recording {
 
 /// Checks that every input can be differentiated.
 func checkDifferentiable(_ inputs: [NDArray], _ transform: String, _ site: CallSite) throws {
+    // A value of a transform that has returned, passed straight in as an input: no primitive
+    // would ever bind it (f may return it as it is), so it is refused here.
+    for x in inputs {
+        if let t = x.tracer, !t.interpreter.isActive {
+            throw TransformError.escapedTracer(transform: t.interpreter.transform, operation: "the input of \(transform)", shape: t.shape)
+        }
+    }
     for x in inputs where !x.dtype.isFloatingPoint {
         throw TransformError.nonDifferentiableInput(transform: transform, dtype: x.dtype, file: site.file, line: site.line)
     }
