@@ -147,6 +147,11 @@ extension Tensor {
         guard value.dtype.isFloatingPoint else {
             throw AutogradError.requiresGradOnNonFloating(dtype: value.dtype, file: "\(file)", line: line)
         }
+        // A leaf of the facade's tape beneath a running transform would cut the transform out:
+        // grad would silently see a constant.
+        if let transform = value.tracingTransform {
+            throw AutogradError.requiresGradInsideTransform(transform: transform, file: "\(file)", line: line)
+        }
         if isInference && !AutogradState.current.inferenceMode {
             throw AutogradError.requiresGradOnInferenceTensor(file: "\(file)", line: line)
         }

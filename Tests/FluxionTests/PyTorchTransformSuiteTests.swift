@@ -1052,3 +1052,107 @@ struct PyTorchLinearizeTests {
         #expect(throws: TransformError.self) { try linear(f64(tv, [3, 1]).unsqueeze(0)) }
     }
 }
+
+// MARK: - TestComposability, and the edges the suites above touch
+
+@Suite("torch.func test_eager_transforms: TestComposability and edge cases")
+struct PyTorchComposabilityTests {
+    // test_requires_grad_inside_transform: "You are attempting to call Tensor.requires_grad_() …
+    // inside of a function being transformed"
+    @Test func requiresGradInsideATransformIsRefused() throws {
+        let f = { (x: Tensor) throws -> Tensor in
+            _ = try x.requiresGrad_()
+            return sin(x).sum()
+        }
+        let x = Tensor(f64([0.1, 0.2, 0.3], [3]))
+        let error = #expect(throws: AutogradError.self) { try grad(f)(x) }
+        guard case .requiresGradInsideTransform(let transform, _, _)? = error else {
+            Issue.record("expected requiresGradInsideTransform, got \(String(describing: error))")
+            return
+        }
+        #expect(transform == "grad")
+        #expect(throws: (any Error).self) { try vmap(f)(x) }
+        #expect(throws: (any Error).self) { try vmap(grad(f))(Tensor(f64([0.1, 0.2, 0.3, 0.4], [2, 2]))) }
+        #expect(throws: (any Error).self) { try grad(grad(f))(Tensor(NDArray(0.5, dtype: .float64))) }
+    }
+
+    // test_retain_grad_inside_transform: "Tensor.retain_grad()" inside grad
+    @Test func retainGradInsideATransformIsRefused() throws {
+        let f = { (x: Tensor) throws -> Tensor in
+            let y = sin(x)
+            try y.retainGrad()
+            return y.sum()
+        }
+        #expect(throws: (any Error).self) { try grad(f)(Tensor(f64([0.1, 0.2, 0.3], [3]))) }
+    }
+
+    // Integer outputs: torch.func's jacrev refuses them ("All outputs of f must be floating-point
+    // or complex Tensors"), as JAX's jacrev does ("jacrev requires real-valued outputs"); JAX's
+    // jacfwd returns zeros and torch.func's grad returns zeros. Fluxion differentiates a
+    // piecewise-constant integer output as 0 in every transform (the identity basis of an
+    // integer output is float32, Jacobians.swift), which is the derivative wherever it exists.
+    @Test func jacobiansOfAnIntegerOutputAreZero() throws {
+        let x = f64([1, -2, 3], [3])
+        for j in [try jacrev { (x: NDArray) in (x .> 0).to(.int64) }(x), try jacfwd { (x: NDArray) in (x .> 0).to(.int64) }(x)] {
+            #expect(j.shape == [3, 3] && j.doubles.allSatisfy { $0 == 0 })
+        }
+        // torch: grad(lambda x: (x > 0).sum())(x) == [0., 0., 0.]
+        let g = try grad { (x: NDArray) in (x .> 0).to(.int64).sum() }(x)
+        #expect(g.dtype == .float64 && g.doubles == [0, 0, 0])
+    }
+
+    // The gradient has the input's dtype when the function computes in another one
+    // (torch: grad(lambda x: x.float().sum())(float64 x).dtype == torch.float64)
+    @Test func gradientHasTheInputsDType() throws {
+        let g = try grad { (x: NDArray) in x.to(.float32).sum() }(f64([1, 2], [2]))
+        #expect(g.dtype == .float64 && g.doubles == [1, 1])
+        // torch: vjp_fn(float64 cotangent) of a float32 function returns float32
+        let (_, pullback) = try vjp({ (x: NDArray) in sin(x) }, at: NDArray([1.0, 2.0]))
+        let back = try pullback(NDArray.ones([2], dtype: .float64))
+        #expect(back.dtype == .float32)
+    }
+
+    // vmap over a batch of size 0 (torch and JAX: shape (0,))
+    @Test func vmapOverAnEmptyBatch() throws {
+        let out = try vmap { (x: NDArray) in x.sum() }(NDArray.zeros([0, 3], dtype: .float64))
+        #expect(out.shape == [0])
+        let grads = try vmap(grad { (x: NDArray) in (x * x).sum() })(NDArray.zeros([0, 3], dtype: .float64))
+        #expect(grads.shape == [0, 3])
+    }
+
+    // vmap of a function whose output does not depend on the input: broadcast along the batch
+    // (torch: vmap(lambda x: torch.tensor(2.))(torch.zeros(4, 3)) == [2., 2., 2., 2.])
+    @Test func vmapOfAConstantOutput() throws {
+        let out = try vmap { (_: NDArray) in NDArray(2.0, dtype: .float64) }(NDArray.zeros([4, 3], dtype: .float64))
+        #expect(out.shape == [4] && out.doubles == [2, 2, 2, 2])
+    }
+
+    // vmap(in_dims=-1): torch gives shape (3, 2) for a [2, 3] input
+    @Test func vmapAlongTheLastAxis() throws {
+        let x = f64([0, 1, 2, 3, 4, 5], [2, 3])
+        let out = try vmap({ (v: NDArray) in v * 2 }, inAxes: -1)(x)
+        #expect(out.shape == [3, 2])
+        #expect(out.doubles == [0, 6, 2, 8, 4, 10])
+    }
+
+    // vmap(grad) with a chunk size that does not divide the batch equals the unchunked result
+    @Test func chunkedVmapOfGrad() throws {
+        let xv = testValues(21, seed: 99)
+        let out = try vmap(grad { (x: NDArray) in (sin(x) * x).sum() }, chunkSize: 4)(f64(xv, [7, 3]))
+        expectClose(out, xv.map { cos($0) * $0 + sin($0) })
+    }
+
+    // jacrev(jacfwd) and jacfwd(jacrev) and hessian of a function of a matrix agree with the closed form
+    // Σ exp(x)·x: ∂²/∂x² = diag((x + 2)·exp(x))
+    @Test func secondDerivativesEveryWay() throws {
+        let xv = testValues(6, in: -1...1, seed: 100)
+        let f = { (x: NDArray) in (exp(x) * x).sum() }
+        let expected = diagFlat(xv.map { ($0 + 2) * exp($0) })
+        let x = f64(xv, [2, 3])
+        for (name, h) in [("hessian", try hessian(f)(x)), ("jacfwd∘jacrev", try jacfwd(jacrev(f))(x)),
+                          ("jacrev∘jacfwd", try jacrev(jacfwd(f))(x)), ("jacrev∘jacrev", try jacrev(jacrev(f))(x))] {
+            #expect(h.shape == [2, 3, 2, 3], "\(name)")
+            expectClose(h, expected, label: name)
+        }
+    }
+}
