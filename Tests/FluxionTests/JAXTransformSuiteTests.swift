@@ -675,3 +675,48 @@ struct JAXCustomVJPTests {
 private extension Array where Element == NDArray {
     func splitPair() -> (NDArray, NDArray) { (self[0], self[1]) }
 }
+
+// MARK: - custom rules at second order and in forward mode
+
+@Suite("JAX api_test: custom rules at second order")
+struct JAXCustomRuleOrderTests {
+    // CustomVJPTest (grad of grad): the backward rule is itself differentiated.
+    // jax.grad(jax.grad(f))(3.) == -2·sin(3) for f = sin with backward 2·cos(x)·g
+    @Test func gradOfGradOfACustomVJP() throws {
+        let f = customVJP({ (x: NDArray) in sin(x) }, forward: { (x: NDArray) in (sin(x), x) }, backward: { x, g in 2 * cos(x) * g })
+        expectClose(try grad(grad(f))(scalar(3)), [-2 * sin(3.0)])
+    }
+
+    // CustomJVPTest (hessian): jax.hessian(g)(3.) == -2·sin(3) for g = sin with the rule 2·cos
+    @Test func secondDerivativesOfACustomJVP() throws {
+        let g = customJVP({ (x: NDArray) in sin(x) }, jvp: { x, _, t in 2 * cos(x) * t })
+        expectClose(try hessian(g)(scalar(3)), [-2 * sin(3.0)])
+        expectClose(try grad(grad(g))(scalar(3)), [-2 * sin(3.0)])
+        expectClose(try jvp({ (x: NDArray) in try jvp(g, at: x, tangents: scalar(1)).tangent }, at: scalar(3), tangents: scalar(1)).tangent,
+                    [-2 * sin(3.0)])
+    }
+
+    // CustomVJPTest.test_jvp_error: "can't apply forward-mode autodiff (jvp) to a custom_vjp
+    // function" — forward mode must not silently bypass the rule
+    @Test func forwardModeOfACustomVJPDoesNotBypassTheRule() throws {
+        let f = customVJP({ (x: NDArray) in sin(x) }, forward: { (x: NDArray) in (sin(x), x) }, backward: { x, g in 2 * cos(x) * g })
+        do {
+            let (_, tangent) = try jvp(f, at: scalar(3), tangents: scalar(1))
+            // If forward mode is supported, it must agree with the rule reverse mode uses.
+            expectClose(tangent, [2 * cos(3.0)])
+            expectClose(try jacfwd(f)(scalar(3)), [2 * cos(3.0)])
+        } catch is TransformError {
+            // Refusing, as JAX does, is consistent too.
+        }
+    }
+
+    // CustomVJPTest.test_nondiff_arg: a function as a non-differentiated argument
+    @Test func customVJPWithAFunctionArgument() throws {
+        let app = customVJP({ (x: NDArray, f: @escaping (NDArray) -> NDArray) in f(x) },
+                            forward: { (x: NDArray, f: @escaping (NDArray) -> NDArray) in (f(x), [NDArray]()) },
+                            backward: { (_: (NDArray) -> NDArray, _: [NDArray], g: NDArray) -> NDArray? in 5 * g })
+        let double: (NDArray) -> NDArray = { 2 * $0 }
+        #expect(try app(scalar(1), double).item() == 2)
+        #expect(try grad { (x: NDArray) in try app(x, double) }(scalar(1)).item() == 5)
+    }
+}
