@@ -720,3 +720,67 @@ struct JAXCustomRuleOrderTests {
         #expect(try grad { (x: NDArray) in try app(x, double) }(scalar(1)).item() == 5)
     }
 }
+
+// MARK: - jit caching and composition
+
+@Suite("JAX api_test: jit caching and composition")
+struct JAXJitCompositionTests {
+    // test_jit_static_args / test_jit_forces_arguments: a new signature (shape, dtype, tree
+    // structure) stages again; new values of the same signature do not
+    @Test func stagingIsKeyedOnTheSignature() throws {
+        let side = Counter()
+        let f = jit { (d: [String: NDArray]) -> NDArray in
+            side.count += 1
+            return d.values.reduce(NDArray(0.0, dtype: .float64)) { $0 + $1.sum() }
+        }
+        #expect(try f(["a": f64([1, 2], [2])]).item() == 3)
+        #expect(try f(["a": f64([3, 4], [2])]).item() == 7)
+        #expect(side.count == 1)
+        #expect(try f(["a": f64([1, 2, 3], [3])]).item() == 6)
+        #expect(side.count == 2)
+        #expect(try f(["b": f64([1, 2, 3], [3])]).item() == 6)
+        #expect(side.count == 3)
+        #expect(try f(["a": NDArray([1.0, 2.0, 3.0])]).item() == 6)
+        #expect(side.count == 4)
+    }
+
+    // test_grad_of_jit with a static argument: grad through a jitted loop
+    @Test func gradOfJitWithAStaticArgument() throws {
+        let f = jit { (x: NDArray, n: Int) -> NDArray in
+            var y = x
+            for _ in 0..<n { y = sin(y) }
+            return y
+        }
+        let x = 0.7
+        expectClose(try grad(f)(scalar(x), 2), [cos(sin(x)) * cos(x)])
+    }
+
+    // vmap of jit and jit of vmap (the CustomJVPTest.test_jit pattern without the custom rule)
+    @Test func vmapAndJitInEitherOrder() throws {
+        let xs = [0.0, 0.5, 1.0]
+        let f = { (x: NDArray) in sin(x) * x }
+        expectClose(try vmap(jit(f))(f64(xs, [3])), xs.map { sin($0) * $0 })
+        expectClose(try jit(vmap(f))(f64(xs, [3])), xs.map { sin($0) * $0 })
+        expectClose(try jit(vmap(grad(f)))(f64(xs, [3])), xs.map { cos($0) * $0 + sin($0) })
+        expectClose(try vmap(grad(jit(f)))(f64(xs, [3])), xs.map { cos($0) * $0 + sin($0) })
+    }
+
+    // hessian and linearize of a jitted function
+    @Test func hessianAndLinearizeOfJit() throws {
+        let f = jit { (x: NDArray) in (x ** 3).sum() }
+        let h = try hessian(f)(f64([1, 2], [2]))
+        expectClose(h, [6, 0, 0, 12])
+        let (value, linear) = try linearize(f, at: f64([1, 2], [2]))
+        #expect(value.item() == 9)
+        expectClose(try linear(f64([1, 1], [2])), [3 + 12])
+    }
+
+    // a vjp of a jitted function pulls back any number of cotangents
+    @Test func vjpOfJit() throws {
+        let f = jit { (x: NDArray) in sin(x) }
+        let (value, pullback) = try vjp(f, at: f64([0.5, 1.5], [2]))
+        expectClose(value, [sin(0.5), sin(1.5)])
+        expectClose(try pullback(f64([1, 2], [2])), [cos(0.5), 2 * cos(1.5)])
+        expectClose(try pullback(f64([3, 0], [2])), [3 * cos(0.5), 0])
+    }
+}
