@@ -1156,3 +1156,70 @@ struct PyTorchComposabilityTests {
         }
     }
 }
+
+// MARK: - TestJac against references with several inputs and outputs
+
+@Suite("torch.func test_eager_transforms: TestJac against references")
+struct PyTorchJacobianReferenceTests {
+    // test_against_reference_multi_input_multi_output:
+    // f(x, y) = ((x∘x)·y, x·(rowsum(x)∘y), Σy), x [5, 3], y [3, 5], against central differences
+    @Test func severalInputsAndOutputsAgainstDifferences() throws {
+        let xv = testValues(15, seed: 111), yv = testValues(15, seed: 112)
+        let reference = { (v: [Double]) -> [Double] in
+            let x = Array(v[0..<15]), y = Array(v[15...])
+            let first = matmulReference(x.map { $0 * $0 }, y, 5, 3, 5)
+            let rowSums = (0..<5).map { i in (0..<3).reduce(0) { $0 + x[i * 3 + $1] } }
+            // x.sum(1) has 5 entries and broadcasts against y's last axis (5)
+            let scaled = (0..<15).map { y[$0] * rowSums[$0 % 5] }
+            let second = matmulReference(x, scaled, 5, 3, 5)
+            return first + second + [y.reduce(0, +)]
+        }
+        let numeric = centralJacobian(reference, at: xv + yv)
+        let f = { (p: [NDArray]) -> [NDArray] in
+            let (x, y) = (p[0], p[1])
+            return [matmul(x * x, y), matmul(x, x.sum(dim: 1) * y), y.sum()]
+        }
+        let inputs = [f64(xv, [5, 3]), f64(yv, [3, 5])]
+        for (name, j) in [("jacrev", try jacrev(f)(inputs)), ("jacfwd", try jacfwd(f)(inputs))] {
+            #expect(j.count == 3 && j[0][0].shape == [5, 5, 5, 3] && j[2][1].shape == [3, 5], "\(name)")
+            // Rows of the numeric Jacobian: 25 + 25 + 1 outputs, each against 15 + 15 inputs.
+            var assembled = [Double]()
+            for (k, block) in j.enumerated() {
+                let rows = k == 2 ? 1 : 25
+                let (a, b) = (block[0].doubles, block[1].doubles)
+                for r in 0..<rows {
+                    assembled += a[(r * 15)..<(r * 15 + 15)]
+                    assembled += b[(r * 15)..<(r * 15 + 15)]
+                }
+            }
+            expectClose(assembled, numeric, rtol: 1e-6, atol: 1e-7, label: name)
+        }
+    }
+
+    // test_against_reference_unrelated_outputs: f(x, y) = (x, y, x, y)
+    @Test func outputsThatAreTheInputs() throws {
+        let x = f64(testValues(2, seed: 113), [2]), y = f64(testValues(3, seed: 114), [3])
+        let f = { (p: [NDArray]) in [p[0], p[1], p[0], p[1]] }
+        for j in [try jacrev(f)([x, y]), try jacfwd(f)([x, y])] {
+            for k in [0, 2] {
+                expectClose(j[k][0], diagFlat([1, 1]))
+                #expect(j[k][1].shape == [2, 3] && j[k][1].doubles.allSatisfy { $0 == 0 })
+            }
+            for k in [1, 3] {
+                #expect(j[k][0].shape == [3, 2] && j[k][0].doubles.allSatisfy { $0 == 0 })
+                expectClose(j[k][1], diagFlat([1, 1, 1]))
+            }
+        }
+    }
+
+    // test_against_reference_default_arg: f(x, y, z = 3) = x·y·z
+    @Test func aConstantThirdArgument() throws {
+        let xv = testValues(3, seed: 115), yv = testValues(3, seed: 116)
+        let f = { (x: NDArray, y: NDArray, z: Double) in x * y * z }
+        for (a, b) in [try jacrev(f, argnums: .firstAndSecond)(f64(xv, [3]), f64(yv, [3]), 3.0),
+                       try jacfwd(f, argnums: .firstAndSecond)(f64(xv, [3]), f64(yv, [3]), 3.0)] {
+            expectClose(a, diagFlat(yv.map { 3 * $0 }))
+            expectClose(b, diagFlat(xv.map { 3 * $0 }))
+        }
+    }
+}
