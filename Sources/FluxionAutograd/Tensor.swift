@@ -79,8 +79,11 @@ public final class Tensor: @unchecked Sendable {
         let (primal, ref) = Autograd.tape.split(value)
         self.value = primal
         isInference = AutogradState.current.inferenceMode
-        if let ref {
-            // A value recorded by differentiating rules (a gradient made with createGraph).
+        // A value recorded by differentiating rules (a gradient made with createGraph, a
+        // transform's result computed from tensors that require grad) keeps its history, unless
+        // grad mode is off: then it is a value without history, as PyTorch's transforms under
+        // torch.no_grad() give.
+        if let ref, AutogradState.current.gradEnabled {
             recorded = value
             gradFn = Node.at(ref)
         }
