@@ -784,3 +784,32 @@ struct JAXJitCompositionTests {
         expectClose(try pullback(f64([3, 0], [2])), [3 * cos(0.5), 0])
     }
 }
+
+// MARK: - Empty arrays and trees
+
+@Suite("JAX api_test: empty arrays and trees")
+struct JAXEmptyTests {
+    // jax.jacrev(lambda x: x.sum())(jnp.zeros(0)).shape == (0,); jacfwd of x*2 → (0, 0);
+    // jax.hessian(lambda x: x.sum())(jnp.zeros(0)).shape == (0, 0) (torch.func agrees)
+    @Test func jacobiansOfAnEmptyInput() throws {
+        let x = NDArray.zeros([0], dtype: .float64)
+        #expect(try jacrev { (x: NDArray) in x.sum() }(x).shape == [0])
+        #expect(try jacfwd { (x: NDArray) in x.sum() }(x).shape == [0])
+        #expect(try jacrev { (x: NDArray) in x * 2 }(x).shape == [0, 0])
+        #expect(try jacfwd { (x: NDArray) in x * 2 }(x).shape == [0, 0])
+        #expect(try hessian { (x: NDArray) in x.sum() }(x).shape == [0, 0])
+        #expect(try grad { (x: NDArray) in x.sum() }(x).shape == [0])
+    }
+
+    // jax.grad(lambda p: 1.0)([]) == []
+    @Test func gradWithRespectToAnEmptyTree() throws {
+        let g = try grad { (_: [NDArray]) in NDArray(1.0, dtype: .float64) }([])
+        #expect(g.isEmpty)
+    }
+
+    // vmap(out_dims=-1): torch gives (3, 4) for a [4, 3] input
+    @Test func vmapWithANegativeOutAxis() throws {
+        let out = try vmap({ (v: NDArray) in v * 2 }, outAxes: -1)(NDArray.ones([4, 3], dtype: .float64))
+        #expect(out.shape == [3, 4] && out.doubles.allSatisfy { $0 == 2 })
+    }
+}

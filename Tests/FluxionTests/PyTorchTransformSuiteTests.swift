@@ -1288,6 +1288,22 @@ struct PyTorchTransformsUnderAutogradTests {
         expectClose(try Autograd.grad(outputs: y, inputs: x)[0]!.value, [2])
     }
 
+    // test_inference_mode_outside_grad, test_inference_mode_outside_vmap_grad,
+    // test_inference_mode_nested_grad, test_inference_mode_jacrev_grad: transforms run inside
+    // inferenceMode
+    @Test func transformsInsideInferenceMode() throws {
+        let xv = [0.5, -1.5, 2.0]
+        let x = f64(xv, [3])
+        try inferenceMode {
+            expectClose(try grad { (x: NDArray) in (x ** 2).sum() }(x), xv.map { 2 * $0 })
+            expectClose(try vmap(grad { (x: NDArray) in (x ** 2).sum() })(f64(xv + xv, [2, 3])), (xv + xv).map { 2 * $0 })
+            expectClose(try grad(grad { (x: NDArray) in x ** 3 })(NDArray(0.7, dtype: .float64)), [6 * 0.7])
+            expectClose(try jacrev(grad { (x: NDArray) in (x ** 3).sum() })(x), diagFlat(xv.map { 6 * $0 }))
+            let (_, tangent) = try jvp({ (x: NDArray) in (x ** 2).sum() }, at: x, tangents: NDArray.onesLike(x))
+            expectClose(tangent, [xv.reduce(0) { $0 + 2 * $1 }])
+        }
+    }
+
     // test_no_grad_inside with tensors: a noGrad block inside grad is a constant to the facade
     // only; grad(f) = 2x (x² − no_grad(x²)) and torch.autograd.grad of it gives 2
     @Test func noGradInsideGradOfTensors() throws {
