@@ -813,3 +813,34 @@ struct JAXEmptyTests {
         #expect(out.shape == [3, 4] && out.doubles.allSatisfy { $0 == 2 })
     }
 }
+
+// MARK: - vmap and grad across closures
+
+@Suite("JAX api_test: vmap and grad across closures")
+struct JAXVmapGradClosureTests {
+    // vmap over y of grad over an unmapped x, y closed over (no perturbation confusion):
+    // jax.vmap(lambda x, y: jax.grad(lambda x: (x * y).sum())(x), in_axes=(None, 0))
+    @Test func gradOfAnUnmappedArgumentInsideVmap() throws {
+        let y = f64([0, 1, 2, 3, 4, 5], [2, 3])
+        let out = try vmap({ (x: NDArray, y: NDArray) in try grad { (x: NDArray) in (x * y).sum() }(x) }, inAxes: (nil, 0))(
+            NDArray.ones([3], dtype: .float64), y)
+        #expect(out.shape == [2, 3])
+        #expect(out.doubles == [0, 1, 2, 3, 4, 5])
+    }
+
+    // jax.vmap(lambda x: jnp.stack([x, 2*x]), out_axes=1)(jnp.arange(3.)).shape == (2, 3)
+    @Test func outAxisOneOfAStackedOutput() throws {
+        let out = try vmap({ (x: NDArray) in stack([x, 2 * x]) }, outAxes: 1)(f64([0, 1, 2], [3]))
+        #expect(out.shape == [2, 3])
+        #expect(out.doubles == [0, 1, 2, 0, 2, 4])
+    }
+
+    // vmap of a vjp's pullback over the rows of the identity is the Jacobian's rows:
+    // jax.vmap(lambda v: jax.vjp(jnp.sin, x)[1](v)[0])(jnp.eye(3)) == diag(cos x)
+    @Test func vmapOfAPullback() throws {
+        let x = f64([0, 1, 2], [3])
+        let (_, pullback) = try vjp({ (x: NDArray) in sin(x) }, at: x)
+        let rows = try vmap(pullback)(NDArray.eye(3, dtype: .float64))
+        expectClose(rows, [cos(0.0), 0, 0, 0, cos(1.0), 0, 0, 0, cos(2.0)])
+    }
+}
