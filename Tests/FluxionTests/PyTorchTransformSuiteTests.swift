@@ -24,6 +24,13 @@
 //   `make_functional`, `_preallocate_and_copy`, autograd.Function's vmap staticmethod, and the
 //   tests about forward-AD's global enable flag (no counterpart: `stopGradient` is the tool).
 // - `strict=True` jvp: no strict mode.
+// - `vmap(out_dims=(1, 0))`, one out axis per output: `outAxes` is one axis for every output.
+// - Tree outputs together with `argnums` (`jacrev(f, argnums=(0, 1))` of a tuple-valued f):
+//   the argnums forms take array-valued functions, so those tests pass the arguments as one
+//   tree (`[NDArray]`) and get one Jacobian per output leaf.
+//
+// Where Fluxion deliberately differs, the test asserts Fluxion's behaviour and says so: an
+// integer output differentiates to zeros in every transform (torch.func's jacrev refuses it).
 
 import Foundation
 import Testing
