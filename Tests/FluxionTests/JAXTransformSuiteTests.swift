@@ -844,3 +844,49 @@ struct JAXVmapGradClosureTests {
         expectClose(rows, [cos(0.0), 0, 0, 0, cos(1.0), 0, 0, 0, cos(2.0)])
     }
 }
+
+// MARK: - has_aux under vmap and jit
+
+@Suite("JAX api_test: has_aux under vmap and jit")
+struct JAXAuxCompositionTests {
+    // test_grad_and_aux_basic under vmap: per-example gradients and auxiliary values
+    @Test func gradWithAuxUnderVmap() throws {
+        let xs = [1.0, 2.0, 3.0]
+        let f = grad(hasAux: { (x: NDArray) in (x ** 3, [x ** 2]) })
+        let out = try vmap { (x: NDArray) in
+            let (g, aux) = try f(x)
+            return [g, aux[0]]
+        }(f64(xs, [3]))
+        #expect(out[0].doubles == xs.map { 3 * $0 * $0 })
+        #expect(out[1].doubles == xs.map { $0 * $0 })
+    }
+
+    // value_and_grad(has_aux=True) under jit, called twice (the second from the cache)
+    @Test func valueAndGradWithAuxUnderJit() throws {
+        let side = Counter()
+        let f = jit { (x: NDArray) -> [NDArray] in
+            side.count += 1
+            let (v, g, aux) = try valueAndGrad(hasAux: { (x: NDArray) in ((x ** 2).sum(), x.sum()) })(x)
+            return [v, g, aux]
+        }
+        let first = try f(f64([1, 2], [2]))
+        #expect(first[0].item() == 5 && first[1].doubles == [2, 4] && first[2].item() == 3)
+        let second = try f(f64([3, 4], [2]))
+        #expect(second[0].item() == 25 && second[1].doubles == [6, 8] && second[2].item() == 7)
+        #expect(side.count == 1)
+    }
+
+    // jvp(has_aux=True) and linearize(has_aux=True) agree on the auxiliary value and tangent
+    @Test func jvpAndLinearizeWithAux() throws {
+        let f = { (x: NDArray) in (sin(x), cos(x)) }
+        let x = f64([0.2, 0.4], [2]), t = f64([1, -1], [2])
+        let (v1, t1, a1) = try jvp(hasAux: f, at: x, tangents: t)
+        let (v2, linear, a2) = try linearize(hasAux: f, at: x)
+        expectClose(v1, [sin(0.2), sin(0.4)])
+        expectClose(v2, [sin(0.2), sin(0.4)])
+        expectClose(a1, [cos(0.2), cos(0.4)])
+        expectClose(a2, [cos(0.2), cos(0.4)])
+        expectClose(t1, [cos(0.2), -cos(0.4)])
+        expectClose(try linear(t), [cos(0.2), -cos(0.4)])
+    }
+}
