@@ -19,6 +19,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
     case noGradFn(file: String, line: UInt)
     /// `backward`, `Autograd.grad`, a hook or `retainGrad` on a value a function transform is tracing.
     case backwardInsideTransform(transform: String, file: String, line: UInt)
+    /// `requiresGrad_()` on a value a function transform is tracing (PyTorch refuses it too).
+    case requiresGradInsideTransform(transform: String, file: String, line: UInt)
     /// A second backward pass through values freed by the first.
     case graphFreed(node: String, file: String, line: UInt)
     /// `Autograd.grad` with an input the outputs do not depend on, without `allowUnused`.
@@ -71,6 +73,8 @@ public enum AutogradError: Error, CustomStringConvertible, Equatable {
             "element 0 of tensors does not require grad and does not have a gradFn (at \(file):\(line)). Fix: make an input require grad (requiresGrad: true) before computing the output, outside noGrad"
         case let .backwardInsideTransform(transform, file, line):
             "element 0 of tensors has no gradFn: it was computed from values that \(transform) is tracing, and the tensor graph records beneath every function transform, so a backward pass cannot run through them (at \(file):\(line)). Fix: inside a transform differentiate with the transforms (grad of vmap(grad), grad of grad), or call backward outside the transform"
+        case let .requiresGradInsideTransform(transform, file, line):
+            "requiresGrad_() was called on a value that \(transform) is tracing (at \(file):\(line)); the tensor would start a graph of its own and \(transform) would no longer see its operations. Fix: let the transform differentiate (grad, vjp, jacrev) instead of requiring grad inside it, or call requiresGrad_() outside the transform"
         case let .graphFreed(node, file, line):
             "trying to backward through the graph a second time (or to read saved values after they were freed): \(node) has released its saved values (at \(file):\(line)). Fix: pass retainGraph: true to the first backward or Autograd.grad call if you need to backward through the graph again"
         case let .unusedInput(index, file, line):

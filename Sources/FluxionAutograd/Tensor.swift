@@ -79,8 +79,11 @@ public final class Tensor: @unchecked Sendable {
         let (primal, ref) = Autograd.tape.split(value)
         self.value = primal
         isInference = AutogradState.current.inferenceMode
-        if let ref {
-            // A value recorded by differentiating rules (a gradient made with createGraph).
+        // A value recorded by differentiating rules (a gradient made with createGraph, a
+        // transform's result computed from tensors that require grad) keeps its history, unless
+        // grad mode is off: then it is a value without history, as PyTorch's transforms under
+        // torch.no_grad() give.
+        if let ref, AutogradState.current.gradEnabled {
             recorded = value
             gradFn = Node.at(ref)
         }
@@ -146,6 +149,11 @@ extension Tensor {
         }
         guard value.dtype.isFloatingPoint else {
             throw AutogradError.requiresGradOnNonFloating(dtype: value.dtype, file: "\(file)", line: line)
+        }
+        // A leaf of the facade's tape beneath a running transform would cut the transform out:
+        // grad would silently see a constant.
+        if let transform = value.tracingTransform {
+            throw AutogradError.requiresGradInsideTransform(transform: transform, file: "\(file)", line: line)
         }
         if isInference && !AutogradState.current.inferenceMode {
             throw AutogradError.requiresGradOnInferenceTensor(file: "\(file)", line: line)

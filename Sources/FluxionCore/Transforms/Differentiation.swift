@@ -40,9 +40,11 @@ struct Recording {
             throw TransformError.cotangentShapeMismatch(transform: transform, expected: outputs.map(\.shape),
                                                         got: cotangents.map { $0?.shape ?? [] }, file: site.file, line: site.line)
         }
-        let seeds = zip(outputRefs, cotangents).compactMap { ref, ct -> (TapeEntry.Ref, NDArray)? in
-            guard let ref, let ct else { return nil }
-            return (ref, ct)
+        // A cotangent takes its output's dtype, as a tangent takes its primal's (forwardMode), so
+        // a gradient has its input's dtype whatever the cotangent's (PyTorch casts it the same way).
+        let seeds = zip(zip(outputRefs, cotangents), outputs).compactMap { pair, y -> (TapeEntry.Ref, NDArray)? in
+            guard let ref = pair.0, let ct = pair.1 else { return nil }
+            return (ref, y.dtype.isFloatingPoint ? ct.to(y.dtype) : ct)
         }
         let grads = try throwingReported { try ReverseInterpreter.backward(outputs: seeds, leaves: leafRefs) }
         return zip(grads, primals).map { g, p in g ?? NDArray.zerosLike(p) }
@@ -58,6 +60,13 @@ struct Recording {
 
 /// Checks that every input can be differentiated.
 func checkDifferentiable(_ inputs: [NDArray], _ transform: String, _ site: CallSite) throws {
+    // A value of a transform that has returned, passed straight in as an input: no primitive
+    // would ever bind it (f may return it as it is), so it is refused here.
+    for x in inputs {
+        if let t = x.tracer, !t.interpreter.isActive {
+            throw TransformError.escapedTracer(transform: t.interpreter.transform, operation: "the input of \(transform)", shape: t.shape)
+        }
+    }
     for x in inputs where !x.dtype.isFloatingPoint {
         throw TransformError.nonDifferentiableInput(transform: transform, dtype: x.dtype, file: site.file, line: site.line)
     }

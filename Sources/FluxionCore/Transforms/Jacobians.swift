@@ -30,6 +30,10 @@ enum JacobianMode {
 func jacobianFlat(_ f: @escaping ([NDArray]) throws -> [NDArray], at primals: [NDArray], mode: JacobianMode,
                   auxiliaryCount: @escaping () -> Int = { 0 }, chunkSize: Int?, transform: String, site: CallSite)
     throws -> (outputs: [NDArray], blocks: [[NDArray]]) {
+    // A silent clamp to 1 would hide a mistake and run one pass per row.
+    if let chunkSize, chunkSize < 1 {
+        throw TransformError.invalidChunkSize(transform: transform, chunkSize: chunkSize, file: site.file, line: site.line)
+    }
     switch mode {
     case .reverse:
         let recording = try record(f, at: primals, transform: transform, site: site)

@@ -34,6 +34,8 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
     case notAVectorField(transform: String, input: [Int], output: [Int], file: String, line: UInt)
     /// A derivative order below 0.
     case negativeOrder(transform: String, order: Int, file: String, line: UInt)
+    /// A `chunkSize` below 1 for `vmap` or a Jacobian (torch.func refuses it too).
+    case invalidChunkSize(transform: String, chunkSize: Int, file: String, line: UInt)
 
     public var description: String {
         switch self {
@@ -65,6 +67,8 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
             "\(transform) needs a vector field, one output component per input element, but the function maps shape \(input) to shape \(output) (\(transform) called at \(file):\(line)). Fix: return an array of the input's shape, or take the trace of jacfwd's Jacobian over the components you mean"
         case let .negativeOrder(transform, order, file, line):
             "\(transform) was asked for a derivative of order \(order) (\(transform) called at \(file):\(line)). Fix: pass an order of 0 (the value itself) or more"
+        case let .invalidChunkSize(transform, chunkSize, file, line):
+            "\(transform) was given chunkSize \(chunkSize) (\(transform) called at \(file):\(line)). Fix: pass a chunk size of 1 or more, or nil for the whole batch at once"
         case let .noBatchRule(primitive, file, line):
             "\(primitive) has no batching rule and vmap was asked not to fall back to a loop (vmap called at \(file):\(line)). Fix: use fallback: .loop"
         }

@@ -12,6 +12,9 @@ import FluxionKernels
 /// `outAxis(k)`, or (nil) returned as it is, which it must be for every example alike.
 func vmapFlat(_ f: ([NDArray]) throws -> [NDArray], _ inputs: [NDArray], inAxes: [Int?], outAxis: (Int) -> Int?,
               chunkSize: Int?, randomness: Randomness, fallback: BatchFallback, site: CallSite) throws -> [NDArray] {
+    if let chunkSize, chunkSize < 1 {
+        throw TransformError.invalidChunkSize(transform: "vmap", chunkSize: chunkSize, file: site.file, line: site.line)
+    }
     var axes: [Int?] = []
     var sizes: [Int] = []
     for (x, axis) in zip(inputs, inAxes) {
