@@ -107,11 +107,11 @@ enum System {
     /// processor where the mask cannot be read.
     @usableFromInline static var activeProcessors: Int {
         #if canImport(Glibc)
-        var set = cpu_set_t()
-        if sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 {
-            let count = withUnsafeBytes(of: &set) { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
-            if count > 0 { return count }
-        }
+        // A mask of 1024 processors, glibc's cpu_set_t.
+        var mask = [UInt64](repeating: 0, count: 16)
+        let read = mask.withUnsafeMutableBytes { affinity(0, $0.count, $0.baseAddress!) }
+        let count = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+        if read == 0 && count > 0 { return count }
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #else
         return 1
@@ -127,4 +127,9 @@ enum System {
 
 #if canImport(Glibc)
 import Glibc
+
+/// Linux's `sched_getaffinity(pid, size, mask)`, which the Glibc module leaves out (it is a GNU
+/// extension).
+@_silgen_name("sched_getaffinity")
+private func affinity(_ pid: Int32, _ size: Int, _ mask: UnsafeMutableRawPointer) -> Int32
 #endif
