@@ -235,6 +235,22 @@ struct GhostClippingTests {
                                           loss: classification)
     }
 
+    @Test("what was found for one batch is confirmed on the next: a layer called twice after once takes the fallback")
+    func remembersAndConfirms() throws {
+        let keys = RandomKey(seed: 60).split(into: 4)
+        final class Switch: @unchecked Sendable { var twice = false }
+        let state = Switch()
+        let model = Composite([Linear(4, 4, dtype: .float64, key: keys[0]), Linear(4, 3, dtype: .float64, key: keys[1])]) { m, x in
+            let h = tanh(m.parts[0](x))
+            return m.parts[1](state.twice ? tanh(m.parts[0](h)) : h)
+        }
+        let x = Tensor.randn([6, 4], key: keys[2], dtype: .float64), y = labels(6, classes: 3, seed: 61)
+        for twice in [false, false, true, true, false] {
+            state.twice = twice
+            try expectMatchesExplicitClipping(model, x, y, loss: classification)
+        }
+    }
+
     @Test("a model with no ghost rule at all takes the fallback for everything")
     func unruled() throws {
         let model = Composite([], scale: Tensor.randn([3], key: RandomKey(seed: 12), dtype: .float64)) { m, x in x * m.scale! }

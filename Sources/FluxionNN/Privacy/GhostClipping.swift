@@ -46,6 +46,7 @@
 
 import Fluxion
 import FluxionCore
+import Synchronization
 
 /// A loss per example: from the model's output for a batch `[B, ...]` and the batch's
 /// targets to the B losses `[B]` (a loss with `reduction: .none`).
@@ -131,6 +132,20 @@ public func clippedGradientSum(_ model: Module, parameters: [String: Tensor]? = 
 
 // MARK: - The pass
 
+/// A model and a batch signature whose ghost layers were found.
+private struct DiscoveryKey: Hashable {
+    let model: ObjectIdentifier
+    let input: [Int]
+    let inputType: DType
+    let target: [Int]
+    let targetType: DType
+    let learnable: [String]
+}
+
+/// The ghost layers found for recent (model, signature) pairs, so that a training loop stages
+/// its forward pass once; each use is confirmed by the pass itself.
+private let discoveries = Mutex<[DiscoveryKey: GhostPass.Discovery]>([:])
+
 /// One forward pass and the pullbacks of a batch's losses, with what the norms and the clipped
 /// sum need. Written with the transforms (`makeProgram`, `vjp`, `vmap(grad)`), not the tape,
 /// so that it runs the same eagerly and under `jit`, `grad` or `vmap`.
@@ -169,62 +184,50 @@ private struct GhostPass {
         let (input, target) = (input.value, target.value)
 
         // Which ruled layers are called once on the batch, with what output: found by staging
-        // the forward pass (shapes only, no arithmetic).
+        // the forward pass (shapes only, no arithmetic), or remembered from an earlier batch of
+        // the same signature — the tapped pass below confirms it either way.
         let candidates = Self.candidates(model, learnable: Set(values.keys))
-        var calls: [ObjectIdentifier: [(input: [Int], output: [Int], dtype: DType)]] = [:]
-        var lossShape: [Int] = []
-        try withoutActuallyEscaping(loss) { loss in
-            let handles = candidates.map { _, layer in
-                layer.registerForwardHook { module, x, y in
-                    calls[ObjectIdentifier(module), default: []].append((x.shape, y.shape, y.dtype))
-                    return nil
-                }
-            }
-            defer { handles.forEach { $0.remove() } }
-            let forward = { (p: [String: NDArray], x: NDArray, t: NDArray) throws -> NDArray in
-                let losses = try loss(try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(x)), Tensor(t))
-                lossShape = losses.shape
-                return losses.value
-            }
-            do {
-                _ = try makeProgram(forward, name: "forward")(values, input, target)
-            } catch TransformError.concreteValueInStaging {
-                // A model that reads its values cannot be staged: run it once instead.
-                calls = [:]
-                _ = try noGrad { try forward(values, input, target) }
-            }
-        }
-        guard lossShape == [batch] else {
-            fail("perSampleGradientNorms", "the loss gave shape \(describe(lossShape)) for a batch of \(batch) (input \(describe(input.shape)))",
+        let key = DiscoveryKey(model: ObjectIdentifier(model), input: input.shape, inputType: input.dtype, target: target.shape,
+                               targetType: target.dtype, learnable: parameters.map(\.name))
+        let remembered = discoveries.withLock { $0[key] }
+        var found = try remembered ?? Self.discover(model, candidates, values, input, target, loss: loss)
+        guard found.lossShape == [batch] else {
+            fail("perSampleGradientNorms", "the loss gave shape \(describe(found.lossShape)) for a batch of \(batch) (input \(describe(input.shape)))",
                  fix: "return one loss per example, e.g. crossEntropy(output, target, reduction: .none)", file: file, line: line)
         }
-        let ghost = candidates.compactMap { prefix, layer -> (prefix: String, layer: any GhostClippable, tap: NDArray)? in
-            guard let made = calls[ObjectIdentifier(layer)], made.count == 1, let call = made.first,
-                  call.input.first == batch, call.output.first == batch else { return nil }
-            return (prefix, layer, NDArray.zeros(call.output, dtype: call.dtype))
-        }
-        let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
-        others = parameters.filter { !covered.contains($0.name) }
 
         // The forward pass again with a zero added to each ghost layer's output (a "tap"): the
         // losses' pullback at a tap is the gradient δ at that output. The parameters are
-        // differentiated too only when the clipped sum must come from the pullback.
-        let throughGraph = keepGraph && !others.isEmpty
+        // differentiated too only when the clipped sum must come from the pullback. If a ghost
+        // layer is not called exactly once with the output found (what was remembered no longer
+        // holds, or the model's calls depend on its values), the layers are found again; should
+        // that not hold either, every parameter takes the fallback.
         let names = parameters.map(\.name)
-        let (losses, pullback, inputs) = try vjp(hasAux: { (leaves: [NDArray]) throws -> (NDArray, [NDArray]) in
-                let p = throughGraph ? Dictionary(uniqueKeysWithValues: zip(names, leaves.prefix(names.count))) : values
-                let taps = Array(leaves.suffix(ghost.count))
-                var inputs = [NDArray?](repeating: nil, count: ghost.count)
-                let handles = ghost.enumerated().map { k, g in
-                    g.layer.registerForwardHook { _, x, y in
-                        inputs[k] = x.value
-                        return y + Tensor(taps[k])
-                    }
-                }
-                defer { handles.forEach { $0.remove() } }
-                let output = try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(input))
-                return (try loss(output, Tensor(target)).value, inputs.map { $0! })
-            }, at: (throughGraph ? parameters.map(\.value) : []) + ghost.map(\.tap), file: file, line: line)
+        var attempt = 0
+        var pass: TappedPass
+        while true {
+            let ghost = found.layers.compactMap { found -> Ghost? in
+                candidates.first { $0.prefix == found.prefix }.map { Ghost(prefix: found.prefix, layer: $0.layer, tap: NDArray.zeros(found.output, dtype: found.dtype)) }
+            }
+            let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
+            let throughGraph = keepGraph && parameters.contains { !covered.contains($0.name) }
+            if let done = try Self.tappedPass(model, ghost, values: values, parameters: parameters, throughGraph: throughGraph,
+                                              input, target, loss: loss, file: file, line: line) {
+                pass = done
+                break
+            }
+            attempt += 1
+            found = attempt == 1 ? try Self.discover(model, candidates, values, input, target, loss: loss)
+                                 : Discovery(layers: [], lossShape: found.lossShape)
+        }
+        discoveries.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[key] = found
+        }
+        let (ghost, losses, pullback, inputs) = (pass.ghost, pass.losses, pass.pullback, pass.inputs)
+        let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
+        others = parameters.filter { !covered.contains($0.name) }
+        let throughGraph = pass.throughGraph
         self.losses = losses
         weightedGradient = throughGraph ? { u in Array(try pullback(u).prefix(names.count)) } : nil
 
@@ -250,6 +253,93 @@ private struct GhostPass {
         norms = sqrt(parameters.reduce(NDArray.zeros([batch], dtype: dtype)) { total, p in
             squared[p.name].map { total + $0.to(dtype) } ?? total
         })
+    }
+
+    /// A ruled layer treated by its rule, and the zero added to its output.
+    struct Ghost {
+        let prefix: String
+        let layer: any GhostClippable
+        let tap: NDArray
+    }
+
+    /// What staging the forward pass found: the ruled layers called once on the batch, with
+    /// their output's shape and dtype, and the losses' shape.
+    struct Discovery: Sendable {
+        let layers: [(prefix: String, output: [Int], dtype: DType)]
+        let lossShape: [Int]
+    }
+
+    /// The forward pass with taps, differentiated.
+    struct TappedPass {
+        let ghost: [Ghost]
+        let throughGraph: Bool
+        let losses: NDArray
+        let pullback: (NDArray) throws -> [NDArray]
+        let inputs: [NDArray]
+    }
+
+    /// The forward pass staged (or, for a model that reads its values, run once) with hooks
+    /// that note each candidate's calls.
+    static func discover(_ model: Module, _ candidates: [(prefix: String, layer: any GhostClippable)], _ values: [String: NDArray],
+                         _ input: NDArray, _ target: NDArray, loss: PerExampleLoss) throws -> Discovery {
+        var calls: [ObjectIdentifier: [(input: [Int], output: [Int], dtype: DType)]] = [:]
+        var lossShape: [Int] = []
+        try withoutActuallyEscaping(loss) { loss in
+            let handles = candidates.map { _, layer in
+                layer.registerForwardHook { module, x, y in
+                    calls[ObjectIdentifier(module), default: []].append((x.shape, y.shape, y.dtype))
+                    return nil
+                }
+            }
+            defer { handles.forEach { $0.remove() } }
+            let forward = { (p: [String: NDArray], x: NDArray, t: NDArray) throws -> NDArray in
+                let losses = try loss(try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(x)), Tensor(t))
+                lossShape = losses.shape
+                return losses.value
+            }
+            do {
+                _ = try makeProgram(forward, name: "forward")(values, input, target)
+            } catch TransformError.concreteValueInStaging {
+                // A model that reads its values cannot be staged: run it once instead.
+                calls = [:]
+                _ = try noGrad { try forward(values, input, target) }
+            }
+        }
+        let batch = input.shape.first ?? 0
+        let layers = candidates.compactMap { prefix, layer -> (prefix: String, output: [Int], dtype: DType)? in
+            guard let made = calls[ObjectIdentifier(layer)], made.count == 1, let call = made.first,
+                  call.input.first == batch, call.output.first == batch else { return nil }
+            return (prefix, call.output, call.dtype)
+        }
+        return Discovery(layers: layers, lossShape: lossShape)
+    }
+
+    /// The forward pass with `ghost`'s taps under `vjp` (with respect to the parameters too
+    /// when `throughGraph`); nil when a ghost layer was not called exactly once with its tap's
+    /// shape.
+    static func tappedPass(_ model: Module, _ ghost: [Ghost], values: [String: NDArray], parameters: [(name: String, value: NDArray)],
+                           throughGraph: Bool, _ input: NDArray, _ target: NDArray, loss: PerExampleLoss,
+                           file: StaticString, line: UInt) throws -> TappedPass? {
+        let names = parameters.map(\.name)
+        var calls = [Int](repeating: 0, count: ghost.count)
+        let (losses, pullback, inputs) = try vjp(hasAux: { (leaves: [NDArray]) throws -> (NDArray, [NDArray]) in
+            let p = throughGraph ? Dictionary(uniqueKeysWithValues: zip(names, leaves.prefix(names.count))) : values
+            let taps = Array(leaves.suffix(ghost.count))
+            var inputs = ghost.map { NDArray.zeros([0], dtype: $0.tap.dtype) }
+            let handles = ghost.enumerated().map { k, g in
+                g.layer.registerForwardHook { _, x, y in
+                    calls[k] += y.shape == taps[k].shape ? 1 : 2
+                    guard calls[k] == 1 else { return nil }
+                    inputs[k] = x.value
+                    return y + Tensor(taps[k])
+                }
+            }
+            defer { handles.forEach { $0.remove() } }
+            let output = try functionalCall(model, parameters: p.mapValues { Tensor($0) }, Tensor(input))
+            return (try loss(output, Tensor(target)).value, inputs)
+        }, at: (throughGraph ? parameters.map(\.value) : []) + ghost.map(\.tap), file: file, line: line)
+        guard calls.allSatisfy({ $0 == 1 }) else { return nil }
+        return TappedPass(ghost: ghost, throughGraph: throughGraph, losses: losses, pullback: pullback, inputs: inputs)
     }
 
     /// `prefix.name`, or `name` at the top.
