@@ -209,8 +209,7 @@ private struct GhostPass {
             let ghost = found.layers.compactMap { found -> Ghost? in
                 candidates.first { $0.prefix == found.prefix }.map { Ghost(prefix: found.prefix, layer: $0.layer, tap: NDArray.zeros(found.output, dtype: found.dtype)) }
             }
-            let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
-            let throughGraph = keepGraph && parameters.contains { !covered.contains($0.name) }
+            let throughGraph = keepGraph && parameters.contains { !Self.covered(by: ghost).contains($0.name) }
             if let done = try Self.tappedPass(model, ghost, values: values, parameters: parameters, throughGraph: throughGraph,
                                               input, target, loss: loss, file: file, line: line) {
                 pass = done
@@ -225,11 +224,10 @@ private struct GhostPass {
             cache[key] = found
         }
         let (ghost, losses, pullback, inputs) = (pass.ghost, pass.losses, pass.pullback, pass.inputs)
-        let covered = Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { Self.join(g.prefix, $0.name) } })
+        let covered = Self.covered(by: ghost)
         others = parameters.filter { !covered.contains($0.name) }
-        let throughGraph = pass.throughGraph
         self.losses = losses
-        weightedGradient = throughGraph ? { u in Array(try pullback(u).prefix(names.count)) } : nil
+        weightedGradient = pass.throughGraph ? { u in Array(try pullback(u).prefix(names.count)) } : nil
 
         // ‖∇_p Lᵢ‖² by parameter, summed over parameters in declaration order (so that the
         // norms do not depend on a dictionary's order, nor on whether a clipped sum is asked).
@@ -340,6 +338,11 @@ private struct GhostPass {
         }, at: (throughGraph ? parameters.map(\.value) : []) + ghost.map(\.tap), file: file, line: line)
         guard calls.allSatisfy({ $0 == 1 }) else { return nil }
         return TappedPass(ghost: ghost, throughGraph: throughGraph, losses: losses, pullback: pullback, inputs: inputs)
+    }
+
+    /// The names of the parameters the ghost layers' rules cover.
+    static func covered(by ghost: [Ghost]) -> Set<String> {
+        Set(ghost.flatMap { g in g.layer.namedParameters(recurse: false).map { join(g.prefix, $0.name) } })
     }
 
     /// `prefix.name`, or `name` at the top.
