@@ -2,9 +2,12 @@
 // as it is whenever one of its strides is 1 (a transposed view becomes the transpose flag);
 // only other layouts are copied. A batch whose right operand is shared by every batch
 // element and whose left operand is contiguous runs as one GEMM with batch·m rows; products
-// with inner dimension 1 (outer products) are one elementwise multiply.
+// with inner dimension 1 (outer products) are one elementwise multiply. A skinny product — a
+// batch of rows times a small weight, or a weight gradient summed over a long batch — is cut into
+// blocks for OpenBLAS's small-matrix kernels, run on Fluxion's threads (`GEMM.Pieces`).
 
 import CBLAS
+import Foundation
 
 /// Matrix products through `cblas_sgemm`/`cblas_dgemm`, transposed views passed as flags and
 /// batches folded into one call where the layout allows.
@@ -82,25 +85,152 @@ public enum GEMM {
         return result
     }
 
-    /// C[m×n] = A[m×k] · B[k×n] into contiguous memory at `c`.
+    /// C[m×n] = A[m×k] · B[k×n] into contiguous memory at `c`: in pieces on Fluxion's threads
+    /// when `Pieces` applies, else one BLAS call (with Fluxion's workers standing aside when
+    /// OpenBLAS will use its own threads).
     @usableFromInline
     static func gemm(_ a: StridedArray, _ b: StridedArray, into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int) {
-        let oa = operand(a), ob = operand(b)
+        var oa = operand(a), ob = operand(b)
+        let work = m * n * k
+        if Pieces.enabled && work >= blasThreadingWork {
+            // A small transposed right operand (a weight read as Wᵀ) is copied into a plain one,
+            // which the small kernels take.
+            if ob.transpose == CblasTrans && oa.transpose == CblasNoTrans && k * n <= Pieces.work / Pieces.minimumExtent {
+                ob = Operand(array: Copy.contiguous(b), transpose: CblasNoTrans, leadingDimension: Int32(n))
+            }
+            if let pieces = Pieces(m: m, n: n, k: k, b: ob.transpose) {
+                pieces.run(oa, ob, into: c, m: m, n: n, k: k, dtype: a.dtype)
+                return
+            }
+        }
+        let direct = Pieces.enabled && work <= Pieces.work && ob.transpose == CblasNoTrans
+        ThreadPool.shared.standingAside(if: work >= blasThreadingWork && !direct) {
+            call(oa, ob, into: c, ldc: n, m: m, n: n, k: k, rowsFrom: 0, columnsFrom: 0, depthFrom: 0, accumulate: false, dtype: a.dtype)
+        }
+    }
+
+    /// The product size (m·n·k multiply-adds) from which OpenBLAS splits a call across its own
+    /// threads (its SMP_THRESHOLD_MIN · GEMM_MULTITHREAD_THRESHOLD).
+    @usableFromInline static let blasThreadingWork = 65_536 * 4
+
+    /// C[i₀ ..< i₀+m, j₀ ..< j₀+n] (+)= A[i₀…, p₀ ..< p₀+k] · B[p₀ ..< p₀+k, j₀…] as one BLAS
+    /// call, C's rows `ldc` elements apart; `accumulate` adds to C instead of overwriting it.
+    private static func call(_ oa: Operand, _ ob: Operand, into c: UnsafeMutableRawPointer, ldc: Int, m: Int, n: Int, k: Int,
+                             rowsFrom i0: Int, columnsFrom j0: Int, depthFrom p0: Int, accumulate: Bool, dtype: DType) {
         defer { withExtendedLifetime((oa, ob)) {} }
-        let (m32, n32, k32) = (Int32(m), Int32(n), Int32(k))
-        switch a.dtype {
+        let lda = Int(oa.leadingDimension), ldb = Int(ob.leadingDimension)
+        // Element (i, p) of A is at i·lda + p, or p·lda + i when BLAS reads it transposed.
+        let aOffset = oa.transpose == CblasNoTrans ? i0 * lda + p0 : p0 * lda + i0
+        let bOffset = ob.transpose == CblasNoTrans ? p0 * ldb + j0 : j0 * ldb + p0
+        let cOffset = i0 * ldc + j0
+        let (m32, n32, k32, ldc32) = (Int32(m), Int32(n), Int32(k), Int32(ldc))
+        switch dtype {
         case .float32:
             cblas_sgemm(CblasRowMajor, oa.transpose, ob.transpose, m32, n32, k32, 1,
-                        oa.array.pointer(Float.self), oa.leadingDimension,
-                        ob.array.pointer(Float.self), ob.leadingDimension,
-                        0, c.assumingMemoryBound(to: Float.self), n32)
+                        oa.array.pointer(Float.self) + aOffset, oa.leadingDimension,
+                        ob.array.pointer(Float.self) + bOffset, ob.leadingDimension,
+                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Float.self) + cOffset, ldc32)
         case .float64:
             cblas_dgemm(CblasRowMajor, oa.transpose, ob.transpose, m32, n32, k32, 1,
-                        oa.array.pointer(Double.self), oa.leadingDimension,
-                        ob.array.pointer(Double.self), ob.leadingDimension,
-                        0, c.assumingMemoryBound(to: Double.self), n32)
+                        oa.array.pointer(Double.self) + aOffset, oa.leadingDimension,
+                        ob.array.pointer(Double.self) + bOffset, ob.leadingDimension,
+                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Double.self) + cOffset, ldc32)
         default:
             kernelFailure("BLAS takes float32 and float64 only")
+        }
+    }
+
+    /// A product cut into pieces that OpenBLAS runs with its small-matrix kernels, spread over
+    /// Fluxion's threads.
+    ///
+    /// On AVX-512 processors OpenBLAS multiplies matrices with m·n·k ≤ 10⁶ by direct kernels:
+    /// no packing of the operands, no pass zeroing C first, no thread hand-off. A skinny product
+    /// of a network layer — [1024, 64] · [64, 64], a batch of points or examples times a weight —
+    /// is just above that size, so it took the general path: about a quarter slower, and its
+    /// second thread, OpenBLAS's own, spins for a while after every call, taking the core from
+    /// the elementwise loops that come next. Cut into row blocks under the limit (or, for a
+    /// weight gradient Aᵀ·B with a long inner dimension, into inner-dimension blocks that
+    /// accumulate), each block takes the direct kernels, and the blocks run on Fluxion's threads —
+    /// one thread pool for kernels and BLAS. The cut is fixed by the shapes alone, so results
+    /// do not depend on timing; they may differ from one BLAS call's in the last bits, as any
+    /// change of blocking does.
+    ///
+    /// Left to OpenBLAS: products whose blocks would be thin (a wide weight leaves fewer than
+    /// `minimumExtent` rows per block), and every product on processors whose OpenBLAS kernels
+    /// have no small-matrix path (there a block would take the general path, threads and all).
+    struct Pieces {
+        /// OpenBLAS's limit for its small-matrix kernels, in multiply-adds.
+        static let work = 1_000_000
+        /// The fewest rows (or inner-dimension entries) worth a block.
+        static let minimumExtent = 32
+        /// Whether OpenBLAS's current kernels have the small-matrix path (its AVX-512 cores);
+        /// `FLUXION_GEMM_PIECES=0` turns the cutting off. (On one thread the blocks still save
+        /// the packing and the zeroing pass.)
+        static let enabled: Bool = {
+            BLASSetup.done
+            if let setting = getenv("FLUXION_GEMM_PIECES"), String(cString: setting) == "0" { return false }
+            let core = BLASSetup.currentCore?.lowercased() ?? ""
+            return ["skylakex", "cooperlake", "sapphirerapids"].contains(core)
+        }()
+
+        /// Along which dimension the product is cut.
+        enum Axis { case rows, depth }
+        let axis: Axis
+        /// How many blocks, and the extent of each (the last may be shorter).
+        let count: Int, extent: Int
+
+        /// The cut for an m×k by k×n product with these BLAS flags, or nil to leave it whole.
+        init?(m: Int, n: Int, k: Int, b: CBLAS_TRANSPOSE) {
+            let threads = Loops.cores
+            // OpenBLAS's small kernels decline a transposed B beside a plain A; `gemm` copies a
+            // small transposed B first, and leaves the rest whole.
+            guard b == CblasNoTrans else { return nil }
+            // At least the blocks the limit needs, and a multiple of the threads.
+            func blocks(along length: Int, per unit: Int) -> (count: Int, extent: Int)? {
+                let fewest = (length * unit + Self.work - 1) / Self.work
+                let count = (fewest + threads - 1) / threads * threads
+                let extent = (length + count - 1) / count
+                guard extent >= Self.minimumExtent, extent * unit <= Self.work else { return nil }
+                return ((length + extent - 1) / extent, extent)
+            }
+            if let cut = blocks(along: m, per: n * k) {
+                (axis, count, extent) = (.rows, cut.count, cut.extent)
+            } else if let cut = blocks(along: k, per: m * n) {
+                (axis, count, extent) = (.depth, cut.count, cut.extent)
+            } else {
+                return nil
+            }
+        }
+
+        /// C = A · B, block by block.
+        func run(_ oa: Operand, _ ob: Operand, into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int, dtype: DType) {
+            switch axis {
+            case .rows:
+                // Each thread a run of row blocks.
+                Loops.parallelRanges(count: count, costPerElement: Self.work) { first, last in
+                    for block in first..<last {
+                        let i0 = block * extent
+                        GEMM.call(oa, ob, into: c, ldc: n, m: Swift.min(extent, m - i0), n: n, k: k,
+                                  rowsFrom: i0, columnsFrom: 0, depthFrom: 0, accumulate: false, dtype: dtype)
+                    }
+                }
+            case .depth:
+                // Each thread its own columns of C (when there are enough), accumulating over
+                // every depth block in order.
+                let threads = n >= 2 * 8 ? Swift.min(Loops.cores, n / 8) : 1
+                let width = (n + threads - 1) / threads
+                Loops.parallelRanges(count: threads, costPerElement: Self.work) { first, last in
+                    for t in first..<last {
+                        let j0 = t * width, columns = Swift.min(width, n - j0)
+                        guard columns > 0 else { continue }
+                        for block in 0..<count {
+                            let p0 = block * extent
+                            GEMM.call(oa, ob, into: c, ldc: n, m: m, n: columns, k: Swift.min(extent, k - p0),
+                                      rowsFrom: 0, columnsFrom: j0, depthFrom: p0, accumulate: block > 0, dtype: dtype)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -60,14 +60,18 @@ extension Double: LAPACKScalar {
 /// Dense linear algebra through LAPACKE, batched over leading dimensions; failures give NaN
 /// (as in JAX) rather than stopping, because these kernels run under transforms.
 public enum LinearAlgebra {
-    /// Calls `body` with the float type of `dtype`.
+    /// Calls `body` with the float type of `a`'s dtype — with Fluxion's worker threads standing
+    /// aside for matrices large enough that OpenBLAS uses its own threads.
     @inlinable
-    static func withScalar<R>(_ dtype: DType, _ op: String, _ body: (any LAPACKScalar.Type) -> R) -> R {
+    static func withScalar<R>(_ a: StridedArray, _ op: String, _ body: (any LAPACKScalar.Type) -> R) -> R {
         BLASSetup.done
-        switch dtype {
-        case .float32: return body(Float.self)
-        case .float64: return body(Double.self)
-        default: kernelFailure("\(op) needs a float32 or float64 matrix, got \(dtype)")
+        let n = a.rank >= 2 ? a.shape[a.rank - 1] : 0
+        return ThreadPool.shared.standingAside(if: n * n * n >= GEMM.blasThreadingWork) {
+            switch a.dtype {
+            case .float32: body(Float.self)
+            case .float64: body(Double.self)
+            default: kernelFailure("\(op) needs a float32 or float64 matrix, got \(a.dtype)")
+            }
         }
     }
 
@@ -80,7 +84,7 @@ public enum LinearAlgebra {
 
     /// The lower Cholesky factor L with L·Lᵀ = a (zeros above the diagonal).
     public static func cholesky(_ a: StridedArray) -> StridedArray {
-        withScalar(a.dtype, "cholesky") { cholesky(a, $0) }
+        withScalar(a, "cholesky") { cholesky(a, $0) }
     }
 
     static func cholesky<T: LAPACKScalar>(_ a: StridedArray, _: T.Type) -> StridedArray {
@@ -98,7 +102,7 @@ public enum LinearAlgebra {
 
     /// X with op(A)·X = B for triangular A: `a` [..., n, n], `b` [..., n, k].
     public static func triangularSolve(_ a: StridedArray, _ b: StridedArray, lower: Bool, transpose: Bool, unitDiagonal: Bool) -> StridedArray {
-        withScalar(a.dtype, "triangularSolve") { triangularSolve(a, b, lower, transpose, unitDiagonal, $0) }
+        withScalar(a, "triangularSolve") { triangularSolve(a, b, lower, transpose, unitDiagonal, $0) }
     }
 
     static func triangularSolve<T: LAPACKScalar>(_ a: StridedArray, _ b: StridedArray, _ lower: Bool, _ transpose: Bool, _ unit: Bool, _: T.Type) -> StridedArray {
@@ -116,7 +120,7 @@ public enum LinearAlgebra {
 
     /// X with A·X = B by LU with partial pivoting: `a` [..., n, n], `b` [..., n, k].
     public static func solve(_ a: StridedArray, _ b: StridedArray) -> StridedArray {
-        withScalar(a.dtype, "solve") { solve(a, b, $0) }
+        withScalar(a, "solve") { solve(a, b, $0) }
     }
 
     static func solve<T: LAPACKScalar>(_ a: StridedArray, _ b: StridedArray, _: T.Type) -> StridedArray {
@@ -140,7 +144,7 @@ public enum LinearAlgebra {
 
     /// The inverse of each matrix of `a` [..., n, n].
     public static func inverse(_ a: StridedArray) -> StridedArray {
-        withScalar(a.dtype, "inverse") { inverse(a, $0) }
+        withScalar(a, "inverse") { inverse(a, $0) }
     }
 
     static func inverse<T: LAPACKScalar>(_ a: StridedArray, _: T.Type) -> StridedArray {
@@ -160,7 +164,7 @@ public enum LinearAlgebra {
 
     /// The sign (−1, 0 or 1) and log |det| of each matrix of `a` [..., n, n], each of shape [...].
     public static func slogdet(_ a: StridedArray) -> (sign: StridedArray, logAbsDet: StridedArray) {
-        withScalar(a.dtype, "slogdet") { slogdet(a, $0) }
+        withScalar(a, "slogdet") { slogdet(a, $0) }
     }
 
     static func slogdet<T: LAPACKScalar>(_ a: StridedArray, _: T.Type) -> (sign: StridedArray, logAbsDet: StridedArray) {
@@ -191,7 +195,7 @@ public enum LinearAlgebra {
     /// Eigenvalues in ascending order ([..., n]) and orthonormal eigenvectors as columns
     /// ([..., n, n]) of each symmetric matrix of `a`, reading its lower triangle.
     public static func eigh(_ a: StridedArray) -> (values: StridedArray, vectors: StridedArray) {
-        withScalar(a.dtype, "eigh") { eigh(a, $0) }
+        withScalar(a, "eigh") { eigh(a, $0) }
     }
 
     static func eigh<T: LAPACKScalar>(_ a: StridedArray, _: T.Type) -> (values: StridedArray, vectors: StridedArray) {

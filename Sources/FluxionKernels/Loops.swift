@@ -3,9 +3,8 @@
 // An N-d strided iteration is reduced to rows: adjacent dimensions that are laid out
 // contiguously for every operand are merged, and the innermost merged dimension becomes a row
 // that the caller's loop runs over with a fixed stride (1, 0 for a broadcast operand, or any).
-// Row loops with unit and zero strides vectorise. Large contiguous loops split across cores.
-
-import Dispatch
+// Row loops with unit and zero strides vectorise. Large contiguous loops split across cores,
+// on Fluxion's own threads (ThreadPool.swift).
 
 /// The loop machinery every elementwise kernel shares: strided iteration reduced to rows, and
 /// large loops split across cores.
@@ -68,22 +67,24 @@ public enum Loops {
         }
     }
 
-    /// Runs `body(start, end)` over `0..<count`, on both cores when the work is large enough
-    /// (`count * costPerElement` above about a quarter of a million simple operations).
+    /// The work (in simple operations, an addition or a product of two elements) from which a
+    /// loop is split across cores: about 15 µs on one core. Handing a range to a waiting worker
+    /// of `ThreadPool` costs about a microsecond.
+    public static let parallelWork = 1 << 16
+
+    /// Runs `body(start, end)` over `0..<count`, split into one range per core (on
+    /// `ThreadPool`'s threads) when the work (`count * costPerElement`) reaches `parallelWork`.
     @inlinable
     public static func parallelRanges(count: Int, costPerElement: Int = 1, _ body: (Int, Int) -> Void) {
-        if count &* costPerElement < 1 << 18 || cores == 1 {
+        if count &* costPerElement < parallelWork || cores == 1 {
             body(0, count)
             return
         }
         let threads = cores
         let chunk = (count + threads - 1) / threads
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let start = t * chunk
-                shared.value(start, Swift.min(start + chunk, count))
-            }
+        ThreadPool.shared.run(tasks: threads) { t in
+            let start = t * chunk
+            if start < count { body(start, Swift.min(start + chunk, count)) }
         }
     }
 
@@ -91,14 +92,6 @@ public enum Loops {
     /// number, else the processors this process may run on (its CPU affinity, as `taskset` or
     /// `mpirun`'s core binding set it), at most 8.
     public static let cores: Int = Swift.max(1, System.requestedThreads ?? Swift.min(System.activeProcessors, 8))
-}
-
-/// Hands a value to code that runs on another thread where the caller guarantees the access is
-/// safe (each thread touches a disjoint part of the output).
-@usableFromInline
-struct UncheckedBox<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @inlinable init(_ value: T) { self.value = value }
 }
 
 @usableFromInline

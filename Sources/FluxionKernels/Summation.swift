@@ -17,7 +17,6 @@
 // split between threads: a long row splits along the pairwise tree, and a large reduction
 // splits its outputs (each accumulator still receives its terms in the same order).
 
-import Dispatch
 
 /// Accurate floating-point sums in float64, pairwise over blocks with compensated accumulators,
 /// in an order that depends on the shapes only: identical in every build and on any number of
@@ -32,13 +31,11 @@ public enum Summation {
         if n <= block { return blockSum(p, n, s) }
         let blocks = (n + block - 1) / block
         let left = (blocks + 1) / 2 * block
-        if n >= 1 << 18 && Loops.cores > 1 {
+        if n >= Loops.parallelWork && Loops.cores > 1 {
             // The two halves of the tree on two threads: the same additions as one thread makes.
             var halves = (0.0, 0.0)
             withUnsafeMutablePointer(to: &halves) { out in
-                let box = UncheckedBox((out, p))
-                DispatchQueue.concurrentPerform(iterations: 2) { t in
-                    let (out, p) = box.value
+                ThreadPool.shared.run(tasks: 2) { t in
                     if t == 0 { out.pointee.0 = row(p, left, s) } else { out.pointee.1 = row(p + left &* s, n - left, s) }
                 }
             }
@@ -140,7 +137,7 @@ public enum Summation {
             // least two indices per piece, so that no piece drops the dimension and lets the
             // reduced dimensions around it merge into a different summation tree.)
             if let split = x.shape.indices.first(where: { !reduced[$0] && x.shape[$0] > 1 }),
-               x.shape[split] >= 2 &* Loops.cores, x.count >= 1 << 18 {
+               x.shape[split] >= 2 &* Loops.cores, x.count >= Loops.parallelWork {
                 Loops.parallelRanges(count: x.shape[split], costPerElement: x.count / x.shape[split]) { lo, hi in
                     accumulate(split: split, lo..<hi)
                 }
