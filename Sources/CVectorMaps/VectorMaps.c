@@ -126,6 +126,67 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
         }                                                                                                \
     }
 
+// Rows into accumulators, row after row, so that each accumulator receives its terms in order.
+// Columns go in blocks of 32 whose accumulators stay in registers for all the rows (each lane
+// one accumulator), written back once; a tail narrower than a block is added the same way from
+// memory. TwoSum as Summation.add.
+#define FLUXION_SUM_BLOCK 32
+#define FLUXION_SUM_ROWS(suffix, attributes)                                                           \
+    attributes static void sum_rows_f32_##suffix(const float *x, long rows, long rowStride, long count,    \
+                                                 double *sum) {                                          \
+        long k0 = 0;                                                                                    \
+        for (; k0 + FLUXION_SUM_BLOCK <= count; k0 += FLUXION_SUM_BLOCK) {                              \
+            double s[FLUXION_SUM_BLOCK];                                                                \
+            for (long k = 0; k < FLUXION_SUM_BLOCK; k++) s[k] = sum[k0 + k];                            \
+            for (long r = 0; r < rows; r++) {                                                           \
+                const float *row = x + r * rowStride + k0;                                              \
+                for (long k = 0; k < FLUXION_SUM_BLOCK; k++) s[k] += (double)row[k];                     \
+            }                                                                                           \
+            for (long k = 0; k < FLUXION_SUM_BLOCK; k++) sum[k0 + k] = s[k];                            \
+        }                                                                                               \
+        for (long r = 0; r < rows; r++) {                                                               \
+            const float *row = x + r * rowStride;                                                       \
+            for (long k = k0; k < count; k++) sum[k] += (double)row[k];                                  \
+        }                                                                                               \
+    }                                                                                                   \
+    attributes static void sum_rows_f64_##suffix(const double *x, long rows, long rowStride, long count,   \
+                                                 double *sum, double *error) {                           \
+        long k0 = 0;                                                                                    \
+        for (; k0 + FLUXION_SUM_BLOCK <= count; k0 += FLUXION_SUM_BLOCK) {                              \
+            double s[FLUXION_SUM_BLOCK], e[FLUXION_SUM_BLOCK];                                          \
+            for (long k = 0; k < FLUXION_SUM_BLOCK; k++) s[k] = sum[k0 + k];                            \
+            if (!error) {                                                                               \
+                for (long r = 0; r < rows; r++) {                                                       \
+                    const double *row = x + r * rowStride + k0;                                         \
+                    for (long k = 0; k < FLUXION_SUM_BLOCK; k++) s[k] += row[k];                         \
+                }                                                                                       \
+            } else {                                                                                    \
+                for (long k = 0; k < FLUXION_SUM_BLOCK; k++) e[k] = error[k0 + k];                      \
+                for (long r = 0; r < rows; r++) {                                                       \
+                    const double *row = x + r * rowStride + k0;                                         \
+                    for (long k = 0; k < FLUXION_SUM_BLOCK; k++) {                                      \
+                        double t = s[k] + row[k];                                                       \
+                        double z = t - s[k];                                                            \
+                        e[k] += (s[k] - (t - z)) + (row[k] - z);                                        \
+                        s[k] = t;                                                                       \
+                    }                                                                                   \
+                }                                                                                       \
+                for (long k = 0; k < FLUXION_SUM_BLOCK; k++) error[k0 + k] = e[k];                      \
+            }                                                                                           \
+            for (long k = 0; k < FLUXION_SUM_BLOCK; k++) sum[k0 + k] = s[k];                            \
+        }                                                                                               \
+        for (long r = 0; r < rows; r++) {                                                               \
+            const double *row = x + r * rowStride;                                                      \
+            for (long k = k0; k < count; k++) {                                                         \
+                if (!error) { sum[k] += row[k]; continue; }                                             \
+                double t = sum[k] + row[k];                                                             \
+                double z = t - sum[k];                                                                  \
+                error[k] += (sum[k] - (t - z)) + (row[k] - z);                                          \
+                sum[k] = t;                                                                             \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
 #define FLUXION_MAPS(suffix, isa)                                                   \
     FLUXION_MAP(exp_f32, float, suffix, isa)                                        \
     FLUXION_MAP(tanh_f32, float, suffix, isa)                                       \
@@ -141,11 +202,13 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
     FLUXION_ZIP(sub_f64, -, double, suffix, isa)                                    \
     FLUXION_ZIP(mul_f64, *, double, suffix, isa)                                    \
     FLUXION_ZIP(div_f64, /, double, suffix, isa)                                    \
+    FLUXION_SUM_ROWS(suffix, __attribute__((target(isa))))                          \
     static const fluxion_vector_maps maps_##suffix = {                              \
         exp_f32_##suffix, tanh_f32_##suffix, sigmoid_f32_##suffix,                  \
         exp_f64_##suffix, tanh_f64_##suffix, sigmoid_f64_##suffix,                  \
         add_f32_##suffix, sub_f32_##suffix, mul_f32_##suffix, div_f32_##suffix,     \
-        add_f64_##suffix, sub_f64_##suffix, mul_f64_##suffix, div_f64_##suffix};
+        add_f64_##suffix, sub_f64_##suffix, mul_f64_##suffix, div_f64_##suffix,     \
+        sum_rows_f32_##suffix, sum_rows_f64_##suffix};
 
 #if defined(__x86_64__)
 FLUXION_MAPS(baseline, "sse2")
@@ -189,11 +252,13 @@ FLUXION_ZIP_NO_TARGET(add_f64, +, double)
 FLUXION_ZIP_NO_TARGET(sub_f64, -, double)
 FLUXION_ZIP_NO_TARGET(mul_f64, *, double)
 FLUXION_ZIP_NO_TARGET(div_f64, /, double)
+FLUXION_SUM_ROWS(baseline, )
 static const fluxion_vector_maps maps_baseline = {
     exp_f32_baseline, tanh_f32_baseline, sigmoid_f32_baseline,
     exp_f64_baseline, tanh_f64_baseline, sigmoid_f64_baseline,
     add_f32_baseline, sub_f32_baseline, mul_f32_baseline, div_f32_baseline,
-    add_f64_baseline, sub_f64_baseline, mul_f64_baseline, div_f64_baseline};
+    add_f64_baseline, sub_f64_baseline, mul_f64_baseline, div_f64_baseline,
+    sum_rows_f32_baseline, sum_rows_f64_baseline};
 
 int fluxion_widest_lanes(void) { return FLUXION_LANES_BASELINE; }
 const fluxion_vector_maps *fluxion_vector_maps_for(int lanes) { (void)lanes; return &maps_baseline; }

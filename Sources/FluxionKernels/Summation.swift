@@ -92,6 +92,7 @@ public enum Summation {
     /// size 1.
     @inlinable
     public static func reduce<T: FloatingElement>(_ x: StridedArray, reduced: [Bool], _: T.Type) -> StridedArray {
+        if let result = reduceMiddle(x, reduced: reduced) { return result }
         var outShape = x.shape
         for d in 0..<outShape.count where reduced[d] { outShape[d] = 1 }
         let count = Shape.count(outShape)
@@ -147,6 +148,62 @@ public enum Summation {
             for i in 0..<count { o[i] = T(converting: compensated ? total(sum[i], error[i]) : sum[i]) }
         }
         return result
+    }
+
+    /// `x` summed over the dimensions where `reduced[d]` is true, when `x` is contiguous and
+    /// those dimensions are one block in the middle — [outer, reduced, inner] with inner ≥ 2, a
+    /// bias gradient's sum over a batch or a sum over the directions of a forward Laplacian —
+    /// else nil. Whole rows go to the vectorised `VectorMaps.sumRows`, which adds exactly what
+    /// `reduce`'s general loop adds, in the same order (each accumulator its terms in order of
+    /// the reduced index, compensated under the same rule), so the bits are the same.
+    @usableFromInline
+    static func reduceMiddle(_ x: StridedArray, reduced: [Bool]) -> StridedArray? {
+        guard x.dtype == .float64 || x.dtype == .float32, x.isContiguous else { return nil }
+        // The dimensions of more than one element: kept ones, then reduced ones, then kept ones.
+        var (outer, middle, inner) = (1, 1, 1)
+        var phase = 0  // 0: before the reduced block, 1: in it, 2: after it
+        for d in x.shape.indices where x.shape[d] != 1 {
+            switch (phase, reduced[d]) {
+            case (0, false): outer *= x.shape[d]
+            case (0, true), (1, true): phase = 1; middle *= x.shape[d]
+            case (1, false), (2, false): phase = 2; inner *= x.shape[d]
+            case (2, true): return nil
+            default: return nil
+            }
+        }
+        guard phase == 2, inner >= 2, middle >= 2 else { return nil }
+        var outShape = x.shape
+        for d in 0..<outShape.count where reduced[d] { outShape[d] = 1 }
+        let count = outer * inner
+        let compensated = x.dtype == .float64 && x.count > 2 &* count
+        let out = Storage.allocate(x.dtype, count: count)
+        // float64 sums accumulate in the result itself (with the errors beside it); float32
+        // ones in float64 beside it.
+        let extra = x.dtype == .float32 || compensated ? count : 0
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(extra, 1)) { buffer in
+            let sum = x.dtype == .float64 ? out.pointer(Double.self) : buffer.baseAddress!
+            let error = compensated ? buffer.baseAddress! : nil
+            sum.initialize(repeating: 0, count: count)
+            error?.initialize(repeating: 0, count: count)
+            let raw = x.storage.raw + x.offset * x.dtype.byteSize
+            // Split over the outer dimension, or (a single outer block) over columns.
+            let byColumns = outer < 2 &* Loops.cores
+            Loops.parallelRanges(count: byColumns ? inner : outer, costPerElement: byColumns ? outer * middle : middle * inner) { lo, hi in
+                for o in (byColumns ? 0..<outer : lo..<hi) {
+                    let (c0, c1) = byColumns ? (lo, hi) : (0, inner)
+                    let first = o &* middle &* inner &+ c0, accumulator = o &* inner &+ c0
+                    VectorMaps.sumRows(raw, dtype: x.dtype, from: first, rows: middle, rowStride: inner, count: c1 - c0,
+                                       into: sum + accumulator, error: error.map { $0 + accumulator })
+                }
+            }
+            if let error {
+                for i in 0..<count { sum[i] = total(sum[i], error[i]) }
+            } else if x.dtype == .float32 {
+                let o = out.pointer(Float.self)
+                for i in 0..<count { o[i] = Float(sum[i]) }
+            }
+        }
+        return StridedArray(contiguous: out, shape: outShape)
     }
 
     /// Adds a contiguous row of `n` float64 values at `x` to the accumulators at `sum` (with

@@ -115,6 +115,18 @@ public enum VectorMaps {
         }
         f!(a, strideA, b, strideB, destination, count)
     }
+    /// Adds `rows` rows of `count` elements of `x` (float32 or float64, the first at element
+    /// `first`, rows `rowStride` elements apart) into the float64 accumulators `sum`, row by
+    /// row; with `error`, float64 additions keep their rounding error there (TwoSum).
+    static func sumRows(_ x: UnsafeMutableRawPointer, dtype: DType, from first: Int, rows: Int, rowStride: Int, count: Int,
+                        into sum: UnsafeMutablePointer<Double>, error: UnsafeMutablePointer<Double>?) {
+        switch dtype {
+        case .float64:
+            chosen.sum_rows_f64!(x.assumingMemoryBound(to: Double.self) + first, rows, rowStride, count, sum, error)
+        default:
+            chosen.sum_rows_f32!(x.assumingMemoryBound(to: Float.self) + first, rows, rowStride, count, sum)
+        }
+    }
 }
 
 /// The four arithmetic operations, which `VectorMaps` runs on the widest vectors.

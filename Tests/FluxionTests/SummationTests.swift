@@ -88,6 +88,24 @@ struct SummationTests {
         }
     }
 
+    @Test("a sum over a middle block of a contiguous array gives the bits of the same sum read through a strided view",
+          arguments: [([1024, 64], [0]), ([300, 2, 64], [1]), ([7, 5, 3, 9], [1, 2]), ([3, 40, 2], [1]), ([2, 3, 1, 4], [1, 2])])
+    func middleBlockMatchesStridedLayout(_ shape: [Int], _ axes: [Int]) {
+        var random = SplitMix(seed: 7)
+        let values = (0..<shape.reduce(1, *)).map { _ in
+            random.uniform(-1, 1) * Foundation.pow(10, random.uniform(-8, 8))
+        }
+        let reversed = Array(shape.indices.reversed())
+        for dtype in [DType.float64, .float32] {
+            let x = NDArray(shape: shape, scalars: values, dtype: dtype)
+            // The same values stored in the reversed layout and read back through a permuted view.
+            let strided = (x.permute(reversed) * 1).permute(reversed)
+            #expect(x.isContiguous && !strided.isContiguous)
+            #expect(x.sum(dims: axes, keepDim: true).doubles.map(\.bitPattern)
+                    == strided.sum(dims: axes, keepDim: true).doubles.map(\.bitPattern), "\(dtype) \(shape) over \(axes)")
+        }
+    }
+
     @Test("the gradient of a sum over a broadcast axis is summed accurately (unbroadcast)")
     func unbroadcastCotangent() throws {
         let n = (1 << 24) + 2

@@ -1,5 +1,6 @@
-// Contiguous runs of the elementary functions that take most time over large arrays, and of the
-// four arithmetic operations (with an operand that may be one value for all), compiled
+// Contiguous runs of the elementary functions that take most time over large arrays, of the
+// four arithmetic operations (with an operand that may be one value for all), and of sums of
+// rows into accumulators (a reduction over a leading or middle axis), compiled
 // three times (baseline x86-64, AVX2, AVX-512) and chosen by the processor at run time. Each
 // variant performs the same IEEE operations in the same order on every element (no fused
 // multiply-adds), so every variant gives the bits of FluxionKernels' one-element forms
@@ -18,12 +19,21 @@ typedef void (*fluxion_map_f64)(const double *source, double *destination, long 
 typedef void (*fluxion_zip_f32)(const float *a, long strideA, const float *b, long strideB, float *destination, long count);
 typedef void (*fluxion_zip_f64)(const double *a, long strideA, const double *b, long strideB, double *destination, long count);
 
+/// Sums `rows` rows of `count` contiguous elements, `rowStride` elements apart, into float64
+/// accumulators: for each row in order, `sum[k] += x[row·rowStride + k]`. With `error` not
+/// NULL (float64 only), each addition is Knuth's TwoSum and its rounding error is added into
+/// `error[k]`.
+typedef void (*fluxion_sum_rows_f32)(const float *x, long rows, long rowStride, long count, double *sum);
+typedef void (*fluxion_sum_rows_f64)(const double *x, long rows, long rowStride, long count, double *sum, double *error);
+
 /// One instruction set's compilation of the functions.
 typedef struct {
     fluxion_map_f32 exp_f32, tanh_f32, sigmoid_f32;
     fluxion_map_f64 exp_f64, tanh_f64, sigmoid_f64;
     fluxion_zip_f32 add_f32, sub_f32, mul_f32, div_f32;
     fluxion_zip_f64 add_f64, sub_f64, mul_f64, div_f64;
+    fluxion_sum_rows_f32 sum_rows_f32;
+    fluxion_sum_rows_f64 sum_rows_f64;
 } fluxion_vector_maps;
 
 /// The instruction sets, widest last.
