@@ -6,10 +6,12 @@
 // costs about as much — on a virtual machine, tens of microseconds, while the idle processor is
 // woken by the hypervisor. Measured on this project's 2-core machine, `concurrentPerform` of two
 // 17 µs halves took 55 µs, slower than running them one after the other. So a worker that
-// finishes a task keeps watching for the next one for a while (`spinMicroseconds`, yielding its
-// processor to any other runnable thread as it waits) and only then sleeps; a loop that follows
-// within that time starts in about a microsecond. OpenBLAS's own threads and OpenMP runtimes
-// wait the same way.
+// finishes a task keeps watching for the next one for a while (`spinMicroseconds`) and only
+// then sleeps; a loop that follows within that time starts in about a microsecond. OpenBLAS's
+// own threads and OpenMP runtimes wait the same way. A watching worker tells the processor so
+// (`fluxion_spin_pause`, for a hardware thread sharing its core), yields to any other runnable
+// thread now and then, and sleeps at once if it finds itself on the caller's processor, where
+// watching would only take turns with the caller.
 //
 // A BLAS or LAPACK call big enough for OpenBLAS to start its own threads runs with the workers
 // asleep (`standingAside`), so the two sets of threads do not take turns on the processors.
@@ -18,6 +20,7 @@
 // inside a task — runs its loop by itself, so loops nest and several threads may use kernels at
 // once without waiting for each other.
 
+import CVectorMaps
 import Foundation
 import Synchronization
 
@@ -29,10 +32,13 @@ final class ThreadPool: @unchecked Sendable {
     @usableFromInline static let shared = ThreadPool(workers: Loops.cores - 1)
 
     /// How long a worker keeps watching for the next task before it sleeps:
-    /// `FLUXION_SPIN_MICROSECONDS`, else 1000 µs. 0 makes workers sleep as soon as they finish.
+    /// `FLUXION_SPIN_MICROSECONDS`, else 50 µs — longer than the gap between the kernel loops
+    /// of a jitted step, short enough that an idle program stops taking processor time at once
+    /// (on a machine that shares its processors under a quota, watching for a millisecond made
+    /// W5 slower, not faster). 0 makes workers sleep as soon as they finish.
     static let spinMicroseconds: UInt64 = {
         if let text = getenv("FLUXION_SPIN_MICROSECONDS"), let value = UInt64(String(cString: text)) { return value }
-        return 1000
+        return 50
     }()
 
     private let workers: Int
@@ -44,6 +50,8 @@ final class ThreadPool: @unchecked Sendable {
     private static let generationBits = ~(generationUnit - 1)
     /// Task indices handed out so far for the current task.
     private let next = Atomic<Int>(0)
+    /// The processor the thread that published the last task ran on.
+    private let callerProcessor = Atomic<Int>(-1)
     /// How many BLAS or LAPACK calls that run OpenBLAS's own threads are under way.
     private let aside = Atomic<Int>(0)
     /// Taken by the thread whose task the pool runs.
@@ -86,6 +94,7 @@ final class ThreadPool: @unchecked Sendable {
             // Open the next generation, with no worker inside.
             // (Wrapping: after 2³¹ tasks the count starts again; only equality matters.)
             let generation = (state.load(ordering: .relaxed) & Self.generationBits) &+ Self.generationUnit
+            callerProcessor.store(Int(sched_getcpu()), ordering: .relaxed)
             state.store(generation, ordering: .sequentiallyConsistent)
             for bed in beds where bed.asleep.exchange(false, ordering: .sequentiallyConsistent) {
                 bed.wake.signal()
@@ -96,7 +105,7 @@ final class ThreadPool: @unchecked Sendable {
             while !state.compareExchange(expected: generation, desired: generation | Self.closed,
                                          ordering: .acquiringAndReleasing).exchanged {
                 spins += 1
-                if spins > 64 { sched_yield() }
+                if spins > 1024 { sched_yield() } else { fluxion_spin_pause() }
             }
             self.body = nil
         }
@@ -162,9 +171,11 @@ final class ThreadPool: @unchecked Sendable {
         while true {
             let current = state.load(ordering: .acquiring) & generationBits
             if current != seen { return current }
+            fluxion_spin_pause()
             spins += 1
             if spins & 63 == 0 {
                 if DispatchTime.now().uptimeNanoseconds >= deadline || aside.load(ordering: .relaxed) > 0 { break }
+                if Int(sched_getcpu()) == callerProcessor.load(ordering: .relaxed) { break }
                 sched_yield()
             }
         }
@@ -186,3 +197,8 @@ private final class Bed: Sendable {
     let asleep = Atomic<Bool>(false)
     let wake = DispatchSemaphore(value: 0)
 }
+
+/// glibc's `sched_getcpu()`, the processor the calling thread runs on, which the Glibc module
+/// leaves out (it is a GNU extension).
+@_silgen_name("sched_getcpu")
+private func sched_getcpu() -> Int32
