@@ -92,7 +92,9 @@ public enum GEMM {
     static func gemm(_ a: StridedArray, _ b: StridedArray, into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int) {
         var oa = operand(a), ob = operand(b)
         let work = m * n * k
-        if Pieces.enabled && work >= blasThreadingWork {
+        // (Under the small-matrix limit OpenBLAS takes the direct path by itself, and a split
+        // in two costs more than it saves.)
+        if Pieces.enabled && work > Pieces.work {
             // A small transposed right operand (a weight read as Wᵀ) is copied into a plain one,
             // which the small kernels take.
             if ob.transpose == CblasTrans && oa.transpose == CblasNoTrans && k * n <= Pieces.work / Pieces.minimumExtent {
