@@ -74,9 +74,6 @@ final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// The number of threads a task is spread over: the workers and the caller.
-    var threads: Int { workers + 1 }
-
     /// Calls `body(i)` once for each `i` in `0..<tasks`, on the calling thread and the workers,
     /// and returns when every call has returned. Indices are handed out in order, one at a
     /// time, to whichever thread is free; the caller takes them too, so a task never waits for
