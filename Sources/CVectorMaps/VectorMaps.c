@@ -130,6 +130,14 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
 // Columns go in blocks of 32 whose accumulators stay in registers for all the rows (each lane
 // one accumulator), written back once; a tail narrower than a block is added the same way from
 // memory. TwoSum as Summation.add.
+/// `v` added to the compensated sum (*s, *e): TwoSum keeps the addition's rounding error in *e.
+static inline __attribute__((always_inline)) void add_compensated(double *s, double *e, double v) {
+    double t = *s + v;
+    double z = t - *s;
+    *e += (*s - (t - z)) + (v - z);
+    *s = t;
+}
+
 #define FLUXION_SUM_BLOCK 32
 #define FLUXION_SUM_ROWS(suffix, attributes)                                                           \
     attributes static void sum_rows_f32_##suffix(const float *x, long rows, long rowStride, long count,    \
@@ -164,12 +172,7 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
                 for (long k = 0; k < FLUXION_SUM_BLOCK; k++) e[k] = error[k0 + k];                      \
                 for (long r = 0; r < rows; r++) {                                                       \
                     const double *row = x + r * rowStride + k0;                                         \
-                    for (long k = 0; k < FLUXION_SUM_BLOCK; k++) {                                      \
-                        double t = s[k] + row[k];                                                       \
-                        double z = t - s[k];                                                            \
-                        e[k] += (s[k] - (t - z)) + (row[k] - z);                                        \
-                        s[k] = t;                                                                       \
-                    }                                                                                   \
+                    for (long k = 0; k < FLUXION_SUM_BLOCK; k++) add_compensated(&s[k], &e[k], row[k]); \
                 }                                                                                       \
                 for (long k = 0; k < FLUXION_SUM_BLOCK; k++) error[k0 + k] = e[k];                      \
             }                                                                                           \
@@ -178,11 +181,7 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
         for (long r = 0; r < rows; r++) {                                                               \
             const double *row = x + r * rowStride;                                                      \
             for (long k = k0; k < count; k++) {                                                         \
-                if (!error) { sum[k] += row[k]; continue; }                                             \
-                double t = sum[k] + row[k];                                                             \
-                double z = t - sum[k];                                                                  \
-                error[k] += (sum[k] - (t - z)) + (row[k] - z);                                          \
-                sum[k] = t;                                                                             \
+                if (error) add_compensated(&sum[k], &error[k], row[k]); else sum[k] += row[k];          \
             }                                                                                           \
         }                                                                                               \
     }
