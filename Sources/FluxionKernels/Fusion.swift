@@ -36,6 +36,9 @@ public struct FusedElementwise: Sendable {
     public let instructions: [Instruction]
     /// The values returned, in order.
     public let outputs: [Int]
+    /// A sum of one value over a middle block of the loop's dimensions, returned after the
+    /// outputs, or nil.
+    public let reduction: Reduction?
     /// Each value's buffer among the block buffers, or -1 for an output (written straight
     /// into its array).
     private let buffer: [Int]
@@ -45,13 +48,47 @@ public struct FusedElementwise: Sendable {
     /// The elements' total cost in simple operations, to decide when to use both cores.
     private let cost: Int
 
-    /// A chain over arrays of `shape` and `dtype` (float32 or float64).
-    public init(dtype: DType, shape: [Int], instructions: [Instruction], outputs: [Int]) {
+    /// A value of the loop summed over a middle block of its dimensions (`MiddleSum`) as the
+    /// loop makes it, a segment of whole sums at a time, so that the summed value need never be
+    /// an array: a product summed over the directions of a forward Laplacian. The sums are those
+    /// `Summation.reduce` gives, bit for bit.
+    public struct Reduction: Sendable {
+        /// The value summed.
+        public let value: Int
+        /// The sum over the loop's shape.
+        public let sums: MiddleSum
+        /// The result's shape (the loop's without the reduced dimensions).
+        public let shape: [Int]
+
+        /// The sum of `value` described by `sums`, returned with shape `shape`.
+        public init(value: Int, sums: MiddleSum, shape: [Int]) {
+            (self.value, self.sums, self.shape) = (value, sums, shape)
+        }
+
+        /// The elements of one segment — the terms of `inner` whole sums — which a loop's
+        /// blocks must keep together.
+        var segment: Int { sums.middle * sums.inner }
+    }
+
+    /// Segments longer than this (in elements) are summed unfused: a block holding one would
+    /// no longer stay in cache.
+    public static let longestSegment = 16 * block
+
+    /// A chain over arrays of `shape` and `dtype` (float32 or float64), returning `outputs`
+    /// and, when given, the sum `reduction` (whose segments are at most `longestSegment`).
+    public init(dtype: DType, shape: [Int], instructions: [Instruction], outputs: [Int], reduction: Reduction? = nil) {
         guard dtype.isFloatingPoint else { kernelFailure("a fused loop is floating-point only, not \(dtype)") }
+        if let reduction {
+            guard reduction.sums.dtype == dtype, reduction.sums.outer * reduction.segment == shape.reduce(1, *),
+                  reduction.segment <= Self.longestSegment, instructions.indices.contains(reduction.value) else {
+                kernelFailure("fused loop: a sum of \(reduction.sums.outer)×\(reduction.sums.middle)×\(reduction.sums.inner) elements in a loop over \(shape)")
+            }
+        }
         self.dtype = dtype
         self.shape = shape
         self.instructions = instructions
         self.outputs = outputs
+        self.reduction = reduction
         // Buffers are reused once the value in them is read for the last time.
         var lastUse = [Int](repeating: -1, count: instructions.count)
         for (i, instruction) in instructions.enumerated() {
@@ -90,7 +127,8 @@ public struct FusedElementwise: Sendable {
         }
     }
 
-    /// The outputs for `inputs`, each of the loop's dtype and of a shape that broadcasts to its.
+    /// The outputs for `inputs`, each of the loop's dtype and of a shape that broadcasts to its,
+    /// then the reduction's sum if there is one.
     public func run(_ inputs: [StridedArray]) -> [StridedArray] {
         switch dtype {
         case .float32: run(inputs, Float.self)
@@ -116,12 +154,22 @@ public struct FusedElementwise: Sendable {
         // array of the loop's shape is the whole array, cut into blocks) or, where rows are
         // shorter than a block (a bias broadcast over a batch leaves rows as long as the bias),
         // runs of whole rows, so that each function is dispatched once per block, not per row.
+        // With a reduction, a block holds whole segments: rows and segments are both runs of
+        // the loop's last dimensions, so the shorter divides the longer.
         let inner = layout.inner
-        let rowsPerTask = inner >= Self.block ? 1 : Swift.max(1, Swift.min(Self.block / Swift.max(inner, 1), layout.rows))
-        let piecesPerRow = rowsPerTask > 1 ? 1 : (inner + Self.block - 1) / Self.block
+        let segment = reduction?.segment ?? 1
+        let block = segment * Swift.max(1, Self.block / segment)
+        let rowsPerTask = inner >= block ? 1 : Swift.max(1, Swift.min(block / Swift.max(inner, 1), layout.rows))
+        let piecesPerRow = rowsPerTask > 1 ? 1 : (inner + block - 1) / block
         let tasks = rowsPerTask > 1 ? (layout.rows + rowsPerTask - 1) / rowsPerTask : layout.rows * piecesPerRow
-        let width = rowsPerTask > 1 ? rowsPerTask * inner : Swift.min(Self.block, inner)
-        let body = { (first: Int, last: Int) in
+        let width = rowsPerTask > 1 ? rowsPerTask * inner : Swift.min(block, inner)
+        // Where rows are short (a bias broadcast over a batch keeps the loop from merging its
+        // dimensions), an instruction whose operands all run evenly through the loop — values,
+        // arrays in the loop's own order, scalars — still covers a block in one call.
+        let wholeBlock: [Bool] = rowsPerTask > 1
+            ? instructions.map { $0.operands.allSatisfy { if case .input(let i) = $0 { layout.evenStride[i] != nil } else { true } } }
+            : instructions.map { _ in false }
+        let body = { (first: Int, last: Int, accumulators: MiddleSum.Accumulators?) in
             // Where each value is written: its buffer, or its result array (which advances
             // with the block). Unsafe buffers keep reference counting out of the loop; they live
             // in the thread's scratch space, so a call allocates nothing for them.
@@ -144,9 +192,9 @@ public struct FusedElementwise: Sendable {
                 self.instructions.withUnsafeBufferPointer { instructions in
                     for task in first..<last {
                         let row = rowsPerTask > 1 ? task * rowsPerTask : task / piecesPerRow
-                        let column = rowsPerTask > 1 ? 0 : (task % piecesPerRow) * Self.block
+                        let column = rowsPerTask > 1 ? 0 : (task % piecesPerRow) * block
                         let rows = Swift.min(rowsPerTask, layout.rows - row)
-                        let m = rowsPerTask > 1 ? inner : Swift.min(Self.block, inner - column)
+                        let m = rowsPerTask > 1 ? inner : Swift.min(block, inner - column)
                         let start = row * inner + column
                         for (i, source) in sources.enumerated() {
                             layout.rowOffsets(from: row, count: rows, input: i) { r, offset in
@@ -159,27 +207,53 @@ public struct FusedElementwise: Sendable {
                             case .value(let v): Rows(starts: nil, first: base[v] + start * advances[v], stride: 1)
                             }
                         }
+                        /// The operand as one run through the block's rows.
+                        @inline(__always) func run(_ o: Operand) -> Rows<T> {
+                            switch o {
+                            case .input(let i): Rows(starts: nil, first: inputRows[i * rowsPerTask], stride: layout.evenStride[i]!)
+                            case .value(let v): Rows(starts: nil, first: base[v] + start * advances[v], stride: 1)
+                            }
+                        }
                         for i in 0..<instructions.count {
                             let destination = base[i] + start * advances[i]
+                            let whole = wholeBlock[i]
+                            let (blockRows, count) = whole ? (1, rows * m) : (rows, m)
                             switch instructions[i] {
                             case let .unary(f, a):
-                                Elementwise.withKernel(f, UnaryBlock<T>(source: operand(a), destination: destination, rows: rows, count: m))
+                                Elementwise.withKernel(f, UnaryBlock<T>(source: whole ? run(a) : operand(a), destination: destination,
+                                                                        rows: blockRows, count: count))
                             case let .binary(f, a, c):
-                                Elementwise.withKernel(f, BinaryBlock<T>(a: operand(a), b: operand(c), destination: destination, rows: rows, count: m))
+                                Elementwise.withKernel(f, BinaryBlock<T>(a: whole ? run(a) : operand(a), b: whole ? run(c) : operand(c),
+                                                                         destination: destination, rows: blockRows, count: count))
+                            }
+                        }
+                        // The block's values are laid out in loop order, so its segments of the
+                        // summed value follow one another.
+                        if let accumulators, let v = self.reduction?.value {
+                            let values = UnsafeRawPointer(base[v] + start * advances[v])
+                            for j in 0..<(rows * m / segment) {
+                                accumulators.add(values + j * segment * MemoryLayout<T>.stride, outer: start / segment + j,
+                                                 columns: 0..<accumulators.sums.inner)
                             }
                         }
                     }
                 }
             }
         }
-        if tasks == 1 {
-            body(0, 1)
-        } else {
-            Loops.parallelRanges(count: tasks, costPerElement: cost * width, body)
+        func runTasks(_ sums: MiddleSum.Accumulators?) {
+            if tasks == 1 {
+                body(0, 1, sums)
+            } else {
+                Loops.parallelRanges(count: tasks, costPerElement: cost * width) { body($0, $1, sums) }
+            }
         }
+        let sum = reduction.map { reduction in
+            StridedArray(contiguous: reduction.sums.compute { runTasks($0) }, shape: reduction.shape)
+        }
+        if reduction == nil { runTasks(nil) }
         withExtendedLifetime(inputs) {}
         // An output listed twice is the same array twice.
-        return outputs.map { StridedArray(contiguous: results[result[$0]], shape: shape) }
+        return outputs.map { StridedArray(contiguous: results[result[$0]], shape: shape) } + (sum.map { [$0] } ?? [])
     }
 }
 
@@ -244,6 +318,10 @@ private struct LoopLayout {
     /// Each input's stride along a row.
     let innerStrides: [Int]
 
+    /// Each input's stride through the whole loop in row-major order, where it has one: 1 for an
+    /// array laid out in the loop's order, 0 for one element broadcast to all; nil otherwise.
+    let evenStride: [Int?]
+
     var rows: Int { outer.reduce(1, *) }
 
     init(shape: [Int], inputs: [StridedArray]) {
@@ -283,6 +361,11 @@ private struct LoopLayout {
         inner = extents.last!
         outerStrides = strides.map { Array($0.dropLast()) }
         innerStrides = strides.map { $0.last! }
+        let rowMajor = Shape.contiguousStrides(extents).dropLast()
+        evenStride = strides.map { s in
+            if s.allSatisfy({ $0 == 0 }) { return 0 }
+            return s.last == 1 && zip(s.dropLast(), rowMajor).allSatisfy { $0 == $1 } ? 1 : nil
+        }
     }
 
     /// Calls `body(r, offset)` with where input `i`'s elements of rows `first`, `first + 1`, …

@@ -151,59 +151,22 @@ public enum Summation {
     }
 
     /// `x` summed over the dimensions where `reduced[d]` is true, when `x` is contiguous and
-    /// those dimensions are one block in the middle — [outer, reduced, inner] with inner ≥ 2, a
-    /// bias gradient's sum over a batch or a sum over the directions of a forward Laplacian —
-    /// else nil. Whole rows go to the vectorised `VectorMaps.sumRows`, which adds exactly what
-    /// `reduce`'s general loop adds, in the same order (each accumulator its terms in order of
-    /// the reduced index, compensated under the same rule), so the bits are the same.
+    /// those dimensions are one block in the middle (`MiddleSum`), else nil.
     @usableFromInline
     static func reduceMiddle(_ x: StridedArray, reduced: [Bool]) -> StridedArray? {
-        guard x.dtype == .float64 || x.dtype == .float32, x.isContiguous else { return nil }
-        // The dimensions of more than one element: kept ones, then reduced ones, then kept ones.
-        var (outer, middle, inner) = (1, 1, 1)
-        var phase = 0  // 0: before the reduced block, 1: in it, 2: after it
-        for d in x.shape.indices where x.shape[d] != 1 {
-            switch (phase, reduced[d]) {
-            case (0, false): outer *= x.shape[d]
-            case (0, true), (1, true): phase = 1; middle *= x.shape[d]
-            case (1, false), (2, false): phase = 2; inner *= x.shape[d]
-            case (2, true): return nil
-            default: return nil
-            }
-        }
-        guard phase == 2, inner >= 2, middle >= 2 else { return nil }
-        var outShape = x.shape
-        for d in 0..<outShape.count where reduced[d] { outShape[d] = 1 }
-        let count = outer * inner
-        let compensated = x.dtype == .float64 && x.count > 2 &* count
-        let out = Storage.allocate(x.dtype, count: count)
-        // float64 sums accumulate in the result itself (with the errors beside it); float32
-        // ones in float64 beside it.
-        let extra = x.dtype == .float32 || compensated ? count : 0
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(extra, 1)) { buffer in
-            let sum = x.dtype == .float64 ? out.pointer(Double.self) : buffer.baseAddress!
-            let error = compensated ? buffer.baseAddress! : nil
-            sum.initialize(repeating: 0, count: count)
-            error?.initialize(repeating: 0, count: count)
-            let raw = x.storage.raw + x.offset * x.dtype.byteSize
+        guard x.isContiguous, let sums = MiddleSum(shape: x.shape, reduced: reduced, dtype: x.dtype) else { return nil }
+        let raw = UnsafeRawPointer(x.storage.raw + x.offset * x.dtype.byteSize)
+        let (outer, middle, inner) = (sums.outer, sums.middle, sums.inner)
+        let out = sums.compute { accumulators in
             // Split over the outer dimension, or (a single outer block) over columns.
             let byColumns = outer < 2 &* Loops.cores
             Loops.parallelRanges(count: byColumns ? inner : outer, costPerElement: byColumns ? outer * middle : middle * inner) { lo, hi in
                 for o in (byColumns ? 0..<outer : lo..<hi) {
-                    let (c0, c1) = byColumns ? (lo, hi) : (0, inner)
-                    let first = o &* middle &* inner &+ c0, accumulator = o &* inner &+ c0
-                    VectorMaps.sumRows(raw, dtype: x.dtype, from: first, rows: middle, rowStride: inner, count: c1 - c0,
-                                       into: sum + accumulator, error: error.map { $0 + accumulator })
+                    accumulators.add(raw + o &* middle &* inner &* x.dtype.byteSize, outer: o, columns: byColumns ? lo..<hi : 0..<inner)
                 }
             }
-            if let error {
-                for i in 0..<count { sum[i] = total(sum[i], error[i]) }
-            } else if x.dtype == .float32 {
-                let o = out.pointer(Float.self)
-                for i in 0..<count { o[i] = Float(sum[i]) }
-            }
         }
-        return StridedArray(contiguous: out, shape: outShape)
+        return StridedArray(contiguous: out, shape: sums.keptShape)
     }
 
     /// Adds a contiguous row of `n` float64 values at `x` to the accumulators at `sum` (with
@@ -267,5 +230,88 @@ public enum Summation {
             }
         }
         return c
+    }
+}
+
+/// A float sum over a block of dimensions in the middle of a contiguous array — [outer,
+/// reduced, inner] once dimensions of one element are dropped, with at least two reduced and
+/// two inner elements: a bias gradient's sum over a batch, a sum over the directions of a
+/// forward Laplacian.
+///
+/// Whole rows go to the vectorised `VectorMaps.sumRows`, which adds exactly what
+/// `Summation.reduce`'s general loop adds, in the same order — each accumulator its terms in
+/// order of the reduced index, compensated under the same rule — so the bits are the same
+/// however the work is split, and whether the summed elements come from an array or are made a
+/// segment at a time by a fused loop (`FusedElementwise`).
+public struct MiddleSum: Sendable {
+    /// The kept elements before the reduced block, the reduced elements, the kept ones after it.
+    public let outer: Int, middle: Int, inner: Int
+    /// The dtype summed (float32 or float64).
+    public let dtype: DType
+    /// The summed array's shape with the reduced dimensions at size 1.
+    public let keptShape: [Int]
+    /// Whether float64 sums keep their rounding errors: unless each has at most two terms (0 + a
+    /// is exact and a + b is rounded once, so the compensation would add back nothing).
+    let compensated: Bool
+
+    /// The sum of an array of `shape` over the dimensions where `reduced[d]` is true, when they
+    /// are one block in the middle; nil otherwise.
+    public init?(shape: [Int], reduced: [Bool], dtype: DType) {
+        guard dtype == .float64 || dtype == .float32 else { return nil }
+        // The dimensions of more than one element: kept ones, then reduced ones, then kept ones.
+        var (outer, middle, inner) = (1, 1, 1)
+        var phase = 0  // 0: before the reduced block, 1: in it, 2: after it
+        for d in shape.indices where shape[d] != 1 {
+            switch (phase, reduced[d]) {
+            case (0, false): outer *= shape[d]
+            case (0, true), (1, true): phase = 1; middle *= shape[d]
+            case (1, false), (2, false): phase = 2; inner *= shape[d]
+            default: return nil
+            }
+        }
+        guard phase == 2, inner >= 2, middle >= 2 else { return nil }
+        (self.outer, self.middle, self.inner, self.dtype) = (outer, middle, inner, dtype)
+        keptShape = shape.indices.map { reduced[$0] ? 1 : shape[$0] }
+        compensated = dtype == .float64 && middle > 2
+    }
+
+    /// The accumulators of the sums, shared by the threads that fill them: each accumulator
+    /// must receive all its terms from one thread, in order of the reduced index.
+    public struct Accumulators {
+        let sums: MiddleSum
+        let sum: UnsafeMutablePointer<Double>, error: UnsafeMutablePointer<Double>?
+
+        /// Adds the segment of outer index `o` — its `middle` rows of `inner` contiguous
+        /// elements from `segment` — in the columns `columns`.
+        @inline(__always)
+        public func add(_ segment: UnsafeRawPointer, outer o: Int, columns: Range<Int>) {
+            let accumulator = o &* sums.inner &+ columns.lowerBound
+            VectorMaps.sumRows(UnsafeMutableRawPointer(mutating: segment), dtype: sums.dtype, from: columns.lowerBound,
+                               rows: sums.middle, rowStride: sums.inner, count: columns.count,
+                               into: sum + accumulator, error: error.map { $0 + accumulator })
+        }
+    }
+
+    /// The sums, contiguous [outer, inner], of the terms `fill` adds (every segment once).
+    public func compute(_ fill: (Accumulators) -> Void) -> Storage {
+        let count = outer * inner
+        let out = Storage.allocate(dtype, count: count)
+        // float64 sums accumulate in the result itself (with the errors beside it); float32
+        // ones in float64 beside it.
+        let extra = dtype == .float32 || compensated ? count : 0
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(extra, 1)) { buffer in
+            let sum = dtype == .float64 ? out.pointer(Double.self) : buffer.baseAddress!
+            let error = compensated ? buffer.baseAddress! : nil
+            sum.initialize(repeating: 0, count: count)
+            error?.initialize(repeating: 0, count: count)
+            fill(Accumulators(sums: self, sum: sum, error: error))
+            if let error {
+                for i in 0..<count { sum[i] = Summation.total(sum[i], error[i]) }
+            } else if dtype == .float32 {
+                let o = out.pointer(Float.self)
+                for i in 0..<count { o[i] = Float(sum[i]) }
+            }
+        }
+        return out
     }
 }

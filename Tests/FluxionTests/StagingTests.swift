@@ -226,6 +226,47 @@ struct StagingTests {
         expectIdentical([try jit(grad(loss))(x)], [unstagedGradient], "gradient")
     }
 
+    @Test("a sum over middle dimensions of a run's value is made in the loop, bit for bit")
+    func fusedSums() throws {
+        // The forward Laplacian's sum over directions: two terms, the summed value not kept.
+        let squares = { (y: NDArray, z: NDArray) -> NDArray in (y * y).sum(dim: 1) * z }
+        let y = NDArray.normal([1024, 2, 64], key: RandomKey(seed: 20), dtype: .float64)
+        let z = NDArray.normal([1024, 64], key: RandomKey(seed: 21), dtype: .float64)
+        expectIdentical([try jit(squares)(y, z)], [squares(y, z)], "two directions")
+        let steps = try makeProgram(squares)(y, z).optimized().executionSteps.split(separator: "\n")
+        #expect(steps.first == "fused f64[1024,2,64]: mul sum → 1 result", "\(steps)")
+        // Compensated sums (five terms), the summed value also returned, rows shorter than a
+        // segment (a broadcast operand stops the dimensions merging), float32 accumulated in
+        // float64, two reduced dimensions, and dimensions of one element around them.
+        let kept = { (x: NDArray, b: NDArray) -> [NDArray] in
+            let v = exp(x * b) - 1
+            return [v.sum(dim: 1), v]
+        }
+        for dtype in [DType.float64, .float32] {
+            let x = NDArray.normal([300, 5, 7], key: RandomKey(seed: 22), dtype: dtype)
+            let b = NDArray.normal([5, 1], key: RandomKey(seed: 23), dtype: dtype)
+            expectIdentical(try jit(kept)(x, b), kept(x, b), "five terms, \(dtype)")
+        }
+        let twoAxes = { (x: NDArray) -> NDArray in (sin(x) * x).sum(dims: [2, 3]) }
+        let w = NDArray.normal([40, 1, 3, 4, 50], key: RandomKey(seed: 24), dtype: .float64)
+        expectIdentical([try jit(twoAxes)(w)], [twoAxes(w)], "two reduced dimensions")
+        #expect(try makeProgram(twoAxes)(w).optimized().executionSteps == "fused f64[40,1,3,4,50]: sin mul sum → 1 result")
+        // Segments too long for a block, and sums over the first or last dimension, stay sums.
+        let long = NDArray.normal([3, 3000, 2], key: RandomKey(seed: 25), dtype: .float64)
+        for dims in [[1], [0], [2]] {
+            let f = { (x: NDArray) -> NDArray in (x * x).sum(dims: dims) }
+            expectIdentical([try jit(f)(long)], [f(long)], "sum over \(dims)")
+            #expect(try makeProgram(f)(long).optimized().executionSteps == "mul\nsum")
+        }
+        // In a gradient: the forward Laplacian of a small network and its weight gradient.
+        let points = NDArray.normal([256, 2], key: RandomKey(seed: 26), dtype: .float64)
+        let weights = NDArray.normal([2, 16], key: RandomKey(seed: 27), dtype: .float64)
+        let loss = { (m: NDArray) throws -> NDArray in
+            try laplacian({ tanh(matmul($0, m)).sum(dim: -1) }, batched: true)(points).pow(2).mean()
+        }
+        expectIdentical([try jit(grad(loss))(weights)], [try grad(loss)(weights)], "forward Laplacian gradient")
+    }
+
     @Test("executionSteps lists each kernel call and each fused loop with its functions")
     func executionSteps() throws {
         let x = NDArray([0.5, 1, 2], dtype: .float64)

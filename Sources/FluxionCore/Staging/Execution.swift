@@ -11,7 +11,10 @@
 // view); the loop reads them in place. A run need not be consecutive: it gathers the fusible
 // equations of its type until something outside it reads one of its values (derivatives
 // interleave the chains of several shapes with reshapes and products); a run of one equation
-// runs unfused.
+// runs unfused. A sum of a run's value over a middle block of its dimensions — a product summed
+// over the directions of a forward Laplacian — ends the run and is added up as the loop makes
+// the value, which then need not exist as an array; the sums are bit for bit
+// `Summation.reduce`'s (`MiddleSum`).
 //
 // Memory is planned by reuse: each plan has a `StoragePool`, which hands the blocks of one call
 // to the next once nothing else references them — intermediates after their last reader,
@@ -144,7 +147,7 @@ struct ExecutionPlan: @unchecked Sendable {
     }
 
     /// One line per step, in order: the primitive a kernel call runs, or a fused loop's type and
-    /// functions.
+    /// functions (ending in `sum` when it sums one of its values).
     var description: String {
         steps.map { step in
             switch step {
@@ -157,7 +160,8 @@ struct ExecutionPlan: @unchecked Sendable {
                     case .unary(let f, _): "\(f)"
                     case .binary(let f, _, _): "\(f)"
                     }
-                }.joined(separator: " ") + " → \(outputs.count) result\(outputs.count == 1 ? "" : "s")"
+                }.joined(separator: " ") + (loop.reduction == nil ? "" : " sum")
+                    + " → \(outputs.count) result\(outputs.count == 1 ? "" : "s")"
             }
         }.joined(separator: "\n")
     }
@@ -193,6 +197,12 @@ struct ExecutionPlan: @unchecked Sendable {
                                readers: readers, outputSlots: outputSlots, slot: slot))
         }
         for (i, equation) in equations.enumerated() {
+            // A sum over a middle block of a run's value ends that run, made as the loop runs.
+            if let summed = summedRun(equation, types: types, runOf: runOf) {
+                runs[summed]!.append(i)
+                close(summed)
+                continue
+            }
             let result = fusibleType(equation, types: types, type: type)
             // Runs whose values this equation reads close first (unless it joins that run).
             for case .variable(let v) in equation.inputs {
@@ -227,6 +237,23 @@ struct ExecutionPlan: @unchecked Sendable {
         return result
     }
 
+    /// The type of the open run whose value `equation` sums, when it is a float sum over a
+    /// middle block of the value's dimensions (`MiddleSum`) with segments a fused loop's block
+    /// can hold; nil otherwise.
+    private static func summedRun(_ equation: Program.Equation, types: [ArrayType], runOf: [Int: ArrayType]) -> ArrayType? {
+        guard let sum = equation.primitive as? ReduceSum, case .variable(let v) = equation.inputs[0],
+              let run = runOf[v] else { return nil }
+        guard let sums = middleSum(sum, of: run) else { return nil }
+        return sums.middle * sums.inner <= FusedElementwise.longestSegment ? run : nil
+    }
+
+    /// The sum `sum` over arrays of `type`, when it is over a middle block of dimensions.
+    private static func middleSum(_ sum: ReduceSum, of type: ArrayType) -> MiddleSum? {
+        var reduced = [Bool](repeating: false, count: type.shape.count)
+        for a in sum.axes { reduced[a] = true }
+        return MiddleSum(shape: type.shape, reduced: reduced, dtype: type.dtype)
+    }
+
     private static func unfused(_ equation: Program.Equation, slot: (Program.Atom) -> Int) -> Step {
         let ins = equation.inputs.map(slot)
         if ins.count == 1, equation.outputs.count == 1, let p = equation.primitive as? any UnaryPrimitive {
@@ -239,7 +266,7 @@ struct ExecutionPlan: @unchecked Sendable {
     }
 
     /// One fused step for a run of fusible equations of one result type (`members`, their
-    /// positions in the program).
+    /// positions in the program), the last of which may be a sum of one of their values.
     private static func fused(_ run: [Program.Equation], members: Set<Int>, types: [ArrayType], readers: [[Int]],
                               outputSlots: Set<Int>, slot: (Program.Atom) -> Int) -> Step {
         let type = types[run[0].outputs[0]]
@@ -255,7 +282,14 @@ struct ExecutionPlan: @unchecked Sendable {
             return .input(inputSlots.count - 1)
         }
         var instructions: [FusedElementwise.Instruction] = []
-        for (k, equation) in run.enumerated() {
+        var reduction: FusedElementwise.Reduction?
+        var elementwise = run
+        if let sum = run.last!.primitive as? ReduceSum, case .variable(let v) = run.last!.inputs[0] {
+            elementwise.removeLast()
+            reduction = .init(value: elementwise.firstIndex { $0.outputs[0] == v }!, sums: middleSum(sum, of: type)!,
+                              shape: types[run.last!.outputs[0]].shape)
+        }
+        for (k, equation) in elementwise.enumerated() {
             switch equation.primitive {
             case let p as any UnaryElementwise:
                 instructions.append(.unary(p.function, operand(equation.inputs[0])))
@@ -267,11 +301,12 @@ struct ExecutionPlan: @unchecked Sendable {
             value[equation.outputs[0]] = k
         }
         // Values read after the run, or returned, leave the loop as arrays.
-        let leaving = run.indices.filter { k in
-            let v = run[k].outputs[0]
+        let leaving = elementwise.indices.filter { k in
+            let v = elementwise[k].outputs[0]
             return outputSlots.contains(v) || readers[v].contains { !members.contains($0) }
         }
-        let loop = FusedElementwise(dtype: type.dtype, shape: type.shape, instructions: instructions, outputs: leaving)
-        return .fused(loop, inputs: inputSlots, outputs: leaving.map { run[$0].outputs[0] })
+        let loop = FusedElementwise(dtype: type.dtype, shape: type.shape, instructions: instructions, outputs: leaving,
+                                    reduction: reduction)
+        return .fused(loop, inputs: inputSlots, outputs: leaving.map { elementwise[$0].outputs[0] } + (reduction.map { _ in run.last!.outputs } ?? []))
     }
 }
