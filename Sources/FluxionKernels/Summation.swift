@@ -276,23 +276,28 @@ public struct MiddleSum: Sendable {
     }
 
     /// The accumulators of the sums, shared by the threads that fill them: each accumulator
-    /// must receive all its terms from one thread, in order of the reduced index.
+    /// receives all its terms in one `add`.
     public struct Accumulators {
         let sums: MiddleSum
         let sum: UnsafeMutablePointer<Double>, error: UnsafeMutablePointer<Double>?
 
-        /// Adds the segment of outer index `o` — its `middle` rows of `inner` contiguous
-        /// elements from `segment` — in the columns `columns`.
+        /// Sums the segment of outer index `o` — its `middle` rows of `inner` contiguous
+        /// elements from `segment` — in the columns `columns` (each column of each segment
+        /// once). The accumulators start from zero here, on the thread that fills them, while
+        /// they are about to be in its cache anyway.
         @inline(__always)
         public func add(_ segment: UnsafeRawPointer, outer o: Int, columns: Range<Int>) {
             let accumulator = o &* sums.inner &+ columns.lowerBound
+            (sum + accumulator).initialize(repeating: 0, count: columns.count)
+            error.map { ($0 + accumulator).initialize(repeating: 0, count: columns.count) }
             VectorMaps.sumRows(UnsafeMutableRawPointer(mutating: segment), dtype: sums.dtype, from: columns.lowerBound,
                                rows: sums.middle, rowStride: sums.inner, count: columns.count,
                                into: sum + accumulator, error: error.map { $0 + accumulator })
         }
     }
 
-    /// The sums, contiguous [outer, inner], of the terms `fill` adds (every segment once).
+    /// The sums, contiguous [outer, inner], of the segments `fill` adds (every column of every
+    /// segment once).
     public func compute(_ fill: (Accumulators) -> Void) -> Storage {
         let count = outer * inner
         let out = Storage.allocate(dtype, count: count)
@@ -302,8 +307,6 @@ public struct MiddleSum: Sendable {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(extra, 1)) { buffer in
             let sum = dtype == .float64 ? out.pointer(Double.self) : buffer.baseAddress!
             let error = compensated ? buffer.baseAddress! : nil
-            sum.initialize(repeating: 0, count: count)
-            error?.initialize(repeating: 0, count: count)
             fill(Accumulators(sums: self, sum: sum, error: error))
             if let error {
                 for i in 0..<count { sum[i] = Summation.total(sum[i], error[i]) }
