@@ -138,6 +138,81 @@ static inline __attribute__((always_inline)) void add_compensated(double *s, dou
     *s = t;
 }
 
+// Tiles of c of 4 rows by `width` columns (a few vectors) are held in registers while k rows
+// of b go by, each element adding its products in order from zero. A tile past the last row of
+// a reads zeros for the missing rows and keeps only its real rows (a single row has its own
+// tile); each column left over after the tiles of 8 is four running sums in registers.
+#define FLUXION_TILE(type, width)                                                                         \
+    {                                                                                                     \
+        type t0[width], t1[width], t2[width], t3[width];                                                  \
+        for (long j = 0; j < width; j++) t0[j] = t1[j] = t2[j] = t3[j] = 0;                               \
+        for (long p = 0; p < k; p++) {                                                                    \
+            const type *from = b + p * ldb + j0;                                                          \
+            const type *x = a0 + p * columnStrideA;                                                       \
+            const type x0 = x[0], x1 = rows > 1 ? x[rowStrideA] : 0;                                      \
+            const type x2 = rows > 2 ? x[2 * rowStrideA] : 0, x3 = rows > 3 ? x[3 * rowStrideA] : 0;      \
+            for (long j = 0; j < width; j++) {                                                            \
+                t0[j] += x0 * from[j];                                                                    \
+                t1[j] += x1 * from[j];                                                                    \
+                t2[j] += x2 * from[j];                                                                    \
+                t3[j] += x3 * from[j];                                                                    \
+            }                                                                                             \
+        }                                                                                                 \
+        type *out = c + i0 * n + j0;                                                                      \
+        for (long j = 0; j < width; j++) out[j] = t0[j];                                                  \
+        if (rows > 1) for (long j = 0; j < width; j++) out[n + j] = t1[j];                                \
+        if (rows > 2) for (long j = 0; j < width; j++) out[2 * n + j] = t2[j];                            \
+        if (rows > 3) for (long j = 0; j < width; j++) out[3 * n + j] = t3[j];                            \
+    }
+// The same for a single row (a product of one row, as a vector times a matrix).
+#define FLUXION_ROW_TILE(type, width)                                                                     \
+    {                                                                                                     \
+        type t0[width];                                                                                   \
+        for (long j = 0; j < width; j++) t0[j] = 0;                                                       \
+        for (long p = 0; p < k; p++) {                                                                    \
+            const type *from = b + p * ldb + j0;                                                          \
+            const type x0 = a0[p * columnStrideA];                                                        \
+            for (long j = 0; j < width; j++) t0[j] += x0 * from[j];                                       \
+        }                                                                                                 \
+        for (long j = 0; j < width; j++) c[i0 * n + j0 + j] = t0[j];                                      \
+    }
+#define FLUXION_PRODUCT(type, width, suffix, attributes)                                                  \
+    attributes static void product_##type##_##suffix(long m, long n, long k, const type *a, long rowStrideA,  \
+                                                     long columnStrideA, const type *restrict b, long ldb,    \
+                                                     type *restrict c) {                                      \
+        for (long i0 = 0; i0 < m; i0 += 4) {                                                                  \
+            const long rows = m - i0 < 4 ? m - i0 : 4;                                                        \
+            const type *a0 = a + i0 * rowStrideA;                                                             \
+            long j0 = 0;                                                                                      \
+            if (rows == 1) {                                                                                  \
+                for (; j0 + width <= n; j0 += width) FLUXION_ROW_TILE(type, width)                            \
+                for (; j0 + 8 <= n; j0 += 8) FLUXION_ROW_TILE(type, 8)                                        \
+            } else {                                                                                          \
+                for (; j0 + width <= n; j0 += width) FLUXION_TILE(type, width)                                \
+                for (; j0 + 8 <= n; j0 += 8) FLUXION_TILE(type, 8)                                            \
+            }                                                                                                 \
+            for (; j0 < n; j0++) {                                                                            \
+                type s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                          \
+                for (long p = 0; p < k; p++) {                                                                \
+                    const type *x = a0 + p * columnStrideA;                                                   \
+                    const type y = b[p * ldb + j0];                                                           \
+                    s0 += x[0] * y;                                                                           \
+                    if (rows > 1) s1 += x[rowStrideA] * y;                                                    \
+                    if (rows > 2) s2 += x[2 * rowStrideA] * y;                                                \
+                    if (rows > 3) s3 += x[3 * rowStrideA] * y;                                                \
+                }                                                                                             \
+                type *out = c + i0 * n + j0;                                                                  \
+                out[0] = s0;                                                                                  \
+                if (rows > 1) out[n] = s1;                                                                    \
+                if (rows > 2) out[2 * n] = s2;                                                                \
+                if (rows > 3) out[3 * n] = s3;                                                                \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+#define FLUXION_PRODUCTS(suffix, attributes) \
+    FLUXION_PRODUCT(float, 32, suffix, attributes) \
+    FLUXION_PRODUCT(double, 16, suffix, attributes)
+
 #define FLUXION_SUM_BLOCK 32
 #define FLUXION_SUM_ROWS(suffix, attributes)                                                           \
     attributes static void sum_rows_f32_##suffix(const float *x, long rows, long rowStride, long count,    \
@@ -202,12 +277,14 @@ static inline __attribute__((always_inline)) void add_compensated(double *s, dou
     FLUXION_ZIP(mul_f64, *, double, suffix, isa)                                    \
     FLUXION_ZIP(div_f64, /, double, suffix, isa)                                    \
     FLUXION_SUM_ROWS(suffix, __attribute__((target(isa))))                          \
+    FLUXION_PRODUCTS(suffix, __attribute__((target(isa))))                          \
     static const fluxion_vector_maps maps_##suffix = {                              \
         exp_f32_##suffix, tanh_f32_##suffix, sigmoid_f32_##suffix,                  \
         exp_f64_##suffix, tanh_f64_##suffix, sigmoid_f64_##suffix,                  \
         add_f32_##suffix, sub_f32_##suffix, mul_f32_##suffix, div_f32_##suffix,     \
         add_f64_##suffix, sub_f64_##suffix, mul_f64_##suffix, div_f64_##suffix,     \
-        sum_rows_f32_##suffix, sum_rows_f64_##suffix};
+        sum_rows_f32_##suffix, sum_rows_f64_##suffix,                               \
+        product_float_##suffix, product_double_##suffix};
 
 #if defined(__x86_64__)
 FLUXION_MAPS(baseline, "sse2")
@@ -252,12 +329,14 @@ FLUXION_ZIP_NO_TARGET(sub_f64, -, double)
 FLUXION_ZIP_NO_TARGET(mul_f64, *, double)
 FLUXION_ZIP_NO_TARGET(div_f64, /, double)
 FLUXION_SUM_ROWS(baseline, )
+FLUXION_PRODUCTS(baseline, )
 static const fluxion_vector_maps maps_baseline = {
     exp_f32_baseline, tanh_f32_baseline, sigmoid_f32_baseline,
     exp_f64_baseline, tanh_f64_baseline, sigmoid_f64_baseline,
     add_f32_baseline, sub_f32_baseline, mul_f32_baseline, div_f32_baseline,
     add_f64_baseline, sub_f64_baseline, mul_f64_baseline, div_f64_baseline,
-    sum_rows_f32_baseline, sum_rows_f64_baseline};
+    sum_rows_f32_baseline, sum_rows_f64_baseline,
+    product_float_baseline, product_double_baseline};
 
 int fluxion_widest_lanes(void) { return FLUXION_LANES_BASELINE; }
 const fluxion_vector_maps *fluxion_vector_maps_for(int lanes) { (void)lanes; return &maps_baseline; }

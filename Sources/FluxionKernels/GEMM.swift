@@ -4,7 +4,11 @@
 // element and whose left operand is contiguous runs as one GEMM with batch·m rows; products
 // with inner dimension 1 (outer products) are one elementwise multiply. A skinny product — a
 // batch of rows times a small weight, or a weight gradient summed over a long batch — is cut into
-// blocks for OpenBLAS's small-matrix kernels, run on Fluxion's threads (`GEMM.Pieces`).
+// blocks for OpenBLAS's small-matrix kernels, run on Fluxion's threads (`GEMM.Pieces`). A
+// product of at most 2¹⁵ multiply-adds whose right operand has contiguous rows — a layer of a
+// network batched over tasks by vmap — runs in Fluxion's own register-tiled loop
+// (`VectorMaps.product`), where a BLAS call's fixed cost (about half a microsecond) would be
+// most of the time.
 
 import CBLAS
 import Foundation
@@ -72,6 +76,10 @@ public enum GEMM {
             gemm(a2, b2, into: out.raw, m: batches * m, n: n, k: k)
             return result
         }
+        if isSmall(b, m: m, n: n, k: k) {
+            smallProducts(a, b, batchShape: batchShape, into: out.raw, m: m, n: n, k: k)
+            return result
+        }
         let aBatch = a.view(shape: batchShape, strides: Array(a.strides[..<(r - 2)]))
         let bBatch = b.view(shape: batchShape, strides: Array(b.strides[..<(r - 2)]))
         let size = a.dtype.byteSize
@@ -90,8 +98,12 @@ public enum GEMM {
     /// OpenBLAS will use its own threads).
     @usableFromInline
     static func gemm(_ a: StridedArray, _ b: StridedArray, into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int) {
-        var oa = operand(a), ob = operand(b)
+        if isSmall(b, m: m, n: n, k: k) {
+            smallProducts(a, b, batchShape: [], into: c, m: m, n: n, k: k)
+            return
+        }
         let work = m * n * k
+        var oa = operand(a), ob = operand(b)
         // (Under the small-matrix limit OpenBLAS takes the direct path by itself, and a split
         // in two costs more than it saves.)
         if Pieces.enabled && work > Pieces.work {
@@ -109,6 +121,34 @@ public enum GEMM {
         ThreadPool.shared.standingAside(if: work >= blasThreadingWork && !direct) {
             call(oa, ob, into: c, ldc: n, m: m, n: n, k: k, rowsFrom: 0, columnsFrom: 0, depthFrom: 0, accumulate: false, dtype: a.dtype)
         }
+    }
+
+    /// Products of at most this many multiply-adds run in Fluxion's own loop
+    /// (`VectorMaps.product`), where a BLAS call's fixed cost would be most of the time: the
+    /// per-task layers of a network under `vmap`, as in MAML.
+    @usableFromInline static let smallWork = 1 << 15
+
+    /// `a @ b` for [batch..., m, k] and [batch..., k, n] operands, `b`'s rows contiguous, one
+    /// small product per batch element (`VectorMaps.product`), into contiguous memory at `c`.
+    @usableFromInline
+    static func smallProducts(_ a: StridedArray, _ b: StridedArray, batchShape: [Int], into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int) {
+        let r = a.rank, size = a.dtype.byteSize
+        let pa = UnsafeRawPointer(a.storage.raw + a.offset * size), pb = UnsafeRawPointer(b.storage.raw + b.offset * size)
+        Loops.forEachRow(shape: batchShape, Array(a.strides[..<(r - 2)]), Array(b.strides[..<(r - 2)])) { oo, oa, ob, count, sa, sb in
+            for t in 0..<count {
+                VectorMaps.product(a.dtype, m: m, n: n, k: k, pa + (oa + t * sa) * size, rowStrideA: a.strides[r - 2],
+                                   columnStrideA: a.strides[r - 1], pb + (ob + t * sb) * size, ldb: b.strides[r - 2],
+                                   into: c + (oo + t) * m * n * size)
+            }
+        }
+        withExtendedLifetime((a, b)) {}
+    }
+
+    /// Whether `a @ b` goes to `smallProducts`: at most `smallWork` multiply-adds, and `b`'s rows
+    /// contiguous (a transposed right operand stays with BLAS, which reads it in place).
+    @usableFromInline
+    static func isSmall(_ b: StridedArray, m: Int, n: Int, k: Int) -> Bool {
+        m * n * k <= smallWork && (n == 1 || b.strides[b.rank - 1] == 1)
     }
 
     /// The product size (m·n·k multiply-adds) from which OpenBLAS splits a call across its own

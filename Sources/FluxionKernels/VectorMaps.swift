@@ -115,6 +115,21 @@ public enum VectorMaps {
         }
         f!(a, strideA, b, strideB, destination, count)
     }
+    /// `c[m×n] = a[m×k] · b[k×n]` for float32 or float64: element (i, p) of `a` at
+    /// `a[i·rowStrideA + p·columnStrideA]`, rows of `b` contiguous and `ldb` elements apart, `c`
+    /// contiguous; each element's products added in order from zero (no fused multiply-adds).
+    static func product(_ dtype: DType, m: Int, n: Int, k: Int, _ a: UnsafeRawPointer, rowStrideA: Int, columnStrideA: Int,
+                        _ b: UnsafeRawPointer, ldb: Int, into c: UnsafeMutableRawPointer) {
+        switch dtype {
+        case .float64:
+            chosen.product_f64!(m, n, k, a.assumingMemoryBound(to: Double.self), rowStrideA, columnStrideA,
+                                b.assumingMemoryBound(to: Double.self), ldb, c.assumingMemoryBound(to: Double.self))
+        default:
+            chosen.product_f32!(m, n, k, a.assumingMemoryBound(to: Float.self), rowStrideA, columnStrideA,
+                                b.assumingMemoryBound(to: Float.self), ldb, c.assumingMemoryBound(to: Float.self))
+        }
+    }
+
     /// Adds `rows` rows of `count` elements of `x` (float32 or float64, the first at element
     /// `first`, rows `rowStride` elements apart) into the float64 accumulators `sum`, row by
     /// row; with `error`, float64 additions keep their rounding error there (TwoSum).

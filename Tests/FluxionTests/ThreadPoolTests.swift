@@ -1,7 +1,8 @@
 // Fluxion's worker threads and the matrix products cut into pieces for them: every task index
 // runs exactly once, from any number of calling threads and from inside a task; blocked
 // products equal plain loops for every cut (rows, inner dimension, a copied transposed weight)
-// including ragged last blocks.
+// including ragged last blocks; small products add each element's products in order, exactly as
+// a plain loop does.
 
 import Dispatch
 import Foundation
@@ -103,5 +104,43 @@ struct ThreadPoolTests {
         for i in 0..<m { for p in 0..<k { at[p * m + i] = a[i * k + p] } }
         let aView = array(at, [k, m]).view(shape: [m, k], strides: [1, m])
         check(GEMM.matmul(aView, array(b, [k, n])), "Aᵀ-view·B")
+    }
+
+    /// Small products (`GEMM.smallWork`) in Fluxion's own loop: a batch read through a
+    /// transposed view, the right operand broadcast over the batch, in float32 and float64 —
+    /// each element bit for bit a plain loop's sum in order, whatever the edge tiles.
+    @Test("small products equal plain loops bit for bit, batched and strided",
+          arguments: [(10, 40, 40), (1, 7, 3), (1, 40, 20), (9, 1, 5), (32, 32, 32), (6, 45, 11), (4, 8, 100)])
+    func smallProducts(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        #expect(m * n * k <= GEMM.smallWork)
+        smallProducts(m, n, k, Double.self)
+        smallProducts(m, n, k, Float.self)
+    }
+
+    func smallProducts<T: BinaryFloatingPoint & Element>(_ m: Int, _ n: Int, _ k: Int, _: T.Type) {
+        let batches = 6
+        var generator = SystemRandomNumberGenerator()
+        let a = (0..<(batches * m * k)).map { _ in T(Double.random(in: -1...1, using: &generator)) }
+        let b = (0..<(k * n)).map { _ in T(Double.random(in: -1...1, using: &generator)) }
+        // Each batch element of A stored transposed ([k, m]).
+        var at = a
+        for t in 0..<batches {
+            for i in 0..<m { for p in 0..<k { at[t * m * k + p * m + i] = a[t * m * k + i * k + p] } }
+        }
+        func stored(_ values: [T]) -> StridedArray {
+            let storage = Storage.allocate(T.dtype, count: values.count)
+            values.withUnsafeBufferPointer { storage.pointer(T.self).update(from: $0.baseAddress!, count: values.count) }
+            return StridedArray(contiguous: storage, shape: [values.count])
+        }
+        let aView = stored(at).view(shape: [2, 3, m, k], strides: [3 * m * k, m * k, 1, m])
+        let bView = stored(b).view(shape: [2, 3, k, n], strides: [0, 0, n, 1])
+        let product = GEMM.matmul(aView, bView)
+        let got = Array(UnsafeBufferPointer(start: product.pointer(T.self), count: product.count))
+        for t in 0..<batches {
+            var expected = [T](repeating: 0, count: m * n)
+            for i in 0..<m { for p in 0..<k { for j in 0..<n { expected[i * n + j] += a[t * m * k + i * k + p] * b[p * n + j] } } }
+            #expect(Array(got[(t * m * n)..<((t + 1) * m * n)]) == expected, "\(T.self) [\(m), \(k)]·[\(k), \(n)], batch element \(t)")
+        }
     }
 }
