@@ -93,9 +93,10 @@ public enum GEMM {
         return result
     }
 
-    /// C[m×n] = A[m×k] · B[k×n] into contiguous memory at `c`: in pieces on Fluxion's threads
-    /// when `Pieces` applies, else one BLAS call (with Fluxion's workers standing aside when
-    /// OpenBLAS will use its own threads).
+    /// C[m×n] = A[m×k] · B[k×n] into contiguous memory at `c`: in Fluxion's own loop when the
+    /// product is small (`isSmall`), in pieces on Fluxion's threads when `Pieces` applies, else
+    /// one BLAS call (with Fluxion's workers standing aside when OpenBLAS will use its own
+    /// threads).
     @usableFromInline
     static func gemm(_ a: StridedArray, _ b: StridedArray, into c: UnsafeMutableRawPointer, m: Int, n: Int, k: Int) {
         if isSmall(b, m: m, n: n, k: k) {
