@@ -126,18 +126,6 @@ static inline double sigmoid_f64(double x) { return 1.0 / (1.0 + exp_f64(-x)); }
         }                                                                                                \
     }
 
-// Rows into accumulators, row after row, so that each accumulator receives its terms in order.
-// Columns go in blocks of 32 whose accumulators stay in registers for all the rows (each lane
-// one accumulator), written back once; a tail narrower than a block is added the same way from
-// memory. TwoSum as Summation.add.
-/// `v` added to the compensated sum (*s, *e): TwoSum keeps the addition's rounding error in *e.
-static inline __attribute__((always_inline)) void add_compensated(double *s, double *e, double v) {
-    double t = *s + v;
-    double z = t - *s;
-    *e += (*s - (t - z)) + (v - z);
-    *s = t;
-}
-
 // Tiles of c of 4 rows by `width` columns (a few vectors) are held in registers while k rows
 // of b go by, each element adding its products in order from zero. A tile past the last row of
 // a reads zeros for the missing rows and keeps only its real rows (a single row has its own
@@ -212,6 +200,18 @@ static inline __attribute__((always_inline)) void add_compensated(double *s, dou
 #define FLUXION_PRODUCTS(suffix, attributes) \
     FLUXION_PRODUCT(float, 32, suffix, attributes) \
     FLUXION_PRODUCT(double, 16, suffix, attributes)
+
+// Rows into accumulators, row after row, so that each accumulator receives its terms in order.
+// Columns go in blocks of 32 whose accumulators stay in registers for all the rows (each lane
+// one accumulator), written back once; a tail narrower than a block is added the same way from
+// memory. TwoSum as Summation.add.
+/// `v` added to the compensated sum (*s, *e): TwoSum keeps the addition's rounding error in *e.
+static inline __attribute__((always_inline)) void add_compensated(double *s, double *e, double v) {
+    double t = *s + v;
+    double z = t - *s;
+    *e += (*s - (t - z)) + (v - z);
+    *s = t;
+}
 
 #define FLUXION_SUM_BLOCK 32
 #define FLUXION_SUM_ROWS(suffix, attributes)                                                           \
